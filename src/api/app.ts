@@ -1,0 +1,36 @@
+/**
+ * The Express 5 application, built apart from the listening server so tests mount it directly
+ * (supertest) and the stack listens on `PORT`.
+ */
+import express, { type Express } from 'express';
+import type { PrismaClient } from '@prisma/client';
+import type { Client } from '@temporalio/client';
+import type { Logger } from '../logger';
+import { TicketClient } from '../tickets/ticket-client';
+import { errorHandler, routeNotFound } from './errors';
+import { healthRouter } from './routes/health';
+import { ticketsRouter } from './routes/tickets';
+
+/** What the app needs: the database, a Temporal client, the ticket task queue and a logger. */
+export interface AppDependencies {
+  prisma: PrismaClient;
+  temporal: Client;
+  taskQueue: string;
+  logger: Logger;
+}
+
+/** Largest accepted JSON body. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** Builds the app: /healthz, /readyz and the REST API under /api/v1. */
+export function createApp({ prisma, temporal, taskQueue, logger }: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: MAX_BODY_BYTES }));
+  app.use(healthRouter(prisma, temporal));
+  app.use('/api/v1', ticketsRouter(new TicketClient(prisma, temporal, taskQueue)));
+  app.use(routeNotFound);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,86 @@
+/**
+ * The API's one error body, `{ "error": { "code", "message", "details" } }`, and the middleware
+ * that maps every failure to it. Codes are stable and machine-readable.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ZodError } from 'zod';
+import { InvalidTransitionError, TicketNotFoundError } from '../tickets/ticket-client';
+import type { Logger } from '../logger';
+
+/** Machine-readable error codes and their HTTP statuses. */
+export const ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  INVALID_JSON: 400,
+  TICKET_NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  INVALID_TRANSITION: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const;
+
+/** One of the {@link ERROR_STATUS} codes. */
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The body of every error response. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details: unknown };
+}
+
+/** An error that already knows its API code. Throw it from a route. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: unknown = null,
+  ) {
+    super(message);
+  }
+}
+
+function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ZodError) {
+    const issues = error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message, code: issue.code }));
+    return new ApiError('VALIDATION_FAILED', `invalid request: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`, { issues });
+  }
+  if (error instanceof TicketNotFoundError) return new ApiError('TICKET_NOT_FOUND', error.message, { ticketId: error.ticketId });
+  if (error instanceof InvalidTransitionError) return new ApiError('INVALID_TRANSITION', error.message, error.details);
+  const { type, status } = error as { type?: string; status?: number };
+  if (type === 'entity.parse.failed') return new ApiError('INVALID_JSON', 'request body is not valid JSON');
+  if (type === 'entity.too.large') return new ApiError('PAYLOAD_TOO_LARGE', 'request body is too large');
+  if (status === 415 || type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'unsupported request encoding');
+  }
+  if (isUnavailable(error)) return new ApiError('SERVICE_UNAVAILABLE', 'a backing service (Temporal or PostgreSQL) is unreachable; retry later');
+  return new ApiError('INTERNAL', 'internal error');
+}
+
+/** Connection-level failures of Temporal (gRPC UNAVAILABLE) or PostgreSQL. */
+function isUnavailable(error: unknown): boolean {
+  const { code, name } = (error ?? {}) as { code?: unknown; name?: string };
+  const grpcCode = (error as { cause?: { code?: number } })?.cause?.code ?? code;
+  return (
+    name === 'ServiceError' && grpcCode === 14 ||
+    code === 'ECONNREFUSED' ||
+    code === 'P1001' ||
+    name === 'PrismaClientInitializationError'
+  );
+}
+
+/** 404 for any route that matched nothing. */
+export const routeNotFound: RequestHandler = (req, _res, next) => {
+  next(new ApiError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`));
+};
+
+/** Terminal error middleware: logs server errors, answers with {@link ErrorBody}. */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const apiError = toApiError(error);
+    const status = ERROR_STATUS[apiError.code];
+    if (status >= 500) log.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    const body: ErrorBody = { error: { code: apiError.code, message: apiError.message, details: apiError.details } };
+    res.status(status).json(body);
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The whole local stack in one process tree: PostgreSQL (embedded unless `DATABASE_URL`), the
+ * Temporal dev server (unless one is reachable), the worker and the REST API.
+ */
+import type { Server } from 'node:http';
+import type { PrismaClient } from '@prisma/client';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { createApp } from './api/app';
+import type { Config } from './config';
+import { createPrismaClient } from './db/prisma';
+import { migrateDatabase, startDatabase } from './infra/postgres';
+import { startTemporalServer } from './infra/temporal-server';
+import type { Logger } from './logger';
+import { createTicketWorker } from './worker/create-worker';
+
+/** A running stack. */
+export interface Stack {
+  /** Base URL of the REST API, e.g. `http://127.0.0.1:3000/api/v1`. */
+  apiUrl: string;
+  /** Temporal Web UI base URL. */
+  uiUrl: string;
+  prisma: PrismaClient;
+  temporal: Client;
+  /** Stops API, worker, connections and whatever servers this process started, in that order. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts every component and waits until each is ready. Progress goes to `log`.
+ *
+ * @throws Error from the first component that fails to start (earlier ones are stopped).
+ */
+export async function startStack(config: Config, log: Logger): Promise<Stack> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch((error) => log.warn({ err: error }, 'stop step failed'));
+  };
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    const database = await startDatabase(config, log);
+    stops.push(database.stop);
+    log.info('applying database migrations (prisma migrate deploy)');
+    await migrateDatabase(database.url);
+
+    const temporalServer = await startTemporalServer(config, log);
+    stops.push(temporalServer.stop);
+
+    const prisma = createPrismaClient(database.url);
+    stops.push(() => prisma.$disconnect());
+
+    const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    stops.push(() => workerConnection.close());
+    log.info('bundling workflows and starting the worker');
+    const worker: Worker = await createTicketWorker({
+      connection: workerConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      prisma,
+    });
+    const running = worker.run();
+    stops.push(async () => {
+      worker.shutdown();
+      await running;
+    });
+
+    const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+    stops.push(() => connection.close());
+    const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+
+    const app = createApp({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: log });
+    const server = await new Promise<Server>((resolve, reject) => {
+      const listening = app.listen(config.PORT, () => resolve(listening)).once('error', reject);
+    });
+    stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const apiUrl = `http://127.0.0.1:${config.PORT}/api/v1`;
+    log.info({ apiUrl, uiUrl: temporalServer.uiUrl }, 'stack is up');
+    return { apiUrl, uiUrl: temporalServer.uiUrl, prisma, temporal, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

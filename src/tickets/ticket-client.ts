@@ -1,0 +1,202 @@
+/**
+ * The orchestrator's application service for tickets: creates rows and starts their workflows,
+ * sends transitions, asks workflows and reads the database. The REST API and the main job call
+ * this; it knows nothing of HTTP.
+ * Seeds: 002 Stream E (transition, phase history, valid transitions), 003 sub-task E5.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Prisma, PrismaClient, Ticket, PhaseHistory } from '@prisma/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { Phase } from '../domain/phases';
+import { type Priority, type TicketStatus, statusForPhase, ticketWorkflowId } from '../domain/ticket';
+import type { TicketState } from '../domain/ticket-lifecycle';
+import { INVALID_TRANSITION, type InvalidTransitionDetails, type TransitionRequest } from '../domain/transition';
+import { TicketPhase, TicketPriority } from '../temporal/search-attributes';
+import { getStateQuery, getValidTransitionsQuery, transitionSignal, transitionUpdate } from '../../workflows/ticket/messages';
+import type { ticketWorkflow } from '../../workflows';
+
+/** Fields of a new ticket (the roadmap JSON's per-ticket shape). */
+export interface NewTicket {
+  externalId?: string;
+  title: string;
+  description?: string;
+  priority?: Priority;
+  labels?: string[];
+  acceptanceCriteria?: string[];
+}
+
+/** Filters and page of {@link TicketClient.list}. */
+export interface TicketListQuery {
+  phase?: Phase;
+  status?: TicketStatus;
+  priority?: Priority;
+  /** Page size, 1..100. */
+  limit: number;
+  /** Rows to skip. */
+  offset: number;
+}
+
+/** The ticket does not exist (API: 404). */
+export class TicketNotFoundError extends Error {
+  constructor(readonly ticketId: string) {
+    super(`ticket ${ticketId} not found`);
+  }
+}
+
+/** The workflow refused the transition (API: 409). */
+export class InvalidTransitionError extends Error {
+  constructor(
+    message: string,
+    readonly details: InvalidTransitionDetails,
+  ) {
+    super(message);
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Tickets as rows (Prisma) and as workflows (Temporal). */
+export class TicketClient {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly temporal: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  /**
+   * Creates the ticket row and starts its workflow `ticket-<id>` on the task queue, with the
+   * `TicketPhase`/`TicketPriority` search attributes and the title in the memo. Idempotent on
+   * `externalId`: a second call returns the existing ticket (and starts its workflow if a crash
+   * left it unstarted).
+   *
+   * @returns the ticket and whether this call created it.
+   */
+  async create(input: NewTicket): Promise<{ ticket: Ticket; created: boolean }> {
+    const existing = input.externalId
+      ? await this.prisma.ticket.findUnique({ where: { externalId: input.externalId } })
+      : null;
+    let ticket = existing;
+    let created = false;
+    if (!ticket) {
+      const id = randomUUID();
+      const data: Prisma.TicketCreateInput = {
+        id,
+        externalId: input.externalId,
+        title: input.title,
+        description: input.description ?? '',
+        priority: input.priority ?? 'MEDIUM',
+        labels: input.labels ?? [],
+        acceptanceCriteria: input.acceptanceCriteria ?? [],
+        phaseId: Phase.BACKLOG,
+        status: statusForPhase(Phase.BACKLOG),
+        workflowId: ticketWorkflowId(id),
+      };
+      ticket = input.externalId
+        ? await this.prisma.ticket.upsert({ where: { externalId: input.externalId }, create: data, update: {} })
+        : await this.prisma.ticket.create({ data });
+      created = ticket.id === id;
+    }
+    await this.startWorkflow(ticket);
+    return { ticket, created };
+  }
+
+  private async startWorkflow(ticket: Ticket): Promise<void> {
+    try {
+      await this.temporal.workflow.start<typeof ticketWorkflow>('ticketWorkflow', {
+        workflowId: ticket.workflowId,
+        taskQueue: this.taskQueue,
+        args: [{ ticketId: ticket.id }],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: TicketPhase, value: Phase.BACKLOG },
+          { key: TicketPriority, value: ticket.priority },
+        ],
+        memo: { title: ticket.title, externalId: ticket.externalId },
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  }
+
+  /** The ticket row. @throws TicketNotFoundError */
+  async get(ticketId: string): Promise<Ticket> {
+    const ticket = UUID.test(ticketId) ? await this.prisma.ticket.findUnique({ where: { id: ticketId } }) : null;
+    if (!ticket) throw new TicketNotFoundError(ticketId);
+    return ticket;
+  }
+
+  /** A page of tickets, newest first, with the total matching count. */
+  async list(query: TicketListQuery): Promise<{ items: Ticket[]; total: number }> {
+    const where: Prisma.TicketWhereInput = { phaseId: query.phase, status: query.status, priority: query.priority };
+    const [items, total] = await this.prisma.$transaction([
+      this.prisma.ticket.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take: query.limit, skip: query.offset }),
+      this.prisma.ticket.count({ where }),
+    ]);
+    return { items, total };
+  }
+
+  /** Live state from the workflow (`getState` query). @throws TicketNotFoundError */
+  async state(ticketId: string): Promise<TicketState> {
+    return (await this.handle(ticketId)).query(getStateQuery);
+  }
+
+  /** Phases reachable now, from the workflow. @throws TicketNotFoundError */
+  async validTransitions(ticketId: string): Promise<Phase[]> {
+    return (await this.handle(ticketId)).query(getValidTransitionsQuery);
+  }
+
+  /** Persisted phase history, oldest first. @throws TicketNotFoundError */
+  async phaseHistory(ticketId: string): Promise<PhaseHistory[]> {
+    await this.get(ticketId);
+    return this.prisma.phaseHistory.findMany({ where: { ticketId }, orderBy: { sequence: 'asc' } });
+  }
+
+  /**
+   * Transitions through the workflow's update; resolves once the transition is persisted.
+   *
+   * @throws TicketNotFoundError, InvalidTransitionError (refused by the state machine, or the
+   *   ticket's workflow has completed at PHASE_DONE).
+   */
+  async transition(ticketId: string, request: TransitionRequest): Promise<TicketState> {
+    const ticket = await this.get(ticketId);
+    if (ticket.phaseId === Phase.DONE) throw this.terminal(request);
+    try {
+      return await this.temporal.workflow.getHandle(ticket.workflowId).executeUpdate(transitionUpdate, { args: [request] });
+    } catch (error) {
+      const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === INVALID_TRANSITION) {
+        throw new InvalidTransitionError(cause.message, cause.details?.[0] as InvalidTransitionDetails);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Sends the fire-and-forget `transition` signal; the workflow validates it and records a
+   * rejection if it is invalid. @throws TicketNotFoundError, InvalidTransitionError (ticket done)
+   */
+  async signalTransition(ticketId: string, request: TransitionRequest): Promise<void> {
+    const ticket = await this.get(ticketId);
+    if (ticket.phaseId === Phase.DONE) throw this.terminal(request);
+    await this.temporal.workflow.getHandle(ticket.workflowId).signal(transitionSignal, request);
+  }
+
+  private terminal(request: TransitionRequest): InvalidTransitionError {
+    return new InvalidTransitionError(`ticket is in terminal phase ${Phase.DONE}; no transition is possible`, {
+      fromPhase: Phase.DONE,
+      toPhase: request.toPhase,
+      validTransitions: [],
+    });
+  }
+
+  private async handle(ticketId: string): Promise<WorkflowHandle<typeof ticketWorkflow>> {
+    const ticket = await this.get(ticketId);
+    return this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId);
+  }
+}
