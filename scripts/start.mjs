@@ -49,8 +49,10 @@ function installDependencies() {
     .digest('hex');
   const stamp = path.join(root, 'node_modules', '.install-stamp');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
-  say('installing npm dependencies (npm ci)...');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  // `npm install` follows package-lock.json; `npm ci` here trips over the lockfile's missing
+  // entries for other platforms' optional packages (npm 11).
+  say('installing npm dependencies (npm install)...');
+  run('npm', ['install', '--no-audit', '--no-fund']);
   writeFileSync(stamp, digest);
 }
 

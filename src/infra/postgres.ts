@@ -111,6 +111,8 @@ export async function startDatabase(config: Config, log: Logger): Promise<Databa
       password: EMBEDDED_PASSWORD,
       port: config.EMBEDDED_PG_PORT,
       persistent: true,
+      // PostgreSQL refuses to run as root; as root, run it as a `postgres` user owning databaseDir.
+      createPostgresUser: process.getuid?.() === 0,
       onLog: () => undefined,
       onError: (message: unknown) => log.debug({ message }, 'embedded postgres'),
     });
