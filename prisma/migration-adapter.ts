@@ -5,7 +5,7 @@
  * Stock `@prisma/adapter-pg` 6.19 fails on the migration path in three ways; this file fixes each:
  *  1. Catalog columns of type `name` (OID 19) and `"char"` (OID 18) are rejected as unsupported
  *     native types ("Column type 'name' could not be deserialized from the database";
- *     upstream prisma/prisma issue 27403, open). Our pg client reports both as `text` (OID 25).
+ *     upstream prisma/orm issue 27403, open). Our pg client reports both as `text` (OID 25).
  *  2. `connectToShadowDb` builds its pool as `{ ...config, database }`; with a `connectionString`
  *     in the config pg lets the string win, so the "shadow" database is the main one (P3006).
  *     We build the shadow connection from discrete fields.

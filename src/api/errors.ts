@@ -25,7 +25,7 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** The body of every error response. */
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; details: unknown };
+  error: { code: ErrorCode; message: string; details: Record<string, unknown> };
 }
 
 /** An error that already knows its API code. Throw it from a route. */
@@ -33,7 +33,7 @@ export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details: unknown = null,
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -46,10 +46,10 @@ function toApiError(error: unknown): ApiError {
     return new ApiError('VALIDATION_FAILED', `invalid request: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`, { issues });
   }
   if (error instanceof TicketNotFoundError) return new ApiError('TICKET_NOT_FOUND', error.message, { ticketId: error.ticketId });
-  if (error instanceof InvalidTransitionError) return new ApiError('INVALID_TRANSITION', error.message, error.details);
+  if (error instanceof InvalidTransitionError) return new ApiError('INVALID_TRANSITION', error.message, { ...error.details });
   const { type, status } = error as { type?: string; status?: number };
   if (type === 'entity.parse.failed') return new ApiError('INVALID_JSON', 'request body is not valid JSON');
-  if (type === 'entity.too.large') return new ApiError('PAYLOAD_TOO_LARGE', 'request body is too large');
+  if (type === 'entity.too.large') return new ApiError('PAYLOAD_TOO_LARGE', 'request body is too large', { limitBytes: (error as { limit?: number }).limit });
   if (status === 415 || type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'unsupported request encoding');
   }
@@ -71,7 +71,7 @@ function isUnavailable(error: unknown): boolean {
 
 /** 404 for any route that matched nothing. */
 export const routeNotFound: RequestHandler = (req, _res, next) => {
-  next(new ApiError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`));
+  next(new ApiError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`, { method: req.method, path: req.path }));
 };
 
 /** Terminal error middleware: logs server errors, answers with {@link ErrorBody}. */

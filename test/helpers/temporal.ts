@@ -17,7 +17,7 @@ export async function createTemporalEnvironment(): Promise<TestWorkflowEnvironme
     server: {
       executable: { type: 'existing-path', path: testEnv.temporalCli() },
       searchAttributes: TICKET_SEARCH_ATTRIBUTES,
-      extraArgs: ['--headless', '--log-level', 'fatal'],
+      extraArgs: ['--headless', '--log-level', 'never'],
     },
   });
 }
