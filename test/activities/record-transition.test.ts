@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { createRecordTransition } from '../../activities/record-transition';
 import { Phase } from '../../src/domain/phases';
 import { ticketWorkflowId } from '../../src/domain/ticket';
@@ -10,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 let db: TestDatabase;
 let recordTransition: ReturnType<typeof createRecordTransition>;
-const activityEnv = new MockActivityEnvironment();
+const activityEnv = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 
 beforeAll(async () => {
   db = await createTestDatabase();
