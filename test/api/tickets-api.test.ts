@@ -4,28 +4,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import request from 'supertest';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../src/api/app';
 import { Phase, PHASE_SEQUENCE } from '../../src/domain/phases';
 import { createLogger } from '../../src/logger';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { createTemporalEnvironment, startWorker, type RunningWorker } from '../helpers/temporal';
+import { useTicketStack } from '../helpers/temporal';
 
-let env: TestWorkflowEnvironment;
-let db: TestDatabase;
-let worker: RunningWorker;
+const stack = useTicketStack();
 let app: Express;
 
-beforeAll(async () => {
-  [env, db] = await Promise.all([createTemporalEnvironment(), createTestDatabase()]);
-  worker = await startWorker(env, db.prisma);
-  app = createApp({ prisma: db.prisma, temporal: env.client, taskQueue: worker.taskQueue, logger: createLogger('silent') });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await env?.teardown();
-  await db?.drop();
+beforeAll(() => {
+  app = createApp({ prisma: stack.db.prisma, temporal: stack.env.client, taskQueue: stack.worker.taskQueue, logger: createLogger('silent') });
 });
 
 const api = () => request(app);
@@ -51,9 +39,9 @@ describe('POST /api/v1/tickets', () => {
     const ticket = await createTicket({ title: 'Create me', labels: ['a'], acceptanceCriteria: ['works'] });
     expect(ticket).toMatchObject({ title: 'Create me', phaseId: Phase.BACKLOG, status: 'open', labels: ['a'], acceptanceCriteria: ['works'], version: 0 });
     expect(ticket.workflowId).toBe(`ticket-${ticket.id}`);
-    const description = await env.client.workflow.getHandle(ticket.workflowId).describe();
+    const description = await stack.env.client.workflow.getHandle(ticket.workflowId).describe();
     expect(description.status.name).toBe('RUNNING');
-    expect(description.taskQueue).toBe(worker.taskQueue);
+    expect(description.taskQueue).toBe(stack.worker.taskQueue);
   });
 
   it('is idempotent on externalId: a second POST returns the same ticket with 200', async () => {
@@ -61,7 +49,7 @@ describe('POST /api/v1/tickets', () => {
     const second = await api().post('/api/v1/tickets').send({ title: 'Ticket', externalId: 'SAME-1' });
     expect(second.status).toBe(200);
     expect(second.body.id).toBe(first.id);
-    expect(await db.prisma.ticket.count({ where: { externalId: 'SAME-1' } })).toBe(1);
+    expect(await stack.db.prisma.ticket.count({ where: { externalId: 'SAME-1' } })).toBe(1);
   });
 
   it.each([
@@ -72,11 +60,11 @@ describe('POST /api/v1/tickets', () => {
     ['unknown field', { title: 't', colour: 'red' }],
     ['labels not strings', { title: 't', labels: [1] }],
   ])('rejects %s with 400 and the failing fields, writing nothing', async (_name, body) => {
-    const before = await db.prisma.ticket.count();
+    const before = await stack.db.prisma.ticket.count();
     const response = await api().post('/api/v1/tickets').send(body);
     expectError(response, 400, 'VALIDATION_FAILED');
     expect(response.body.error.details.issues.length).toBeGreaterThan(0);
-    expect(await db.prisma.ticket.count()).toBe(before);
+    expect(await stack.db.prisma.ticket.count()).toBe(before);
   });
 
   it('rejects malformed JSON with 400 INVALID_JSON', async () => {
@@ -125,7 +113,7 @@ describe('transitions', () => {
     expect(first.status).toBe(200);
     expect(second.status).toBe(200);
     expect(second.body.transitionCount).toBe(1);
-    expect(await db.prisma.phaseHistory.count({ where: { ticketId: ticket.id } })).toBe(1);
+    expect(await stack.db.prisma.phaseHistory.count({ where: { ticketId: ticket.id } })).toBe(1);
   });
 
   it('gives every one of many concurrent callers a definite answer: one 200, the rest 409', async () => {
@@ -134,7 +122,7 @@ describe('transitions', () => {
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(24);
-    expect(await db.prisma.phaseHistory.count({ where: { ticketId: ticket.id } })).toBe(1);
+    expect(await stack.db.prisma.phaseHistory.count({ where: { ticketId: ticket.id } })).toBe(1);
   });
 
   it('404s an unknown or malformed ticket ID', async () => {
@@ -156,7 +144,7 @@ describe('transitions', () => {
     const ticket = await createTicket();
     const response = await api().post(`/api/v1/tickets/${ticket.id}/transition`).send(body);
     expectError(response, 400, 'VALIDATION_FAILED');
-    expect(await db.prisma.phaseHistory.count({ where: { ticketId: ticket.id } })).toBe(0);
+    expect(await stack.db.prisma.phaseHistory.count({ where: { ticketId: ticket.id } })).toBe(0);
   });
 
   it('accepts a signal with 202 and applies it asynchronously; an invalid one is recorded as a rejection', async () => {

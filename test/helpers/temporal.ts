@@ -8,6 +8,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { TICKET_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { createTicketWorker } from '../../src/worker/create-worker';
+import { createTestDatabase, type TestDatabase } from './database';
 import { testEnv } from './env';
 
 /** Starts a local dev server (headless) with the ticket search attributes registered. */
@@ -48,4 +49,29 @@ export async function startWorker(env: TestWorkflowEnvironment, prisma: PrismaCl
       await running;
     },
   };
+}
+
+/** What {@link useTicketStack} provides to a test file once its `beforeAll` has run. */
+export interface TicketStack {
+  env: TestWorkflowEnvironment;
+  db: TestDatabase;
+  worker: RunningWorker;
+}
+
+/**
+ * Registers `beforeAll`/`afterAll` hooks that give the calling test file its own dev server,
+ * database and running ticket worker, and tear all three down afterwards.
+ */
+export function useTicketStack(): TicketStack {
+  const stack = {} as TicketStack;
+  beforeAll(async () => {
+    [stack.env, stack.db] = await Promise.all([createTemporalEnvironment(), createTestDatabase()]);
+    stack.worker = await startWorker(stack.env, stack.db.prisma);
+  });
+  afterAll(async () => {
+    await stack.worker?.stop();
+    await stack.env?.teardown();
+    await stack.db?.drop();
+  });
+  return stack;
 }

@@ -4,7 +4,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Phase, PHASE_SEQUENCE } from '../../src/domain/phases';
 import { INVALID_TRANSITION } from '../../src/domain/transition';
 import { TicketClient } from '../../src/tickets/ticket-client';
@@ -16,29 +15,18 @@ import {
   transitionSignal,
   transitionUpdate,
 } from '../../workflows/ticket/messages';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { createTemporalEnvironment, startWorker, type RunningWorker } from '../helpers/temporal';
+import { useTicketStack } from '../helpers/temporal';
 
-let env: TestWorkflowEnvironment;
-let db: TestDatabase;
-let worker: RunningWorker;
+const stack = useTicketStack();
 let tickets: TicketClient;
 
-beforeAll(async () => {
-  [env, db] = await Promise.all([createTemporalEnvironment(), createTestDatabase()]);
-  worker = await startWorker(env, db.prisma);
-  tickets = new TicketClient(db.prisma, env.client, worker.taskQueue);
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await env?.teardown();
-  await db?.drop();
+beforeAll(() => {
+  tickets = new TicketClient(stack.db.prisma, stack.env.client, stack.worker.taskQueue);
 });
 
 async function newTicket(title = 'A ticket'): Promise<{ id: string; handle: WorkflowHandle<typeof ticketWorkflow> }> {
   const { ticket } = await tickets.create({ title, priority: 'HIGH' });
-  return { id: ticket.id, handle: env.client.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId) };
+  return { id: ticket.id, handle: stack.env.client.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId) };
 }
 
 const move = (handle: WorkflowHandle<typeof ticketWorkflow>, toPhase: Phase, requestId = randomUUID()) =>
@@ -65,12 +53,12 @@ describe('ticketWorkflow', () => {
     const result = await handle.result();
     expect(result).toMatchObject({ phase: Phase.DONE, status: 'done', transitionCount: 6 });
 
-    const rows = await db.prisma.phaseHistory.findMany({ where: { ticketId: id }, orderBy: { sequence: 'asc' } });
+    const rows = await stack.db.prisma.phaseHistory.findMany({ where: { ticketId: id }, orderBy: { sequence: 'asc' } });
     expect(rows.map((row) => [row.sequence, row.fromPhase, row.toPhase])).toEqual(
       PHASE_SEQUENCE.slice(1).map((to, i) => [i + 1, PHASE_SEQUENCE[i], to]),
     );
     expect(rows.every((row) => row.transitionedBy === 'test' && row.transitionReason === `to ${row.toPhase}`)).toBe(true);
-    const ticket = await db.prisma.ticket.findUniqueOrThrow({ where: { id } });
+    const ticket = await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
     expect(ticket).toMatchObject({ phaseId: Phase.DONE, previousPhaseId: Phase.DEPLOYMENT, status: 'done', version: 6 });
   });
 
@@ -97,7 +85,7 @@ describe('ticketWorkflow', () => {
     expect(failure.message).toContain('PHASE_BACKLOG cannot move to PHASE_TESTING');
     expect(failure.details?.[0]).toEqual({ fromPhase: Phase.BACKLOG, toPhase: Phase.TESTING, validTransitions: [Phase.REQUIREMENTS] });
     expect(await handle.query(getStateQuery)).toMatchObject({ phase: Phase.BACKLOG, transitionCount: 0 });
-    expect(await db.prisma.phaseHistory.count({ where: { ticketId: id } })).toBe(0);
+    expect(await stack.db.prisma.phaseHistory.count({ where: { ticketId: id } })).toBe(0);
   });
 
   it('records an invalid signal as a rejection and keeps running', async () => {
@@ -121,7 +109,7 @@ describe('ticketWorkflow', () => {
     expect(first.lastTransition).toEqual(second.lastTransition);
     const state = await handle.query(getStateQuery);
     expect(state).toMatchObject({ transitionCount: 1, rejectedCount: 0 });
-    expect(await db.prisma.phaseHistory.count({ where: { ticketId: id } })).toBe(1);
+    expect(await stack.db.prisma.phaseHistory.count({ where: { ticketId: id } })).toBe(1);
   });
 
   it('accepts exactly one of many concurrent transitions to the same phase', async () => {
@@ -132,7 +120,7 @@ describe('ticketWorkflow', () => {
     expect(accepted).toHaveLength(1);
     expect(rejected).toHaveLength(19);
     for (const r of rejected) expect(((r.reason as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe(INVALID_TRANSITION);
-    expect(await db.prisma.phaseHistory.count({ where: { ticketId: id } })).toBe(1);
+    expect(await stack.db.prisma.phaseHistory.count({ where: { ticketId: id } })).toBe(1);
   });
 
   it('supports the detours: TESTING back to IMPLEMENTATION, and BLOCKED back to DESIGN', async () => {
@@ -141,7 +129,7 @@ describe('ticketWorkflow', () => {
     for (const phase of path) await move(handle, phase);
     const state = await handle.query(getStateQuery);
     expect(state).toMatchObject({ phase: Phase.DESIGN, previousPhase: Phase.BLOCKED, transitionCount: path.length });
-    const ticket = await db.prisma.ticket.findUniqueOrThrow({ where: { id } });
+    const ticket = await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
     expect(ticket).toMatchObject({ phaseId: Phase.DESIGN, previousPhaseId: Phase.BLOCKED, version: path.length });
   });
 
@@ -152,7 +140,7 @@ describe('ticketWorkflow', () => {
     let found: string[] = [];
     for (let attempt = 0; attempt < 50 && found.length === 0; attempt++) {
       found = [];
-      for await (const execution of env.client.workflow.list({ query })) found.push(execution.workflowId);
+      for await (const execution of stack.env.client.workflow.list({ query })) found.push(execution.workflowId);
       if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(found).toEqual([handle.workflowId]);
