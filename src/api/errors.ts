@@ -62,7 +62,7 @@ function isUnavailable(error: unknown): boolean {
   const { code, name } = (error ?? {}) as { code?: unknown; name?: string };
   const grpcCode = (error as { cause?: { code?: number } })?.cause?.code ?? code;
   return (
-    name === 'ServiceError' && grpcCode === 14 ||
+    (name === 'ServiceError' && grpcCode === 14) ||
     code === 'ECONNREFUSED' ||
     code === 'P1001' ||
     name === 'PrismaClientInitializationError'
