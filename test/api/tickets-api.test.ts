@@ -72,6 +72,11 @@ describe('POST /api/v1/tickets', () => {
     expectError(response, 400, 'INVALID_JSON');
   });
 
+  it('rejects an unsupported charset with 415', async () => {
+    const response = await api().post('/api/v1/tickets').set('content-type', 'application/json; charset=klingon').send('{"title":"t"}');
+    expectError(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
   it('rejects an oversized body with 413', async () => {
     const response = await api().post('/api/v1/tickets').send({ title: 't', description: 'x'.repeat(300 * 1024) });
     expectError(response, 413, 'PAYLOAD_TOO_LARGE');
