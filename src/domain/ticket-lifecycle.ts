@@ -34,6 +34,19 @@ export interface TicketState {
   lastRejection: TransitionRejection | null;
 }
 
+/**
+ * Why `from → toPhase` is refused (unknown target, terminal ticket, or not in PHASE_TRANSITIONS),
+ * or `undefined` when it is allowed. The one source of refusal messages.
+ */
+export function transitionRefusal(from: Phase, toPhase: Phase): string | undefined {
+  if (!isPhase(toPhase)) return `${JSON.stringify(toPhase)} is not a phase; valid targets: ${validTransitions(from).join(', ')}`;
+  if (isTerminal(from)) return `ticket is in terminal phase ${from}; no transition is possible`;
+  if (!canTransition(from, toPhase)) {
+    return `${from} cannot move to ${toPhase}; valid targets: ${validTransitions(from).join(', ')}`;
+  }
+  return undefined;
+}
+
 /** Phase state of one ticket with request-ID deduplication. */
 export class TicketLifecycle {
   private readonly outcomes = new Map<string, TransitionOutcome>();
@@ -67,7 +80,7 @@ export class TicketLifecycle {
    */
   refusalReason(request: TransitionRequest): string | undefined {
     if (this.outcomes.has(request.requestId)) return undefined;
-    return this.reasonAgainst(request.toPhase);
+    return transitionRefusal(this.snapshot.phase, request.toPhase);
   }
 
   /**
@@ -82,7 +95,7 @@ export class TicketLifecycle {
     const seen = this.outcomes.get(request.requestId);
     if (seen) return seen;
     const fromPhase = this.snapshot.phase;
-    const refusal = this.reasonAgainst(request.toPhase);
+    const refusal = transitionRefusal(this.snapshot.phase, request.toPhase);
     const outcome: TransitionOutcome = refusal
       ? {
           accepted: false,
@@ -138,15 +151,5 @@ export class TicketLifecycle {
   /** Accepted transitions, oldest first (a copy). */
   history(): TransitionRecord[] {
     return [...this.snapshot.history];
-  }
-
-  private reasonAgainst(toPhase: Phase): string | undefined {
-    const from = this.snapshot.phase;
-    if (!isPhase(toPhase)) return `${JSON.stringify(toPhase)} is not a phase; valid targets: ${validTransitions(from).join(', ')}`;
-    if (isTerminal(from)) return `ticket is in terminal phase ${from}; no transition is possible`;
-    if (!canTransition(from, toPhase)) {
-      return `${from} cannot move to ${toPhase}; valid targets: ${validTransitions(from).join(', ')}`;
-    }
-    return undefined;
   }
 }

