@@ -1,14 +1,31 @@
 /**
- * The orchestrator's activities, built around injected dependencies (a Prisma client) so the
- * worker passes the real one and tests their own. Workflows import the *type* only.
+ * The orchestrator's activities, built around injected dependencies (Prisma client, orchestrator
+ * configuration, workspaces, logger) so the worker passes the real ones and tests their own.
+ * Workflows import the *type* only. Activity names are what the Temporal Web UI shows.
  */
-import type { PrismaClient } from '@prisma/client';
+import { createCollectArtifacts } from './collect-artifacts';
+import { createExecuteTask, type ExecuteTaskDependencies } from './execute-task';
+import { createGenerateTasks, createPlanValidationTask } from './generate-tasks';
+import { createRecordTaskOutcome } from './record-task-outcome';
 import { createRecordTransition } from './record-transition';
+import { createUpdateContext } from './update-context';
+import { createValidateGate } from './validate-gate';
+
+/** What the activities need (see {@link ExecuteTaskDependencies} for each field). */
+export type ActivityDependencies = ExecuteTaskDependencies;
 
 /** Every activity the ticket workflow calls, keyed by activity name. */
-export function createActivities(prisma: PrismaClient) {
+export function createActivities(deps: ActivityDependencies) {
+  const { prisma, config } = deps;
   return {
     recordTransition: createRecordTransition(prisma),
+    generateTasks: createGenerateTasks(prisma, config),
+    planValidationTask: createPlanValidationTask(prisma, config),
+    executeTask: createExecuteTask(deps),
+    recordTaskOutcome: createRecordTaskOutcome(prisma),
+    collectArtifacts: createCollectArtifacts(prisma),
+    validateGate: createValidateGate(prisma, config),
+    updateContext: createUpdateContext(prisma),
   };
 }
 

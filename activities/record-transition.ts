@@ -1,11 +1,14 @@
 /**
  * Persists one accepted phase transition (seed 002, Stream E: `transition_ticket` records
- * history; seed 003, sub-tasks E2/E4): a `phase_history` row and the ticket's phase fields.
+ * history; seed 003, sub-tasks E2/E4): a `phase_history` row and the ticket's phase fields
+ * (phase, previous phase, status, and the blocked reason while in PHASE_BLOCKED).
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { PrismaClient } from '@prisma/client';
+import { Phase } from '../src/domain/phases';
 import { statusForPhase } from '../src/domain/ticket';
 import type { TransitionRecord } from '../src/domain/transition';
+import { TICKET_NOT_FOUND } from './phase-run';
 
 /** Input of {@link createRecordTransition}'s activity. */
 export interface RecordTransitionInput {
@@ -48,12 +51,13 @@ export function createRecordTransition(prisma: PrismaClient) {
           phaseId: record.toPhase,
           previousPhaseId: record.fromPhase,
           status: statusForPhase(record.toPhase),
+          blockedReason: record.toPhase === Phase.BLOCKED ? (record.reason ?? `blocked by ${record.transitionedBy}`) : null,
           version: record.sequence,
         },
       }),
     ]).catch((error: unknown) => {
       if ((error as { code?: string }).code === 'P2003') {
-        throw ApplicationFailure.nonRetryable(`ticket ${ticketId} does not exist`, 'TicketNotFound');
+        throw ApplicationFailure.nonRetryable(`ticket ${ticketId} does not exist`, TICKET_NOT_FOUND);
       }
       throw error;
     });

@@ -4,6 +4,9 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import type { OrchestratorConfig } from './agents/config';
+import { gatedPhases } from './agents/config';
+import { DEFAULT_TICKET_SETTINGS, type TicketSettings } from './domain/ticket-settings';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -25,6 +28,24 @@ const schema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   /** Path of the Temporal CLI; found by scripts/start.mjs when unset. */
   TEMPORAL_CLI: z.string().optional(),
+  /** The orchestrator configuration file: agent backends, validation phases, extra gates. */
+  ORCHESTRATOR_CONFIG: z.string().optional(),
+  /** Directory of the per-ticket agent workspaces; default DATA_DIR/workspaces. */
+  WORKSPACES_DIR: z.string().optional(),
+  /** Base URL of the REST API as http agents reach it; default http://127.0.0.1:PORT/api/v1. */
+  PUBLIC_API_URL: z.string().url().optional(),
+  /** Tasks of one phase run executed at the same time. */
+  MAX_PARALLEL_TASKS: z.coerce.number().int().min(1).max(64).default(DEFAULT_TICKET_SETTINGS.maxParallelTasks),
+  /** Executions per agent task, the first included. */
+  TASK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(DEFAULT_TICKET_SETTINGS.taskRetry.maximumAttempts),
+  /** First retry delay of an agent task, ms (doubles per attempt). */
+  TASK_RETRY_INITIAL_MS: z.coerce.number().int().min(1).default(DEFAULT_TICKET_SETTINGS.taskRetry.initialIntervalMs),
+  /** Retry delay cap of an agent task, ms. */
+  TASK_RETRY_MAX_MS: z.coerce.number().int().min(1).default(DEFAULT_TICKET_SETTINGS.taskRetry.maximumIntervalMs),
+  /** Re-validations of a failed gate before the ticket is blocked. */
+  GATE_RETRIES: z.coerce.number().int().min(0).max(100).default(DEFAULT_TICKET_SETTINGS.gateRetries),
+  /** Wait before a gate re-validation, ms. */
+  GATE_RETRY_DELAY_MS: z.coerce.number().int().min(0).default(DEFAULT_TICKET_SETTINGS.gateRetryDelayMs),
   /** pino log level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -44,4 +65,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration: ${problems.join('; ')}`);
   }
   return parsed.data;
+}
+
+/** Per-ticket workflow settings (all but the policy, which each ticket chooses) from the configuration. */
+export function workflowSettings(config: Config, orchestrator: OrchestratorConfig): Omit<TicketSettings, 'policy'> {
+  return {
+    maxParallelTasks: config.MAX_PARALLEL_TASKS,
+    taskRetry: { maximumAttempts: config.TASK_MAX_ATTEMPTS, initialIntervalMs: config.TASK_RETRY_INITIAL_MS, maximumIntervalMs: config.TASK_RETRY_MAX_MS },
+    gateRetries: config.GATE_RETRIES,
+    gateRetryDelayMs: config.GATE_RETRY_DELAY_MS,
+    validationPhases: orchestrator.validationPhases,
+    gatedPhases: gatedPhases(orchestrator),
+  };
 }

@@ -9,10 +9,12 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { createApp } from './api/app';
 import type { Config } from './config';
 import { createPrismaClient } from './db/prisma';
+import { seedTaskTemplates } from './db/seed-task-templates';
 import { migrateDatabase } from './infra/database';
 import { startDatabase } from './infra/embedded-postgres';
 import { startTemporalServer } from './infra/temporal-server';
 import type { Logger } from './logger';
+import { loadRuntime } from './runtime';
 import { createTicketWorker } from './worker/create-worker';
 
 /** A running stack. */
@@ -49,6 +51,9 @@ export async function startStack(config: Config, log: Logger): Promise<Stack> {
 
     const prisma = createPrismaClient(database.url);
     stops.push(() => prisma.$disconnect());
+    const seeded = await seedTaskTemplates(prisma);
+    if (seeded > 0) log.info({ seeded }, 'seeded task templates');
+    const runtime = loadRuntime(config, prisma, log);
 
     const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     stops.push(() => workerConnection.close());
@@ -57,7 +62,7 @@ export async function startStack(config: Config, log: Logger): Promise<Stack> {
       connection: workerConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      prisma,
+      activities: runtime.activities,
     });
     const running = worker.run();
     stops.push(async () => {
@@ -69,7 +74,7 @@ export async function startStack(config: Config, log: Logger): Promise<Stack> {
     stops.push(() => connection.close());
     const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
-    const app = createApp({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: log });
+    const app = createApp({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: log, orchestrator: runtime.orchestrator, settings: runtime.settings });
     const server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.PORT, () => resolve(listening)).once('error', reject);
     });

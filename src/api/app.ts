@@ -5,6 +5,8 @@
 import express, { type Express } from 'express';
 import type { PrismaClient } from '@prisma/client';
 import type { Client } from '@temporalio/client';
+import type { OrchestratorConfig } from '../agents/config';
+import type { TicketSettings } from '../domain/ticket-settings';
 import type { Logger } from '../logger';
 import { TicketClient } from '../tickets/ticket-client';
 import { errorHandler, routeNotFound } from './errors';
@@ -17,19 +19,23 @@ export interface AppDependencies {
   temporal: Client;
   taskQueue: string;
   logger: Logger;
+  /** Agent backends and gate requirements (for the gate and task endpoints). */
+  orchestrator: OrchestratorConfig;
+  /** Settings new tickets' workflows start with. */
+  settings: Omit<TicketSettings, 'policy'>;
 }
 
 /** Largest accepted JSON body. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
 /** Builds the app: /healthz, /readyz and the REST API under /api/v1. */
-export function createApp({ prisma, temporal, taskQueue, logger }: AppDependencies): Express {
+export function createApp({ prisma, temporal, taskQueue, logger, settings }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(express.json({ limit: MAX_BODY_BYTES }));
   app.use(healthRouter(prisma, temporal));
-  app.use('/api/v1', ticketsRouter(new TicketClient(prisma, temporal, taskQueue)));
+  app.use('/api/v1', ticketsRouter(new TicketClient(prisma, temporal, taskQueue, settings)));
   app.use(routeNotFound);
   app.use(errorHandler(logger));
   return app;

@@ -13,13 +13,19 @@ export interface TaskTemplate {
   priority: Priority;
   /** Capabilities an agent needs for the task, e.g. `["analysis"]`. */
   capabilities: string[];
+  /** Task types of the same phase that must complete first (the seed's `dependencies_template`). */
+  dependsOn?: string[];
 }
 
-/** The seeds' templates, exactly; the database seeds its TaskTemplate table from these. */
+/**
+ * The seeds' templates, exactly, plus the two dependencies their order implies (the document
+ * builds on the analysis; the suite runs after the tests are written). The database seeds its
+ * TaskTemplate table from these.
+ */
 export const PHASE_TASK_TEMPLATES: Partial<Record<Phase, TaskTemplate[]>> = {
   [Phase.REQUIREMENTS]: [
     { taskType: 'analyze_requirements', descriptionTemplate: 'Analyze and clarify requirements for: {ticket_title}', priority: 'HIGH', capabilities: ['analysis'] },
-    { taskType: 'create_requirements_doc', descriptionTemplate: 'Create requirements document for: {ticket_title}', priority: 'MEDIUM', capabilities: ['documentation'] },
+    { taskType: 'create_requirements_doc', descriptionTemplate: 'Create requirements document for: {ticket_title}', priority: 'MEDIUM', capabilities: ['documentation'], dependsOn: ['analyze_requirements'] },
   ],
   [Phase.DESIGN]: [
     { taskType: 'design_architecture', descriptionTemplate: 'Design architecture for: {ticket_title}', priority: 'HIGH', capabilities: ['design'] },
@@ -29,7 +35,7 @@ export const PHASE_TASK_TEMPLATES: Partial<Record<Phase, TaskTemplate[]>> = {
   ],
   [Phase.TESTING]: [
     { taskType: 'write_tests', descriptionTemplate: 'Write tests for: {ticket_title}', priority: 'HIGH', capabilities: ['testing'] },
-    { taskType: 'run_tests', descriptionTemplate: 'Run test suite for: {ticket_title}', priority: 'MEDIUM', capabilities: ['testing'] },
+    { taskType: 'run_tests', descriptionTemplate: 'Run test suite for: {ticket_title}', priority: 'MEDIUM', capabilities: ['testing'], dependsOn: ['write_tests'] },
   ],
   [Phase.DEPLOYMENT]: [
     { taskType: 'deploy_feature', descriptionTemplate: 'Deploy feature: {ticket_title}', priority: 'CRITICAL', capabilities: ['deployment'] },

@@ -4,9 +4,52 @@
  * instance and routes both transition messages (signal and update) through {@link TicketLifecycle.apply},
  * so the two paths cannot diverge. Pure and deterministic: time comes in as an argument.
  */
-import { Phase, canTransition, isPhase, isTerminal, validTransitions } from './phases';
+import { Phase, canTransition, isPhase, isTerminal, nextInSequence, validTransitions } from './phases';
 import { statusForPhase, type TicketStatus } from './ticket';
-import type { TransitionOutcome, TransitionRecord, TransitionRejection, TransitionRequest } from './transition';
+import {
+  GATE_NOT_PASSED,
+  INVALID_TRANSITION,
+  type RefusalCode,
+  type TransitionOutcome,
+  type TransitionRecord,
+  type TransitionRejection,
+  type TransitionRequest,
+} from './transition';
+
+/** Verdict of a phase gate: `pending` until validated (work in progress), then `passed` or `failed`. */
+export type GateStatus = 'pending' | 'passed' | 'failed';
+
+/** Where a phase run's work stands (shown by the `getState` query and in the Web UI). */
+export type PhaseRunStep =
+  | 'generating_tasks'
+  | 'running_tasks'
+  | 'collecting_artifacts'
+  | 'validating_gate'
+  | 'updating_context'
+  | 'complete'
+  | 'failed';
+
+/**
+ * One run of a phase's work. A run begins when a transition enters the phase and is identified by
+ * that transition's sequence (`entry`); tasks, artifacts, gate results and context rows carry it.
+ * Leaving for PHASE_BLOCKED and coming back to the same phase resumes the same run.
+ */
+export interface PhaseRun {
+  phase: Phase;
+  entry: number;
+  step: PhaseRunStep;
+  gate: { status: GateStatus; blockingReasons: string[] };
+}
+
+/** Why and from where the ticket is blocked. */
+export interface BlockedState {
+  /** The phase the ticket was blocked in; resuming it continues the same run. */
+  fromPhase: Phase;
+  entry: number;
+  /** `gate`: the gate still failed after its retries; `task`: a task failed for good; `manual`: a transition. */
+  cause: 'gate' | 'task' | 'manual';
+  reason: string;
+}
 
 /** Everything needed to resume a lifecycle (workflow input, and continue-as-new later). */
 export interface TicketLifecycleSnapshot {
@@ -17,6 +60,11 @@ export interface TicketLifecycleSnapshot {
   history: TransitionRecord[];
   /** Refused transitions, oldest first. */
   rejections: TransitionRejection[];
+  /** Phases whose gate must pass before moving to the next phase of PHASE_SEQUENCE. */
+  gatedPhases: Phase[];
+  /** The current phase run (when blocked: the run of the phase the ticket was blocked in). */
+  run: PhaseRun;
+  blocked: BlockedState | null;
 }
 
 /** The state a `getState` query returns (and the transition update answers with). */
@@ -32,6 +80,15 @@ export interface TicketState {
   validTransitions: Phase[];
   lastTransition: TransitionRecord | null;
   lastRejection: TransitionRejection | null;
+  run: PhaseRun;
+  blocked: BlockedState | null;
+}
+
+/** A refusal: its failure code, message and, for a gate, the blocking reasons. */
+export interface Refusal {
+  code: RefusalCode;
+  reason: string;
+  blockingReasons: string[];
 }
 
 /**
@@ -47,7 +104,18 @@ export function transitionRefusal(from: Phase, toPhase: Phase): string | undefin
   return undefined;
 }
 
-/** Phase state of one ticket with request-ID deduplication. */
+/**
+ * The refusal of a gated move: `from → to` goes to the next phase of PHASE_SEQUENCE, `from` is
+ * gated, and its run's gate has not passed. `undefined` when the gate does not stand in the way.
+ */
+export function gateRefusal(from: Phase, to: Phase, gatedPhases: readonly Phase[], run: PhaseRun): Refusal | undefined {
+  if (!gatedPhases.includes(from) || nextInSequence(from) !== to || run.gate.status === 'passed') return undefined;
+  const blockingReasons = run.gate.status === 'failed' ? [...run.gate.blockingReasons] : [];
+  const why = run.gate.status === 'failed' ? `it failed: ${blockingReasons.join('; ')}` : `it is not validated yet (phase work: ${run.step})`;
+  return { code: GATE_NOT_PASSED, reason: `the gate of ${from} has not passed, so the ticket cannot move to ${to}; ${why}`, blockingReasons };
+}
+
+/** Phase state of one ticket with request-ID deduplication and gated moves. */
 export class TicketLifecycle {
   private readonly outcomes = new Map<string, TransitionOutcome>();
 
@@ -56,9 +124,37 @@ export class TicketLifecycle {
     for (const rejection of snapshot.rejections) this.outcomes.set(rejection.requestId, { accepted: false, rejection });
   }
 
-  /** A fresh lifecycle in `phase` (default BACKLOG) with no history. */
-  static start(ticketId: string, phase: Phase = Phase.BACKLOG): TicketLifecycle {
-    return new TicketLifecycle({ ticketId, phase, previousPhase: null, history: [], rejections: [] });
+  /** A fresh lifecycle in `phase` (default BACKLOG) with no history; `gatedPhases` default to none. */
+  static start(ticketId: string, phase: Phase = Phase.BACKLOG, gatedPhases: readonly Phase[] = []): TicketLifecycle {
+    return new TicketLifecycle({
+      ticketId,
+      phase,
+      previousPhase: null,
+      history: [],
+      rejections: [],
+      gatedPhases: [...gatedPhases],
+      run: { phase, entry: 0, step: 'generating_tasks', gate: { status: 'pending', blockingReasons: [] } },
+      blocked: null,
+    });
+  }
+
+  /** The current phase run (mutable by the workflow as its work proceeds). */
+  get run(): PhaseRun {
+    return this.snapshot.run;
+  }
+
+  get blocked(): BlockedState | null {
+    return this.snapshot.blocked;
+  }
+
+  /** Records the gate verdict of the current run. */
+  recordGate(status: GateStatus, blockingReasons: string[] = []): void {
+    this.snapshot.run.gate = { status, blockingReasons: [...blockingReasons] };
+  }
+
+  /** Sets the cause of the current block (the BLOCKED transition records `manual` by default). */
+  setBlockCause(cause: BlockedState['cause']): void {
+    if (this.snapshot.blocked) this.snapshot.blocked.cause = cause;
   }
 
   get phase(): Phase {
@@ -78,9 +174,12 @@ export class TicketLifecycle {
    * Why `request` would be refused now, or `undefined` if it would be accepted or was seen before.
    * Used by the update validator, which must not change state.
    */
-  refusalReason(request: TransitionRequest): string | undefined {
+  refusal(request: TransitionRequest): Refusal | undefined {
     if (this.outcomes.has(request.requestId)) return undefined;
-    return transitionRefusal(this.snapshot.phase, request.toPhase);
+    const { phase, gatedPhases, run } = this.snapshot;
+    const reason = transitionRefusal(phase, request.toPhase);
+    if (reason) return { code: INVALID_TRANSITION, reason, blockingReasons: [] };
+    return gateRefusal(phase, request.toPhase, gatedPhases, run);
   }
 
   /**
@@ -95,16 +194,18 @@ export class TicketLifecycle {
     const seen = this.outcomes.get(request.requestId);
     if (seen) return seen;
     const fromPhase = this.snapshot.phase;
-    const refusal = transitionRefusal(this.snapshot.phase, request.toPhase);
+    const refusal = this.refusal(request);
     const outcome: TransitionOutcome = refusal
       ? {
           accepted: false,
           rejection: {
             requestId: request.requestId,
+            code: refusal.code,
             fromPhase,
             toPhase: request.toPhase,
-            reason: refusal,
+            reason: refusal.reason,
             validTransitions: [...validTransitions(fromPhase)],
+            blockingReasons: refusal.blockingReasons,
             via,
             occurredAt: now,
           },
@@ -125,6 +226,7 @@ export class TicketLifecycle {
       this.snapshot.history.push(outcome.record);
       this.snapshot.previousPhase = fromPhase;
       this.snapshot.phase = request.toPhase;
+      this.enter(outcome.record);
     } else {
       this.snapshot.rejections.push(outcome.rejection);
     }
@@ -132,9 +234,22 @@ export class TicketLifecycle {
     return outcome;
   }
 
+  /** Moves the run and block state along with an accepted transition. */
+  private enter(record: TransitionRecord): void {
+    const { run, blocked } = this.snapshot;
+    if (record.toPhase === Phase.BLOCKED) {
+      const reason = record.reason ?? `blocked by ${record.transitionedBy}`;
+      this.snapshot.blocked = { fromPhase: record.fromPhase, entry: run.entry, cause: 'manual', reason };
+      return;
+    }
+    this.snapshot.blocked = null;
+    if (blocked && record.toPhase === blocked.fromPhase) return; // resume the same run
+    this.snapshot.run = { phase: record.toPhase, entry: record.sequence, step: 'generating_tasks', gate: { status: 'pending', blockingReasons: [] } };
+  }
+
   /** Current state for queries. */
   state(): TicketState {
-    const { ticketId, phase, previousPhase, history, rejections } = this.snapshot;
+    const { ticketId, phase, previousPhase, history, rejections, run, blocked } = this.snapshot;
     return {
       ticketId,
       phase,
@@ -145,6 +260,8 @@ export class TicketLifecycle {
       validTransitions: [...validTransitions(phase)],
       lastTransition: history.at(-1) ?? null,
       lastRejection: rejections.at(-1) ?? null,
+      run: { ...run, gate: { ...run.gate, blockingReasons: [...run.gate.blockingReasons] } },
+      blocked: blocked && { ...blocked },
     };
   }
 

@@ -30,15 +30,24 @@ export interface TransitionRecord {
   occurredAt: string;
 }
 
-/** A transition the workflow refused (invalid target or terminal ticket). */
+/**
+ * Why a transition was refused: {@link INVALID_TRANSITION} (not allowed by the state machine) or
+ * {@link GATE_NOT_PASSED} (allowed, but the gate of the phase being left has not passed).
+ */
+export type RefusalCode = typeof INVALID_TRANSITION | typeof GATE_NOT_PASSED;
+
+/** A transition the workflow refused (invalid target, terminal ticket, or a gate not passed). */
 export interface TransitionRejection {
   requestId: string;
+  code: RefusalCode;
   fromPhase: Phase;
   toPhase: Phase;
   /** Human-readable reason, e.g. "PHASE_BACKLOG cannot move to PHASE_DONE". */
   reason: string;
   /** Phases the ticket could have moved to instead. */
   validTransitions: Phase[];
+  /** For {@link GATE_NOT_PASSED}: the gate's blocking reasons (each names the artifact and criterion). */
+  blockingReasons: string[];
   /** `signal` or `update`: how the request arrived. */
   via: 'signal' | 'update';
   /** Workflow time at rejection, ISO 8601. */
@@ -53,9 +62,17 @@ export type TransitionOutcome =
 /** Failure type name of an invalid transition (ApplicationFailure.type; the API maps it to 409). */
 export const INVALID_TRANSITION = 'InvalidTransition';
 
-/** Details attached to an {@link INVALID_TRANSITION} failure. */
+/**
+ * Failure type name of a transition out of a phase whose gate has not passed (seed 002, Stream G:
+ * "gates can block transitions"; the API maps it to 409 `GATE_NOT_PASSED`).
+ */
+export const GATE_NOT_PASSED = 'GateNotPassed';
+
+/** Details attached to an {@link INVALID_TRANSITION} or {@link GATE_NOT_PASSED} failure. */
 export interface InvalidTransitionDetails {
   fromPhase: Phase;
   toPhase: Phase;
   validTransitions: Phase[];
+  /** Gate blocking reasons; empty for {@link INVALID_TRANSITION}. */
+  blockingReasons: string[];
 }

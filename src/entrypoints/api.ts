@@ -1,15 +1,17 @@
 /**
  * Stand-alone API process (docker-compose's `api` service): applies migrations to DATABASE_URL
- * (required), registers the ticket search attributes on the Temporal namespace, then serves the
- * REST API on PORT until SIGINT/SIGTERM.
+ * (required), seeds the task templates, registers the ticket search attributes on the Temporal
+ * namespace, then serves the REST API on PORT until SIGINT/SIGTERM.
  */
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app';
 import { loadConfig } from '../config';
 import { createPrismaClient } from '../db/prisma';
+import { seedTaskTemplates } from '../db/seed-task-templates';
 import { migrateDatabase } from '../infra/database';
 import { ensureSearchAttributes } from '../infra/temporal-server';
 import { createLogger } from '../logger';
+import { loadRuntime } from '../runtime';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -19,8 +21,10 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
   const prisma = createPrismaClient(config.DATABASE_URL);
+  await seedTaskTemplates(prisma);
+  const { orchestrator, settings } = loadRuntime(config, prisma, log);
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = createApp({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: log });
+  const app = createApp({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: log, orchestrator, settings });
   const server = app.listen(config.PORT, () => log.info({ port: config.PORT }, 'API listening'));
   const stop = () =>
     server.close(async () => {

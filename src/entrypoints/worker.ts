@@ -7,6 +7,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { createPrismaClient } from '../db/prisma';
 import { createLogger } from '../logger';
+import { loadRuntime } from '../runtime';
 import { createTicketWorker } from '../worker/create-worker';
 
 async function main(): Promise<void> {
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      prisma,
+      activities: loadRuntime(config, prisma, log).activities,
     });
     log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
     await worker.run();

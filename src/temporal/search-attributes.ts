@@ -12,5 +12,8 @@ export const TicketPhase = defineSearchAttributeKey('TicketPhase', SearchAttribu
 /** The ticket's priority, e.g. `HIGH` (Keyword). */
 export const TicketPriority = defineSearchAttributeKey('TicketPriority', SearchAttributeType.KEYWORD);
 
+/** The ticket's status, derived from its phase: `open`, `in_progress`, `blocked` or `done` (Keyword). */
+export const TicketStatusAttribute = defineSearchAttributeKey('TicketStatus', SearchAttributeType.KEYWORD);
+
 /** Every custom search attribute the orchestrator registers on its namespace. */
-export const TICKET_SEARCH_ATTRIBUTES = [TicketPhase, TicketPriority];
+export const TICKET_SEARCH_ATTRIBUTES = [TicketPhase, TicketPriority, TicketStatusAttribute];

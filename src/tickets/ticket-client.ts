@@ -15,10 +15,17 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { Phase, isTerminal } from '../domain/phases';
 import { type Priority, type TicketStatus, statusForPhase, ticketWorkflowId } from '../domain/ticket';
-import { transitionRefusal, type TicketState } from '../domain/ticket-lifecycle';
-import { INVALID_TRANSITION, type InvalidTransitionDetails, type TransitionRequest } from '../domain/transition';
-import { TicketPhase, TicketPriority } from '../temporal/search-attributes';
-import { getStateQuery, getValidTransitionsQuery, transitionSignal, transitionUpdate } from '../../workflows/ticket/messages';
+import { transitionRefusal } from '../domain/ticket-lifecycle';
+import { GATE_NOT_PASSED, INVALID_TRANSITION, type InvalidTransitionDetails, type RefusalCode, type TransitionRequest } from '../domain/transition';
+import type { TicketPolicy, TicketSettings } from '../domain/ticket-settings';
+import { TicketPhase, TicketPriority, TicketStatusAttribute } from '../temporal/search-attributes';
+import {
+  getStateQuery,
+  getValidTransitionsQuery,
+  transitionSignal,
+  transitionUpdate,
+  type TicketWorkflowState,
+} from '../../workflows/ticket/messages';
 import type { ticketWorkflow } from '../../workflows';
 
 /** Fields of a new ticket (the roadmap JSON's per-ticket shape). */
@@ -29,6 +36,8 @@ export interface NewTicket {
   priority?: Priority;
   labels?: string[];
   acceptanceCriteria?: string[];
+  /** `auto` (default): gates move the ticket on; `manual`: it waits for transitions. */
+  policy?: TicketPolicy;
 }
 
 /** Filters and page of {@link TicketClient.list}. */
@@ -49,11 +58,15 @@ export class TicketNotFoundError extends Error {
   }
 }
 
-/** The workflow refused the transition (API: 409). */
+/**
+ * The workflow refused the transition (API: 409): `code` is `InvalidTransition` (state machine)
+ * or `GateNotPassed` (the gate of the phase being left has not passed; see `details.blockingReasons`).
+ */
 export class InvalidTransitionError extends Error {
   constructor(
     message: string,
     readonly details: InvalidTransitionDetails,
+    readonly code: RefusalCode = INVALID_TRANSITION,
   ) {
     super(message);
   }
@@ -67,6 +80,8 @@ export class TicketClient {
     private readonly prisma: PrismaClient,
     private readonly temporal: Client,
     private readonly taskQueue: string,
+    /** Settings every new ticket's workflow starts with (the policy comes from the ticket). */
+    private readonly settings: Omit<TicketSettings, 'policy'>,
   ) {}
 
   /**
@@ -93,6 +108,7 @@ export class TicketClient {
         priority: input.priority ?? 'MEDIUM',
         labels: input.labels ?? [],
         acceptanceCriteria: input.acceptanceCriteria ?? [],
+        policy: input.policy ?? 'auto',
         phaseId: Phase.BACKLOG,
         status: statusForPhase(Phase.BACKLOG),
         workflowId: ticketWorkflowId(id),
@@ -111,11 +127,12 @@ export class TicketClient {
       await this.temporal.workflow.start<typeof ticketWorkflow>('ticketWorkflow', {
         workflowId: ticket.workflowId,
         taskQueue: this.taskQueue,
-        args: [{ ticketId: ticket.id }],
+        args: [{ ticketId: ticket.id, settings: { ...this.settings, policy: ticket.policy as TicketPolicy } }],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: [
           { key: TicketPhase, value: Phase.BACKLOG },
           { key: TicketPriority, value: ticket.priority },
+          { key: TicketStatusAttribute, value: statusForPhase(Phase.BACKLOG) },
         ],
         memo: { title: ticket.title, externalId: ticket.externalId },
       });
@@ -142,7 +159,7 @@ export class TicketClient {
   }
 
   /** Live state from the workflow (`getState` query). @throws TicketNotFoundError */
-  async state(ticketId: string): Promise<TicketState> {
+  async state(ticketId: string): Promise<TicketWorkflowState> {
     return (await this.handle(ticketId)).query(getStateQuery);
   }
 
@@ -160,17 +177,17 @@ export class TicketClient {
   /**
    * Transitions through the workflow's update; resolves once the transition is persisted.
    *
-   * @throws TicketNotFoundError, InvalidTransitionError (refused by the state machine, or the
-   *   ticket's workflow has completed at PHASE_DONE).
+   * @throws TicketNotFoundError, InvalidTransitionError (refused by the state machine or a gate
+   *   that has not passed, or the ticket's workflow has completed at PHASE_DONE).
    */
-  async transition(ticketId: string, request: TransitionRequest): Promise<TicketState> {
+  async transition(ticketId: string, request: TransitionRequest): Promise<TicketWorkflowState> {
     const handle = await this.openHandle(ticketId, request);
     try {
       return await handle.executeUpdate(transitionUpdate, { args: [request] });
     } catch (error) {
       const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type === INVALID_TRANSITION) {
-        throw new InvalidTransitionError(cause.message, cause.details?.[0] as InvalidTransitionDetails);
+      if (cause instanceof ApplicationFailure && (cause.type === INVALID_TRANSITION || cause.type === GATE_NOT_PASSED)) {
+        throw new InvalidTransitionError(cause.message, cause.details?.[0] as InvalidTransitionDetails, cause.type);
       }
       throw error;
     }
@@ -192,7 +209,7 @@ export class TicketClient {
     const ticket = await this.get(ticketId);
     if (isTerminal(ticket.phaseId as Phase)) {
       const reason = transitionRefusal(ticket.phaseId as Phase, request.toPhase) ?? 'ticket is done';
-      throw new InvalidTransitionError(reason, { fromPhase: ticket.phaseId as Phase, toPhase: request.toPhase, validTransitions: [] });
+      throw new InvalidTransitionError(reason, { fromPhase: ticket.phaseId as Phase, toPhase: request.toPhase, validTransitions: [], blockingReasons: [] });
     }
     return this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId);
   }

@@ -1,10 +1,9 @@
 /**
  * The Temporal worker of the ticket task queue: bundles `workflows/` and registers the activities
- * built around the given Prisma client.
+ * built around the given dependencies.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { PrismaClient } from '@prisma/client';
-import { createActivities } from '../../activities';
+import { createActivities, type ActivityDependencies } from '../../activities';
 
 /** Where the worker gets its workflow code: bundled from source (default) or a prebuilt bundle. */
 export type WorkflowSource = Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;
@@ -17,7 +16,8 @@ export interface TicketWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  prisma: PrismaClient;
+  /** Database, orchestrator configuration, workspaces and logger the activities use. */
+  activities: ActivityDependencies;
   /** Defaults to bundling {@link WORKFLOWS_PATH} (a few seconds). */
   workflows?: WorkflowSource;
 }
@@ -29,6 +29,6 @@ export function createTicketWorker(options: TicketWorkerOptions): Promise<Worker
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflows ?? { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(options.prisma),
+    activities: createActivities(options.activities),
   });
 }

@@ -1,11 +1,21 @@
 /**
  * Signals, queries and updates of the ticket workflow, shared by the workflow and its clients
- * (API, tests). Seed 002, Stream E: transition, phase history, valid transitions.
+ * (API, tests). Seed 002, Streams E (transition, phase history, valid transitions) and G
+ * (artifacts supplied from outside re-open a blocked gate).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Phase } from '../../src/domain/phases';
+import type { TaskStatus } from '../../src/domain/task';
 import type { TicketState } from '../../src/domain/ticket-lifecycle';
+import type { TicketPolicy } from '../../src/domain/ticket-settings';
 import type { TransitionRecord, TransitionRequest } from '../../src/domain/transition';
+
+/** The workflow's view of a ticket: lifecycle state, policy and the current run's tasks. */
+export interface TicketWorkflowState extends TicketState {
+  policy: TicketPolicy;
+  /** Tasks of the current phase run (when blocked: of the run it was blocked in). */
+  tasks: { id: string; taskType: string; status: TaskStatus }[];
+}
 
 /**
  * Fire-and-forget transition (what the Web UI's "send signal" and `temporal workflow signal` use).
@@ -14,14 +24,21 @@ import type { TransitionRecord, TransitionRequest } from '../../src/domain/trans
 export const transitionSignal = defineSignal<[TransitionRequest]>('transition');
 
 /**
- * Synchronous transition. The validator refuses an invalid target before anything reaches history
- * (ApplicationFailure of type `InvalidTransition`, details: fromPhase, toPhase, validTransitions).
+ * Synchronous transition. The validator refuses an invalid target, or a move past a gate that has
+ * not passed, before anything reaches history (ApplicationFailure of type `InvalidTransition` or
+ * `GateNotPassed`, details: fromPhase, toPhase, validTransitions, blockingReasons).
  * Resolves with the ticket state once the transition is persisted.
  */
-export const transitionUpdate = defineUpdate<TicketState, [TransitionRequest]>('transitionPhase');
+export const transitionUpdate = defineUpdate<TicketWorkflowState, [TransitionRequest]>('transitionPhase');
 
-/** Current phase, previous phase, status and counts. */
-export const getStateQuery = defineQuery<TicketState>('getState');
+/**
+ * New artifacts were stored for the run the ticket is blocked in (POST /tickets/:id/artifacts):
+ * a ticket blocked by its gate re-validates it and resumes the phase when it passes.
+ */
+export const artifactsChangedSignal = defineSignal<[{ phase: Phase; entry: number }]>('artifactsChanged');
+
+/** Current phase, previous phase, status, run, gate, block and tasks. */
+export const getStateQuery = defineQuery<TicketWorkflowState>('getState');
 
 /** Phases reachable from the current one. */
 export const getValidTransitionsQuery = defineQuery<Phase[]>('getValidTransitions');

@@ -1,8 +1,11 @@
 /**
  * The ticket workflow: one long-lived workflow per ticket (ID `ticket-<ticketId>`) that owns the
- * ticket's phase (seed 002, Stream E). Transitions arrive as a signal or an update and share one
- * code path; each accepted one is persisted by the `recordTransition` activity and mirrored in the
- * `TicketPhase` search attribute. The workflow completes when the ticket reaches PHASE_DONE.
+ * ticket's phase (seed 002, Stream E) and works each phase it enters (Streams F–H, see
+ * {@link PhaseWork}). Transitions arrive as a signal or an update and share one code path; each
+ * accepted one is persisted by the `recordTransition` activity and mirrored in the `TicketPhase`
+ * and `TicketStatus` search attributes. Under the `auto` policy a passed gate moves the ticket to
+ * the next phase; a task that fails for good or a gate that keeps failing moves it to
+ * PHASE_BLOCKED with the reasons. The workflow completes when the ticket reaches PHASE_DONE.
  */
 import {
   ApplicationFailure,
@@ -15,27 +18,29 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import type { TicketActivities } from '../../activities';
-import { TicketLifecycle, type TicketState } from '../../src/domain/ticket-lifecycle';
+import { Phase, nextInSequence } from '../../src/domain/phases';
+import { statusForPhase } from '../../src/domain/ticket';
+import { TicketLifecycle, type BlockedState, type Refusal } from '../../src/domain/ticket-lifecycle';
+import type { TicketSettings } from '../../src/domain/ticket-settings';
+import type { InvalidTransitionDetails, TransitionOutcome, TransitionRejection, TransitionRequest } from '../../src/domain/transition';
+import { TicketPhase, TicketStatusAttribute } from '../../src/temporal/search-attributes';
 import {
-  INVALID_TRANSITION,
-  type InvalidTransitionDetails,
-  type TransitionOutcome,
-  type TransitionRejection,
-  type TransitionRequest,
-} from '../../src/domain/transition';
-import { TicketPhase } from '../../src/temporal/search-attributes';
-import {
+  artifactsChangedSignal,
   getPhaseHistoryQuery,
   getStateQuery,
   getValidTransitionsQuery,
   transitionSignal,
   transitionUpdate,
+  type TicketWorkflowState,
 } from './messages';
+import { PhaseWork } from './phase-work';
 
 /** Start argument of {@link ticketWorkflow}. */
 export interface TicketWorkflowInput {
   /** The ticket's database ID (UUID). */
   ticketId: string;
+  /** Policy, parallelism, retries and gated phases, fixed for the workflow's life. */
+  settings: TicketSettings;
 }
 
 const { recordTransition } = proxyActivities<TicketActivities>({
@@ -45,18 +50,16 @@ const { recordTransition } = proxyActivities<TicketActivities>({
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
     // Unlimited attempts: a database outage delays persistence, it never loses a transition.
-    nonRetryableErrorTypes: ['TicketNotFound'],
   },
 });
 
+/** Who the workflow names as the author of the transitions it makes itself. */
+const ORCHESTRATOR = 'orchestrator';
+
 /** The failure an update caller receives for a refused transition (the API maps it to 409). */
-function invalidTransitionFailure(rejection: Pick<TransitionRejection, 'fromPhase' | 'toPhase' | 'reason' | 'validTransitions'>) {
-  const details: InvalidTransitionDetails = {
-    fromPhase: rejection.fromPhase,
-    toPhase: rejection.toPhase,
-    validTransitions: rejection.validTransitions,
-  };
-  return ApplicationFailure.create({ type: INVALID_TRANSITION, message: rejection.reason, details: [details], nonRetryable: true });
+function refusalFailure(refusal: Refusal, rejection: Pick<TransitionRejection, 'fromPhase' | 'toPhase' | 'validTransitions'>) {
+  const details: InvalidTransitionDetails = { ...rejection, blockingReasons: refusal.blockingReasons };
+  return ApplicationFailure.create({ type: refusal.code, message: refusal.reason, details: [details], nonRetryable: true });
 }
 
 /**
@@ -75,16 +78,27 @@ function normalizeRequest(raw: unknown): TransitionRequest {
 }
 
 /**
- * Runs a ticket from its current phase to PHASE_DONE.
+ * Runs a ticket from PHASE_BACKLOG to PHASE_DONE.
  *
  * @returns the final ticket state (phase PHASE_DONE).
  */
-export async function ticketWorkflow({ ticketId }: TicketWorkflowInput): Promise<TicketState> {
-  const lifecycle = TicketLifecycle.start(ticketId);
+export async function ticketWorkflow({ ticketId, settings }: TicketWorkflowInput): Promise<TicketWorkflowState> {
+  const lifecycle = TicketLifecycle.start(ticketId, Phase.BACKLOG, settings.gatedPhases);
+  const work = new PhaseWork(ticketId, settings, lifecycle);
   const persisting = new Map<string, Promise<void>>();
+  let artifactsChanged = false;
 
-  /** The one code path of both transition messages: apply once, persist, mirror in the search attribute. */
-  async function applyTransition(request: TransitionRequest, via: TransitionRejection['via']): Promise<TransitionOutcome> {
+  const state = (): TicketWorkflowState => ({
+    ...lifecycle.state(),
+    policy: settings.policy,
+    tasks: work.tasks.map(({ id, taskType, status }) => ({ id, taskType, status })),
+  });
+
+  /**
+   * The one code path of every transition: apply once, persist, mirror in the search attributes,
+   * and stop the running phase work when the ticket leaves its phase.
+   */
+  async function applyTransition(request: TransitionRequest, via: TransitionRejection['via'], blockCause?: BlockedState['cause']): Promise<TransitionOutcome> {
     const seenBefore = lifecycle.outcomeOf(request.requestId) !== undefined;
     const outcome = lifecycle.apply(request, via, new Date().toISOString());
     if (seenBefore) {
@@ -95,7 +109,12 @@ export async function ticketWorkflow({ ticketId }: TicketWorkflowInput): Promise
       log.warn('transition rejected', { ...outcome.rejection });
       return outcome;
     }
-    upsertSearchAttributes([{ key: TicketPhase, value: outcome.record.toPhase }]);
+    if (blockCause) lifecycle.setBlockCause(blockCause);
+    work.cancel();
+    upsertSearchAttributes([
+      { key: TicketPhase, value: outcome.record.toPhase },
+      { key: TicketStatusAttribute, value: statusForPhase(outcome.record.toPhase) },
+    ]);
     const persisted = recordTransition({ ticketId, record: outcome.record }).then(() => undefined);
     persisting.set(request.requestId, persisted);
     await persisted;
@@ -111,30 +130,67 @@ export async function ticketWorkflow({ ticketId }: TicketWorkflowInput): Promise
     transitionUpdate,
     async (request) => {
       const outcome = await applyTransition(normalizeRequest(request), 'update');
-      if (!outcome.accepted) throw invalidTransitionFailure(outcome.rejection);
-      return lifecycle.state();
+      if (!outcome.accepted) {
+        const { code, reason, blockingReasons } = outcome.rejection;
+        throw refusalFailure({ code, reason, blockingReasons }, outcome.rejection);
+      }
+      return state();
     },
     {
       // Validators do not run on replay, so this one must not touch state or randomness.
       validator: (request) => {
-        const reason = lifecycle.refusalReason((request ?? {}) as TransitionRequest);
-        if (reason) {
-          throw invalidTransitionFailure({
-            fromPhase: lifecycle.phase,
-            toPhase: request?.toPhase,
-            reason,
-            validTransitions: lifecycle.state().validTransitions,
-          });
-        }
+        const refusal = lifecycle.refusal((request ?? {}) as TransitionRequest);
+        if (refusal) throw refusalFailure(refusal, { fromPhase: lifecycle.phase, toPhase: request?.toPhase, validTransitions: lifecycle.state().validTransitions });
       },
     },
   );
 
-  setHandler(getStateQuery, () => lifecycle.state());
+  setHandler(artifactsChangedSignal, () => {
+    artifactsChanged = true;
+  });
+  setHandler(getStateQuery, state);
   setHandler(getValidTransitionsQuery, () => lifecycle.state().validTransitions);
   setHandler(getPhaseHistoryQuery, () => lifecycle.history());
 
-  await condition(() => lifecycle.isDone);
+  /** A ticket blocked by its gate re-validates after new artifacts and resumes the phase when it passes. */
+  async function recheckBlockedGate(): Promise<void> {
+    artifactsChanged = false;
+    const blocked = lifecycle.blocked;
+    if (blocked?.cause !== 'gate') return;
+    const verdict = await work.validate(lifecycle.run);
+    if (verdict.status !== 'passed' || lifecycle.phase !== Phase.BLOCKED) return;
+    await applyTransition(
+      {
+        toPhase: blocked.fromPhase,
+        reason: `gate of ${blocked.fromPhase} passed after new artifacts (validation round ${verdict.attempt})`,
+        transitionedBy: ORCHESTRATOR,
+        requestId: `unblock:${blocked.entry}:${verdict.attempt}`,
+      },
+      'signal',
+    );
+  }
+
+  while (!lifecycle.isDone) {
+    const phase = lifecycle.phase;
+    if (phase === Phase.BLOCKED) {
+      await condition(() => lifecycle.phase !== Phase.BLOCKED || artifactsChanged);
+      if (lifecycle.phase === Phase.BLOCKED) await recheckBlockedGate();
+      continue;
+    }
+    const run = lifecycle.run;
+    if (run.step !== 'complete') {
+      const outcome = await work.work(run);
+      if (outcome.kind === 'failed' && lifecycle.phase === phase && lifecycle.run === run) {
+        await applyTransition({ toPhase: Phase.BLOCKED, reason: outcome.reason, transitionedBy: ORCHESTRATOR, requestId: uuid4() }, 'signal', outcome.cause);
+      }
+      if (outcome.kind !== 'passed') continue;
+    }
+    const next = nextInSequence(phase);
+    if (settings.policy === 'auto' && next && lifecycle.phase === phase && lifecycle.run === run) {
+      await applyTransition({ toPhase: next, reason: `gate of ${phase} passed`, transitionedBy: ORCHESTRATOR, requestId: `auto:${run.entry}` }, 'signal');
+    }
+    await condition(() => lifecycle.phase !== phase || lifecycle.run !== run);
+  }
   await condition(allHandlersFinished);
-  return lifecycle.state();
+  return state();
 }

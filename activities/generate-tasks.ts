@@ -1,0 +1,111 @@
+/**
+ * Generates a phase run's tasks from the active task templates (seed 001/002, Stream F:
+ * `generate_phase_tasks`, `generate_task_from_template`), and plans the validation agent's review.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { Prisma, type PrismaClient, type Task } from '@prisma/client';
+import { assignmentOf, selectBackend, VALIDATION_CAPABILITY, type OrchestratorConfig } from '../src/agents/config';
+import { AgentFailureType } from '../src/agents/agent-failure';
+import { contextForPhase, type TicketContext } from '../src/domain/context-summary';
+import type { Phase } from '../src/domain/phases';
+import { TaskStatus, type PlannedTask } from '../src/domain/task';
+import { renderDescription } from '../src/domain/task-templates';
+import type { Priority } from '../src/domain/ticket';
+import { loadTicket, runWhere, VALIDATION_TASK_TYPE, type PhaseRunRef } from './phase-run';
+
+/** Values for description placeholders: every key of the earlier phases' context (later phases win). */
+function placeholderValues(context: TicketContext, phase: Phase): Record<string, unknown> {
+  return Object.assign({}, ...Object.values(contextForPhase(context, phase)).filter((value) => typeof value === 'object'));
+}
+
+/**
+ * The workflow's view of task rows: each with its agent assignment.
+ *
+ * @throws ApplicationFailure `NoAgentForCapabilities` (non-retryable) when no backend can run a task.
+ */
+export function planTasks(config: OrchestratorConfig, tasks: Task[]): PlannedTask[] {
+  return tasks.map((task) => {
+    const backend = selectBackend(config, task.requiredCapabilities);
+    if (!backend) {
+      const message = `no agent backend has the capabilities [${task.requiredCapabilities.join(', ')}] that task ${task.taskType} requires`;
+      throw ApplicationFailure.nonRetryable(message, AgentFailureType.NO_BACKEND);
+    }
+    return {
+      id: task.id,
+      taskType: task.taskType,
+      priority: task.priority as Priority,
+      status: task.status as TaskStatus,
+      dependencies: task.dependencies,
+      agent: assignmentOf(backend),
+    };
+  });
+}
+
+/**
+ * Builds the `generateTasks` activity: creates one task per active template of the run's phase,
+ * with its description rendered from the ticket and the earlier phases' context and its
+ * dependencies resolved from the template's task types.
+ *
+ * Idempotent: tasks are unique per (ticket, phase, entry, task type), so a retry or a second call
+ * for the same run creates nothing and returns the same tasks (with their current statuses).
+ *
+ * @returns the run's tasks, planned (agent assignment per task), in creation order
+ * @throws ApplicationFailure TicketNotFound, NoAgentForCapabilities (both non-retryable)
+ */
+export function createGenerateTasks(prisma: PrismaClient, config: OrchestratorConfig) {
+  return async function generateTasks(run: PhaseRunRef): Promise<PlannedTask[]> {
+    const ticket = await loadTicket(prisma, run.ticketId);
+    const templates = await prisma.taskTemplate.findMany({ where: { phaseId: run.phase, isActive: true }, orderBy: { createdAt: 'asc' } });
+    const values = placeholderValues((ticket.context ?? {}) as TicketContext, run.phase);
+    const tasks = await prisma.$transaction(async (tx) => {
+      await tx.task.createMany({
+        data: templates.map((template) => ({
+          ...runWhere(run),
+          taskType: template.taskType,
+          description: renderDescription(template.templateDescription, ticket, values),
+          priority: template.defaultPriority,
+          requiredCapabilities: template.requiredCapabilities,
+        })),
+        skipDuplicates: true,
+      });
+      const rows = await tx.task.findMany({
+        where: { ...runWhere(run), taskType: { not: VALIDATION_TASK_TYPE } },
+        orderBy: [{ createdAt: 'asc' }, { taskType: 'asc' }],
+      });
+      const idOf = new Map(rows.map((row) => [row.taskType, row.id]));
+      for (const template of templates) {
+        const row = rows.find((candidate) => candidate.taskType === template.taskType);
+        if (!row || row.dependencies.length > 0 || template.dependenciesTemplate.length === 0) continue;
+        const dependencies = template.dependenciesTemplate.map((type) => idOf.get(type)).filter((id): id is string => id !== undefined);
+        row.dependencies = (await tx.task.update({ where: { id: row.id }, data: { dependencies } })).dependencies;
+      }
+      return rows;
+    });
+    return planTasks(config, tasks);
+  };
+}
+
+/**
+ * Builds the `planValidationTask` activity: the run's `validate_phase` task for the validation
+ * agent (capability `validation`), reset to pending so the agent reviews the current artifacts.
+ * Idempotent: one such task per run (unique key), re-planning resets it.
+ *
+ * @throws ApplicationFailure TicketNotFound, NoAgentForCapabilities (both non-retryable)
+ */
+export function createPlanValidationTask(prisma: PrismaClient, config: OrchestratorConfig) {
+  return async function planValidationTask(run: PhaseRunRef): Promise<PlannedTask> {
+    const ticket = await loadTicket(prisma, run.ticketId);
+    const task = await prisma.task.upsert({
+      where: { ticketId_phaseId_phaseEntry_taskType: { ...runWhere(run), taskType: VALIDATION_TASK_TYPE } },
+      create: {
+        ...runWhere(run),
+        taskType: VALIDATION_TASK_TYPE,
+        description: `Validate the completion of ${run.phase} for: ${ticket.title}`,
+        priority: 'HIGH',
+        requiredCapabilities: [VALIDATION_CAPABILITY],
+      },
+      update: { status: TaskStatus.PENDING, result: Prisma.DbNull, error: null, completedAt: null },
+    });
+    return planTasks(config, [task])[0]!;
+  };
+}

@@ -1,0 +1,731 @@
+#!/usr/bin/env node
+/**
+ * Reference agent for the ticket orchestrator's command backend (protocol
+ * `ticket-orchestrator/agent-v1`). The orchestrator starts it once per task, with the ticket's
+ * workspace directory as cwd, and everything a phase gate later checks is produced here for real:
+ * documents are derived from the ticket's own text, code is written to the workspace, and test
+ * counts and coverage come from a real Jest run (the repository's Jest) in that workspace.
+ *
+ * Input: ONE JSON object on stdin
+ *   { protocol: "ticket-orchestrator/agent-v1",
+ *     task: { id, taskType, phase, description, priority, requiredCapabilities, attempt },
+ *     ticket: { id, externalId|null, title, description, priority, labels, acceptanceCriteria },
+ *     contextSummary: "earlier phases, summarized (may be empty)",
+ *     dependencies: [{ taskType, output }],       // outputs of tasks this one depends on
+ *     artifacts: [{ type, path, content }],        // the phase's artifacts (validate_phase only)
+ *     workspace: "/abs/path" }                     // the ticket's workspace (also the cwd)
+ *
+ * Output: ONE JSON object on stdout, nothing else (logs go to stderr, one line each, prefixed
+ * "[reference-agent]")
+ *   { status: "completed"|"failed",
+ *     output: { summary, context: {...}, ...task-specific },
+ *     artifacts: [{ type, path, content }],        // empty when failed
+ *     error: "only when failed", retryable: boolean }
+ * `output.context` feeds the cross-phase context: list keys `key_decisions`, `design_decisions`,
+ * `risks` and `acceptance_criteria` are key points, other lists and strings are details.
+ *
+ * Exit codes: 0 whenever a result was written (completed or failed); 65 (EX_DATAERR) when stdin is
+ * not JSON, lacks `task`/`ticket`, or names another protocol (the backend treats 64–78 as permanent);
+ * 1 on any other error (a crash, which the backend may retry).
+ *
+ * Task types: analyze_requirements, create_requirements_doc, design_architecture,
+ * implement_feature, write_tests, run_tests, deploy_feature, validate_phase. Any other task type is
+ * answered with status "failed", retryable false.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PROTOCOL = 'ticket-orchestrator/agent-v1';
+const EX_DATAERR = 65;
+/** The template every ticket workspace starts from. */
+const TEMPLATE_DIR = fileURLToPath(new URL('../workspace/', import.meta.url));
+/** How long one Jest run may take before it is killed (below the 5-minute agent timeout of config/orchestrator.json). */
+const JEST_TIMEOUT_MS = 4 * 60_000;
+
+/** "1 risk", "2 risks": `n` and the noun, singular or plural (default: singular + "s"). */
+function count(n, singular, plural = `${singular}s`) {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
+
+/** Markdown bullet lines, one per item. */
+function bullets(items) {
+  return items.map((item) => `- ${item}`).join('\n');
+}
+
+/** Writes one line to stderr, prefixed with the agent's name. */
+function log(message) {
+  process.stderr.write(`[reference-agent] ${message}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the ticket
+// ---------------------------------------------------------------------------------------------
+
+/** Words that carry no meaning of their own when matching deliverables to acceptance criteria. */
+const STOP_WORDS = new Set(
+  ('the and for with from into onto that this these those when then than are was were been has have had not but all any ' +
+    'can could should must will would may each every only also its via per out our your their they them there here ' +
+    'add create implement update support ensure make use new get set able way')
+    .split(' '),
+);
+
+/** Reduces an English word to a crude stem, so that "dependencies"/"dependency" and "limits"/"limiting" match. */
+function stem(word) {
+  let stemmed = word;
+  if (stemmed.length > 4 && stemmed.endsWith('ies')) return `${stemmed.slice(0, -3)}y`;
+  if (stemmed.length > 5 && stemmed.endsWith('ing')) stemmed = stemmed.slice(0, -3);
+  else if (stemmed.length > 4 && stemmed.endsWith('ed')) stemmed = stemmed.slice(0, -2);
+  else if (stemmed.length > 3 && stemmed.endsWith('s') && !stemmed.endsWith('ss')) stemmed = stemmed.slice(0, -1);
+  if (/([^aeiouls])\1$/.test(stemmed)) stemmed = stemmed.slice(0, -1);
+  if (stemmed.length > 4 && stemmed.endsWith('e')) stemmed = stemmed.slice(0, -1);
+  return stemmed;
+}
+
+/** The stems of the significant words of `text` (three letters or more, no stop words). */
+function significantStems(text) {
+  const words = text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+  return new Set(words.filter((word) => word.length >= 3 && !STOP_WORDS.has(word)).map(stem));
+}
+
+/** Trims the strings of a list, drops blanks and duplicates; anything that is not a list gives []. */
+function cleanList(value) {
+  return Array.isArray(value) ? [...new Set(value.map((item) => String(item).trim()).filter(Boolean))] : [];
+}
+
+/** The ticket of a request with every field present and typed. */
+function normalizeTicket(ticket) {
+  return {
+    id: String(ticket.id ?? ''),
+    externalId: typeof ticket.externalId === 'string' && ticket.externalId.trim() ? ticket.externalId.trim() : null,
+    title: String(ticket.title ?? '').trim(),
+    description: String(ticket.description ?? '').replace(/\r\n?/g, '\n').replace(/\n{3,}/g, '\n\n').trim(),
+    priority: String(ticket.priority ?? ''),
+    labels: cleanList(ticket.labels),
+    acceptanceCriteria: cleanList(ticket.acceptanceCriteria),
+  };
+}
+
+/**
+ * The deliverables a ticket's description names: its `- ` (or `* `) bullet lines, or, when it has
+ * none, its sentences.
+ */
+function parseDeliverables(description) {
+  const bulleted = description
+    .split('\n')
+    .map((line) => /^\s*[-*]\s+(.+)$/.exec(line)?.[1]?.trim())
+    .filter(Boolean);
+  if (bulleted.length > 0) return [...new Set(bulleted)];
+  const sentences = description.split(/(?<=[.!?])\s+|\n+/).map((sentence) => sentence.trim().replace(/\.$/, ''));
+  return [...new Set(sentences.filter(Boolean))];
+}
+
+/** For each deliverable, the acceptance criteria sharing at least one significant word with it. */
+function traceDeliverables(deliverables, criteria) {
+  return deliverables.map((deliverable) => {
+    const stems = significantStems(deliverable);
+    return { deliverable, criteria: criteria.filter((criterion) => [...significantStems(criterion)].some((s) => stems.has(s))) };
+  });
+}
+
+/** Risks that follow from the ticket's text: missing deliverables or criteria, and gaps between them. */
+function computeRisks(deliverables, criteria, trace) {
+  const risks = [];
+  if (deliverables.length === 0) risks.push('The description names no deliverables; the scope is undefined');
+  if (criteria.length === 0) risks.push('The ticket has no acceptance criteria; completion cannot be verified');
+  else {
+    for (const { deliverable, criteria: covering } of trace) {
+      if (covering.length === 0) risks.push(`Deliverable '${deliverable}' has no acceptance criterion that covers it`);
+    }
+    for (const criterion of criteria) {
+      if (deliverables.length > 0 && !trace.some((entry) => entry.criteria.includes(criterion))) {
+        risks.push(`Acceptance criterion '${criterion}' is not addressed by any deliverable`);
+      }
+    }
+  }
+  return risks;
+}
+
+/** The requirements analysis of a ticket: deliverables, criteria, their tracing, and the risks. */
+function analyzeTicket(ticket) {
+  const deliverables = parseDeliverables(ticket.description);
+  const trace = traceDeliverables(deliverables, ticket.acceptanceCriteria);
+  return { deliverables, acceptanceCriteria: ticket.acceptanceCriteria, trace, risks: computeRisks(deliverables, ticket.acceptanceCriteria, trace) };
+}
+
+/** What the ticket's checklist tracks: its acceptance criteria, else its deliverables, else its title. */
+function checklistItems(ticket) {
+  if (ticket.acceptanceCriteria.length > 0) return ticket.acceptanceCriteria;
+  const deliverables = parseDeliverables(ticket.description);
+  return deliverables.length > 0 ? deliverables : [ticket.title || 'Ticket done'];
+}
+
+/** A file-name slug for the ticket: from its external ID, else its title, else its ID. */
+function ticketSlug(ticket) {
+  const slugify = (text) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return slugify(ticket.externalId ?? '') || slugify(ticket.title).slice(0, 60).replace(/-+$/, '') || `ticket-${slugify(ticket.id) || 'unnamed'}`;
+}
+
+/** How the ticket is named in documents and code: "ROADMAP-1.1: Title", or just the title. */
+function ticketName(ticket) {
+  return ticket.externalId ? `${ticket.externalId}: ${ticket.title}` : ticket.title;
+}
+
+/** The output of the dependency task of type `taskType`, if the request carries one. */
+function dependencyOutput(request, taskType) {
+  const dependency = (Array.isArray(request.dependencies) ? request.dependencies : []).find((entry) => entry?.taskType === taskType);
+  return dependency?.output && typeof dependency.output === 'object' ? dependency.output : undefined;
+}
+
+/** The risks listed in a context summary (its `Risk (<phase>): text` lines). */
+function summaryRisks(contextSummary) {
+  return String(contextSummary ?? '')
+    .split('\n')
+    .map((line) => /^Risk \([^)]*\): (.+)$/.exec(line.trim())?.[1])
+    .filter(Boolean);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workspace files
+// ---------------------------------------------------------------------------------------------
+
+/** Writes `text` to `relativePath` under the workspace, creating directories; returns the file's record. */
+function writeWorkspaceFile(ws, relativePath, text) {
+  const file = path.join(ws, relativePath);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+  log(`wrote ${relativePath} (${Buffer.byteLength(text)} bytes)`);
+  return fileRecord(ws, relativePath);
+}
+
+/** `{ path, bytes, sha256 }` of a workspace file. */
+function fileRecord(ws, relativePath) {
+  const data = fs.readFileSync(path.join(ws, relativePath));
+  return { path: relativePath, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
+/** Every file under `dir` (recursively), as sorted POSIX paths relative to `root`. */
+function listFiles(root, dir) {
+  const start = path.join(root, dir);
+  if (!fs.existsSync(start)) return [];
+  return fs
+    .readdirSync(start, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(root, path.join(entry.parentPath ?? entry.path, entry.name)).split(path.sep).join('/'))
+    .sort();
+}
+
+/**
+ * Copies the template workspace into `ws` unless it already holds `src/checklist.js`; existing
+ * files are never overwritten.
+ *
+ * @returns the paths copied (empty when the template was already there)
+ */
+function ensureTemplate(ws) {
+  if (fs.existsSync(path.join(ws, 'src', 'checklist.js'))) return [];
+  const copied = listFiles(TEMPLATE_DIR, '.').filter((file) => !fs.existsSync(path.join(ws, file)));
+  fs.cpSync(TEMPLATE_DIR, ws, { recursive: true, force: false });
+  log(`copied the template workspace (${count(copied.length, 'file')})`);
+  return copied;
+}
+
+/** `text` made safe inside a block comment. */
+function commentText(text) {
+  return text.replace(/\*\//g, '* /').replace(/\s+/g, ' ');
+}
+
+/** Reads and parses a JSON file, or returns undefined when it is missing or not JSON. */
+function readJson(file) {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running Jest
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Runs the workspace's Jest suite with coverage, using the repository's own Jest and a config given
+ * on the command line (so no jest.config.js of a parent directory is used). Jest's stderr is
+ * forwarded to ours, prefixed.
+ *
+ * @returns `{ report, coverage, seconds }` (Jest's `--json` report and its coverage summary with
+ *   workspace-relative keys), or `{ error, retryable }` when Jest wrote no report
+ */
+function runJest(ws) {
+  const reportsDir = path.join(ws, 'reports');
+  const reportFile = path.join(reportsDir, 'jest.json');
+  const coverageDir = path.join(reportsDir, 'coverage');
+  fs.rmSync(reportFile, { force: true });
+  fs.rmSync(coverageDir, { recursive: true, force: true });
+  fs.mkdirSync(reportsDir, { recursive: true });
+  const config = {
+    testEnvironment: 'node',
+    roots: ['<rootDir>/test'],
+    testMatch: ['**/*.test.js'],
+    collectCoverageFrom: ['src/**/*.js'],
+    coverageReporters: ['json-summary'],
+    coverageDirectory: '<rootDir>/reports/coverage',
+  };
+  const jestBin = createRequire(import.meta.url).resolve('jest/bin/jest');
+  const args = [jestBin, '--rootDir', ws, '--config', JSON.stringify(config), '--ci', '--runInBand', '--json', '--outputFile', reportFile, '--coverage', '--watchman=false'];
+  const started = Date.now();
+  const run = spawnSync(process.execPath, args, { cwd: ws, encoding: 'utf8', timeout: JEST_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
+  const seconds = (Date.now() - started) / 1000;
+  for (const line of `${run.stderr ?? ''}`.split('\n')) if (line.trim()) log(`jest: ${line}`);
+  log(`jest exited with ${run.status ?? run.signal} after ${seconds.toFixed(2)} s`);
+  const report = readJson(reportFile);
+  if (!report) {
+    const reason = run.error?.message ?? (run.signal ? `killed by ${run.signal}` : `exit code ${run.status}`);
+    const detail = firstMessageLine(run.stderr ?? '');
+    return { error: `jest wrote no report (${reason})${detail ? `: ${detail}` : ''}`, retryable: Boolean(run.signal || run.error) };
+  }
+  const summary = readJson(path.join(coverageDir, 'coverage-summary.json'));
+  const coverage = summary && Object.fromEntries(Object.entries(summary).map(([key, value]) => [key === 'total' ? key : relativePath(ws, key), value]));
+  return { report, coverage, seconds };
+}
+
+/** The first line of a Jest message that says something: no colours, no blank or `●` heading lines. */
+function firstMessageLine(message) {
+  const lines = String(message).replace(/\u001b\[[0-9;]*m/g, '').split('\n').map((line) => line.trim());
+  return lines.find((line) => line && !line.startsWith('●'))?.slice(0, 200);
+}
+
+/** `file` relative to the workspace, as a POSIX path. */
+function relativePath(ws, file) {
+  return path.relative(ws, file).split(path.sep).join('/');
+}
+
+/** Names of the failing tests of a Jest report, and of test files that failed to run at all. */
+function jestFailures(ws, report) {
+  const failures = [];
+  for (const suite of report.testResults ?? []) {
+    const file = relativePath(ws, suite.name);
+    const failed = (suite.assertionResults ?? []).filter((test) => test.status === 'failed');
+    failures.push(...failed.map((test) => `${file}: ${test.fullName}`));
+    if (suite.status === 'failed' && failed.length === 0) {
+      failures.push(`${file}: test file failed to run (${firstMessageLine(suite.message ?? '') ?? 'no message'})`);
+    }
+  }
+  return failures;
+}
+
+/** The `test_results` content of a Jest report. */
+function testResults(ws, report) {
+  return {
+    numTotalTests: report.numTotalTests,
+    numPassedTests: report.numPassedTests,
+    numFailedTests: report.numFailedTests,
+    numTotalTestSuites: report.numTotalTestSuites,
+    success: report.success,
+    failures: jestFailures(ws, report),
+  };
+}
+
+/** A human-readable summary of a Jest report: one line per test file, then the totals. */
+function testEvidenceText(ws, report) {
+  const lines = (report.testResults ?? []).map((suite) => {
+    const tests = suite.assertionResults ?? [];
+    const passed = tests.filter((test) => test.status === 'passed').length;
+    const failed = tests.filter((test) => test.status === 'failed').length;
+    return `${suite.status === 'passed' ? 'PASS' : 'FAIL'} ${relativePath(ws, suite.name)}: ${passed} passed, ${failed} failed`;
+  });
+  lines.push(`Total: ${report.numPassedTests} of ${count(report.numTotalTests, 'test')} passed in ${count(report.numTotalTestSuites, 'file')}`);
+  return lines.join('\n');
+}
+
+/** The `test_coverage` artifact of a Jest run (none when Jest wrote no coverage summary). */
+function coverageArtifacts(coverage) {
+  return coverage ? [{ type: 'test_coverage', path: 'reports/coverage/coverage-summary.json', content: coverage }] : [];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Task handlers: each takes (request, ticket, ws) and returns the result object
+// ---------------------------------------------------------------------------------------------
+
+/** A completed result. */
+function completed(summary, context, extraOutput, artifacts) {
+  return { status: 'completed', output: { summary, context, ...extraOutput }, artifacts, retryable: false };
+}
+
+/** A failed result (no artifacts). */
+function failed(error, retryable, output = {}) {
+  return { status: 'failed', output: { summary: error, context: {}, ...output }, artifacts: [], error, retryable };
+}
+
+/** analyze_requirements: deliverables, acceptance criteria, their tracing and risks → docs/requirements-analysis.json. */
+function analyzeRequirements(request, ticket, ws) {
+  const analysis = analyzeTicket(ticket);
+  const relative = 'docs/requirements-analysis.json';
+  writeWorkspaceFile(ws, relative, `${JSON.stringify(analysis, null, 2)}\n`);
+  return completed(
+    `Found ${count(analysis.deliverables.length, 'deliverable')}, ${count(ticket.acceptanceCriteria.length, 'acceptance criterion', 'acceptance criteria')} and ${count(analysis.risks.length, 'risk')}`,
+    { scope_clarifications: analysis.deliverables, acceptance_criteria: ticket.acceptanceCriteria, risks: analysis.risks },
+    { deliverables: analysis.deliverables, risks: analysis.risks, trace: analysis.trace },
+    [{ type: 'requirements_analysis', path: relative, content: analysis }],
+  );
+}
+
+/**
+ * create_requirements_doc: docs/requirements.md with the ticket's scope and acceptance criteria
+ * and the analysis (from the analyze_requirements dependency when given, else computed here).
+ */
+function createRequirementsDoc(request, ticket, ws) {
+  const own = analyzeTicket(ticket);
+  const given = dependencyOutput(request, 'analyze_requirements');
+  const deliverables = given && Array.isArray(given.deliverables) ? cleanList(given.deliverables) : own.deliverables;
+  const risks = given && Array.isArray(given.risks) ? cleanList(given.risks) : own.risks;
+  const trace = traceDeliverables(deliverables, ticket.acceptanceCriteria);
+  const facts = [ticket.externalId && `Ticket ${ticket.externalId}`, ticket.priority && `priority ${ticket.priority}`, ticket.labels.length > 0 && `labels: ${ticket.labels.join(', ')}`].filter(Boolean);
+  const lines = [
+    `# Requirements: ${ticket.title}`,
+    ...(facts.length > 0 ? ['', facts.join(' · ')] : []),
+    '',
+    '## Scope',
+    '',
+    ticket.description || ticket.title,
+    '',
+    '## Acceptance Criteria',
+    '',
+    ticket.acceptanceCriteria.length > 0 ? bullets(ticket.acceptanceCriteria) : '- None given',
+    '',
+    '## Analysis',
+    '',
+    '### Deliverables traced to acceptance criteria',
+    '',
+    bullets(trace.map(({ deliverable, criteria }) => `${deliverable} → ${criteria.length > 0 ? criteria.join('; ') : 'no acceptance criterion'}`)) || '- None named',
+    '',
+    '### Risks',
+    '',
+    risks.length > 0 ? bullets(risks) : '- None identified',
+  ];
+  const text = `${lines.join('\n')}\n`;
+  const relative = 'docs/requirements.md';
+  writeWorkspaceFile(ws, relative, text);
+  const keyDecisions = [`Scope limited to ${count(deliverables.length, 'deliverable')}`, `Acceptance judged by ${count(ticket.acceptanceCriteria.length, 'criterion', 'criteria')}`];
+  const uncovered = trace.filter((entry) => entry.criteria.length === 0).length;
+  if (uncovered > 0) keyDecisions.push(`${count(uncovered, 'deliverable')} without an acceptance criterion carried as risks`);
+  return completed(
+    `Wrote ${relative} (${text.length} characters) for ${ticketName(ticket)}`,
+    { requirements_doc: text, key_decisions: keyDecisions },
+    { length: text.length, usedAnalysis: Boolean(given) },
+    [{ type: 'requirements_document', path: relative, content: { text, format: 'markdown' } }],
+  );
+}
+
+/** design_architecture: docs/design.md with the components, one decision per deliverable, and the risks known so far. */
+function designArchitecture(request, ticket, ws) {
+  const slug = ticketSlug(ticket);
+  const moduleFile = `src/tickets/${slug}.js`;
+  const { deliverables, risks: ticketRisks } = analyzeTicket(ticket);
+  const risks = [...new Set([...ticketRisks, ...summaryRisks(request.contextSummary)])];
+  const decisions = [
+    ...deliverables.map((deliverable) => `Deliverable '${deliverable}' is implemented in module \`${moduleFile}\``),
+    `The ticket's checklist (${count(checklistItems(ticket).length, 'item')}) is built with \`src/checklist.js\``,
+  ];
+  const components = [
+    '`src/checklist.js`: checklist library of the workspace template (items, completion, progress)',
+    `\`${moduleFile}\`: the checklist of ${ticketName(ticket)}, built with \`../checklist\``,
+    `\`test/tickets/${slug}.test.js\`: unit tests of \`${moduleFile}\``,
+    `\`test/tickets/${slug}.acceptance.test.js\`: one test per acceptance criterion`,
+  ];
+  const lines = [
+    `# Design: ${ticket.title}`,
+    '',
+    '## Components',
+    '',
+    bullets(components),
+    '',
+    '## Decisions',
+    '',
+    bullets(decisions),
+    '',
+    '## Risks',
+    '',
+    risks.length > 0 ? bullets(risks) : '- None identified',
+  ];
+  const text = `${lines.join('\n')}\n`;
+  const relative = 'docs/design.md';
+  writeWorkspaceFile(ws, relative, text);
+  return completed(
+    `Wrote ${relative}: ${count(components.length, 'component')}, ${count(decisions.length, 'decision')}, ${count(risks.length, 'risk')}`,
+    { architecture_doc: text, design_decisions: decisions },
+    { module: moduleFile, risks },
+    [{ type: 'design_document', path: relative, content: { text, format: 'markdown' } }],
+  );
+}
+
+/** The source of `src/tickets/<slug>.js`: the ticket's checklist items and a factory for its checklist. */
+function ticketModuleSource(ticket) {
+  const items = checklistItems(ticket);
+  const source = ticket.acceptanceCriteria.length > 0 ? 'its acceptance criteria' : 'its deliverables (the ticket lists no acceptance criteria)';
+  return `'use strict';
+/**
+ * ${commentText(ticketName(ticket))}
+ * The ticket's checklist; written by examples/agents/reference-agent.mjs (implement_feature).
+ */
+const { createChecklist } = require('../checklist');
+
+/** The ticket this module implements. */
+const TICKET = Object.freeze(${JSON.stringify({ id: ticket.id, externalId: ticket.externalId, title: ticket.title })});
+
+/** What must be done for the ticket to be accepted: ${source}. */
+const CHECKLIST_ITEMS = Object.freeze(${JSON.stringify(items, null, 2)});
+
+/** A fresh checklist of CHECKLIST_ITEMS, nothing done yet. */
+function createTicketChecklist() {
+  return createChecklist(CHECKLIST_ITEMS);
+}
+
+module.exports = { TICKET, CHECKLIST_ITEMS, createTicketChecklist };
+`;
+}
+
+/** The source of `test/tickets/<slug>.test.js`: unit tests of the ticket module. */
+function ticketTestSource(ticket, slug) {
+  const items = checklistItems(ticket);
+  return `'use strict';
+const { TICKET, CHECKLIST_ITEMS, createTicketChecklist } = require('../../src/tickets/${slug}');
+
+describe(${JSON.stringify(ticketName(ticket))}, () => {
+  it('names its ticket', () => {
+    expect(TICKET.title).toBe(${JSON.stringify(ticket.title)});
+  });
+
+  it('lists the ticket\\'s ${items.length} checklist items, frozen', () => {
+    expect(CHECKLIST_ITEMS).toEqual(${JSON.stringify(items)});
+    expect(Object.isFrozen(CHECKLIST_ITEMS)).toBe(true);
+  });
+
+  it('starts with every item remaining', () => {
+    const checklist = createTicketChecklist();
+    expect(checklist.remaining()).toEqual([...CHECKLIST_ITEMS]);
+    expect(checklist.progress()).toEqual({ done: 0, total: ${items.length}, percent: 0 });
+  });
+
+  it('is done once every item is completed', () => {
+    const checklist = createTicketChecklist();
+    CHECKLIST_ITEMS.forEach((item) => checklist.complete(item));
+    expect(checklist.remaining()).toEqual([]);
+    expect(checklist.progress()).toEqual({ done: ${items.length}, total: ${items.length}, percent: 100 });
+  });
+
+  it('gives every caller a fresh checklist', () => {
+    const first = createTicketChecklist();
+    first.complete(CHECKLIST_ITEMS[0]);
+    expect(createTicketChecklist().isComplete(CHECKLIST_ITEMS[0])).toBe(false);
+  });
+});
+`;
+}
+
+/**
+ * implement_feature: the template workspace (if not there yet), `src/tickets/<slug>.js` and its
+ * unit tests, then a Jest run with coverage. Fails (not retryable) when a test fails.
+ */
+function implementFeature(request, ticket, ws) {
+  const slug = ticketSlug(ticket);
+  const copied = ensureTemplate(ws);
+  const moduleFile = writeWorkspaceFile(ws, `src/tickets/${slug}.js`, ticketModuleSource(ticket));
+  const testFile = writeWorkspaceFile(ws, `test/tickets/${slug}.test.js`, ticketTestSource(ticket, slug));
+  const jest = runJest(ws);
+  if (jest.error) return failed(jest.error, jest.retryable);
+  const results = testResults(ws, jest.report);
+  const lines = jest.coverage?.total?.lines?.pct;
+  if (!results.success) {
+    return failed(`jest: ${count(results.failures.length, 'failure')}: ${results.failures.join('; ')}`, false, { tests: results });
+  }
+  const files = [...copied.map((file) => fileRecord(ws, file)), moduleFile, testFile];
+  return completed(
+    `Implemented ${moduleFile.path}; Jest: ${results.numPassedTests} of ${count(results.numTotalTests, 'test')} passed, ${lines}% lines covered`,
+    {
+      code_changes_summary: `Added ${moduleFile.path} and ${testFile.path}${copied.length > 0 ? ` on the template workspace (${count(copied.length, 'file')})` : ''}; ${count(results.numPassedTests, 'test')} pass, ${lines}% line coverage`,
+      key_implementations: [`${moduleFile.path}: createTicketChecklist() over ${checklistItems(ticket).length} checklist items`, `${testFile.path}: unit tests of the ticket checklist`],
+    },
+    { files: files.map((file) => file.path), tests: results, coverage: lines, jestSeconds: jest.seconds },
+    [{ type: 'code_changes', path: `src/tickets/${slug}.js`, content: { files } }, ...coverageArtifacts(jest.coverage)],
+  );
+}
+
+/** The source of `test/tickets/<slug>.acceptance.test.js`: one test per checklist item of the ticket. */
+function acceptanceTestSource(ticket, slug) {
+  const tests = checklistItems(ticket).map((item) => `  it(${JSON.stringify(`acceptance: ${item}`)}, () => expectCompletable(${JSON.stringify(item)}));`);
+  return `'use strict';
+const { createTicketChecklist } = require('../../src/tickets/${slug}');
+
+/** Asserts that \`item\` is on a fresh checklist of the ticket and can be completed. */
+function expectCompletable(item) {
+  const checklist = createTicketChecklist();
+  expect(checklist.remaining()).toContain(item);
+  checklist.complete(item);
+  expect(checklist.isComplete(item)).toBe(true);
+}
+
+describe(${JSON.stringify(`Acceptance criteria of ${ticketName(ticket)}`)}, () => {
+${tests.join('\n')}
+});
+`;
+}
+
+/**
+ * write_tests: `test/tickets/<slug>.acceptance.test.js`, one test per acceptance criterion, against
+ * the ticket module of implement_feature (copies the template first if the workspace lacks it).
+ */
+function writeTests(request, ticket, ws) {
+  const slug = ticketSlug(ticket);
+  ensureTemplate(ws);
+  const file = writeWorkspaceFile(ws, `test/tickets/${slug}.acceptance.test.js`, acceptanceTestSource(ticket, slug));
+  const plan = checklistItems(ticket);
+  return completed(`Wrote ${file.path} with ${count(plan.length, 'acceptance test')}`, { test_plan: plan }, { files: [file.path] }, [
+    { type: 'test_suite', path: file.path, content: { files: [file] } },
+  ]);
+}
+
+/** run_tests: the workspace's Jest suite with coverage; completes even when tests fail (the gate judges). */
+function runTests(request, ticket, ws) {
+  const jest = runJest(ws);
+  if (jest.error) return failed(jest.error, jest.retryable);
+  const results = testResults(ws, jest.report);
+  const text = testEvidenceText(ws, jest.report);
+  const summary = `${results.numPassedTests} of ${count(results.numTotalTests, 'test')} passed in ${count(results.numTotalTestSuites, 'file')}${results.success ? '' : `; ${count(results.failures.length, 'failure')}`}`;
+  return completed(
+    `Jest: ${summary}`,
+    { test_summary: summary, risks: results.failures.map((failure) => `Failing test: ${failure}`) },
+    { tests: results, coverage: jest.coverage?.total?.lines?.pct, jestSeconds: jest.seconds },
+    [
+      { type: 'test_results', path: 'reports/jest.json', content: results },
+      { type: 'test_evidence', path: 'reports/jest.json', content: { text, reportPath: 'reports/jest.json' } },
+      ...coverageArtifacts(jest.coverage),
+    ],
+  );
+}
+
+/** deploy_feature: dist/release.json recording every file under src/ with its size and SHA-256. */
+function deployFeature(request, ticket, ws) {
+  const files = listFiles(ws, 'src').map((file) => fileRecord(ws, file));
+  if (files.length === 0) return failed('nothing to deploy: the workspace has no files under src/', false);
+  const release = { ticket: ticket.externalId ?? ticket.id, title: ticket.title, files };
+  const relative = 'dist/release.json';
+  writeWorkspaceFile(ws, relative, `${JSON.stringify(release, null, 2)}\n`);
+  return completed(
+    `Recorded a release of ${count(files.length, 'file')} in ${relative}`,
+    { deployment: `Release of ${ticketName(ticket)}: ${count(files.length, 'file')} under src/ recorded in ${relative}` },
+    { release },
+    [{ type: 'deployment_record', path: relative, content: release }],
+  );
+}
+
+/** The text of an artifact's content: a string, or its `text`/`body`/`markdown`, else its JSON. */
+function artifactText(content) {
+  if (typeof content === 'string') return content;
+  for (const key of ['text', 'body', 'markdown']) if (typeof content?.[key] === 'string') return content[key];
+  return JSON.stringify(content ?? '');
+}
+
+/** The problems a phase's artifacts have, per the checks of validate_phase (empty when approved). */
+function phaseProblems(phase, artifacts, ticket) {
+  const latest = new Map(artifacts.map((artifact) => [artifact?.type, artifact]));
+  const missing = (type) => [`${type}: artifact missing`];
+  switch (phase) {
+    case 'PHASE_REQUIREMENTS': {
+      const document = latest.get('requirements_document');
+      if (!document) return missing('requirements_document');
+      const text = artifactText(document.content).toLowerCase();
+      return ticket.acceptanceCriteria.filter((criterion) => !text.includes(criterion.toLowerCase())).map((criterion) => `requirements_document: acceptance criterion '${criterion}' not mentioned`);
+    }
+    case 'PHASE_TESTING': {
+      const results = latest.get('test_results')?.content;
+      if (!results) return missing('test_results');
+      const problems = [];
+      if (!(results.numTotalTests >= ticket.acceptanceCriteria.length)) problems.push(`test_results: ${results.numTotalTests} tests for ${ticket.acceptanceCriteria.length} acceptance criteria`);
+      if (results.numFailedTests !== 0) problems.push(`test_results: ${results.numFailedTests} tests failed`);
+      if (results.success === false || (Array.isArray(results.failures) && results.failures.length > 0)) problems.push(`test_results: failures: ${(results.failures ?? []).join('; ') || 'run not successful'}`);
+      return problems;
+    }
+    case 'PHASE_IMPLEMENTATION': {
+      const changes = latest.get('code_changes')?.content;
+      if (!changes) return missing('code_changes');
+      const paths = (Array.isArray(changes.files) ? changes.files : []).map((file) => (typeof file === 'string' ? file : file?.path));
+      return paths.some((file) => typeof file === 'string' && file.startsWith('src/tickets/')) ? [] : ['code_changes: no file under src/tickets/'];
+    }
+    default:
+      return artifacts.length > 0 ? [] : [`${phase}: no artifacts`];
+  }
+}
+
+/** validate_phase: a second opinion on the phase's artifacts; completes whether or not it approves. */
+function validatePhase(request, ticket) {
+  const phase = String(request.task.phase ?? '');
+  const artifacts = Array.isArray(request.artifacts) ? request.artifacts : [];
+  const reasons = phaseProblems(phase, artifacts, ticket);
+  const approved = reasons.length === 0;
+  const summary = approved ? `${phase} approved: ${count(artifacts.length, 'artifact')} checked` : `${phase} not approved: ${count(reasons.length, 'problem')}`;
+  return completed(summary, { validation: summary, ...(approved ? {} : { risks: reasons }) }, { approved, reasons }, []);
+}
+
+/** The handler of each task type. */
+const HANDLERS = {
+  analyze_requirements: analyzeRequirements,
+  create_requirements_doc: createRequirementsDoc,
+  design_architecture: designArchitecture,
+  implement_feature: implementFeature,
+  write_tests: writeTests,
+  run_tests: runTests,
+  deploy_feature: deployFeature,
+  validate_phase: validatePhase,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------
+
+/** All of stdin, as text. */
+async function readStdin() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The request on stdin, or a message saying why it is not one. */
+function parseRequest(input) {
+  let request;
+  try {
+    request = JSON.parse(input);
+  } catch (error) {
+    return { problem: `stdin is not valid JSON: ${error.message}` };
+  }
+  if (!request || typeof request !== 'object' || Array.isArray(request)) return { problem: 'stdin is not a JSON object' };
+  if (request.protocol !== undefined && request.protocol !== PROTOCOL) return { problem: `unsupported protocol ${JSON.stringify(request.protocol)}, expected ${PROTOCOL}` };
+  if (!request.task || typeof request.task !== 'object' || typeof request.task.taskType !== 'string') return { problem: 'request lacks task.taskType' };
+  if (!request.ticket || typeof request.ticket !== 'object') return { problem: 'request lacks ticket' };
+  return { request };
+}
+
+/** Reads the request, runs its task in the workspace, writes the result. */
+async function main() {
+  const { request, problem } = parseRequest(await readStdin());
+  if (problem) {
+    log(problem);
+    process.exitCode = EX_DATAERR;
+    return;
+  }
+  const ws = typeof request.workspace === 'string' && path.isAbsolute(request.workspace) ? request.workspace : process.cwd();
+  fs.mkdirSync(ws, { recursive: true });
+  const { taskType } = request.task;
+  const handler = Object.hasOwn(HANDLERS, taskType) ? HANDLERS[taskType] : undefined;
+  log(`${taskType} (attempt ${request.task.attempt ?? 1}) for ${request.ticket.externalId ?? request.ticket.id} in ${ws}`);
+  const result = handler ? handler(request, normalizeTicket(request.ticket), ws) : failed(`unsupported task type: ${taskType}`, false);
+  log(`${taskType}: ${result.status}: ${result.output.summary}`);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().catch((error) => {
+  log(`error: ${error?.stack ?? error}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,138 @@
+/**
+ * The orchestrator configuration file (`config/orchestrator.json`, or the path in
+ * `ORCHESTRATOR_CONFIG`): the agent backends and the capabilities each serves, the phases whose
+ * gate also asks the validation agent, and a deployment's extra gate requirements.
+ * Seeds: 001/002 Stream F (required capabilities), Stream G (gates, ValidationAgent).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { PHASE_GATE_REQUIREMENTS, extendGateRequirements, type GateRequirements } from '../domain/gates';
+import { ALL_PHASES, type Phase } from '../domain/phases';
+import type { AgentAssignment } from '../domain/task';
+
+const phase = z.enum(ALL_PHASES as [Phase, ...Phase[]]);
+const capabilities = z.array(z.string().min(1)).min(1);
+const timeouts = {
+  /** Start-to-close timeout of one execution, ms (default 10 min). */
+  timeoutMs: z.number().int().positive().default(600_000),
+};
+
+const commandBackend = z.strictObject({
+  name: z.string().min(1),
+  type: z.literal('command'),
+  capabilities,
+  /** Executable, resolved on PATH; `node` means this Node.js. */
+  command: z.string().min(1),
+  /** Arguments; relative paths are the caller's business (the process runs in the ticket workspace). */
+  args: z.array(z.string()).default([]),
+  /** Extra environment variables for the process. */
+  env: z.record(z.string(), z.string()).default({}),
+  ...timeouts,
+  /** Heartbeat timeout, ms (default 15 s); the activity heartbeats every third of it while the process runs. */
+  heartbeatTimeoutMs: z.number().int().positive().default(15_000),
+});
+
+const httpBackend = z.strictObject({
+  name: z.string().min(1),
+  type: z.literal('http'),
+  capabilities,
+  /** The agent service's endpoint that accepts tasks (POST). */
+  url: z.url(),
+  /** Extra request headers, e.g. an authorization token. */
+  headers: z.record(z.string(), z.string()).default({}),
+  ...timeouts,
+});
+
+const criteria = z.strictObject({
+  minLength: z.number().int().nonnegative().optional(),
+  requiredSections: z.array(z.string().min(1)).optional(),
+  minPercentage: z.number().min(0).max(100).optional(),
+  mustHaveTests: z.boolean().optional(),
+  allPassed: z.boolean().optional(),
+});
+
+const gate = z.strictObject({
+  requiredArtifacts: z.array(z.string().min(1)).default([]),
+  requiredTasksCompleted: z.boolean().default(false),
+  validationCriteria: z.record(z.string(), criteria).default({}),
+});
+
+const schema = z.strictObject({
+  $comment: z.string().optional(),
+  /** Agent backends; a task goes to the first whose capabilities include all it requires. */
+  backends: z.array(z.discriminatedUnion('type', [commandBackend, httpBackend])).min(1),
+  /** Phases whose gate validation also runs the validation agent (a `validate_phase` task). */
+  validationPhases: z.array(phase).default([]),
+  /** Gate requirements added to the seeds' PHASE_GATE_REQUIREMENTS, phase by phase. */
+  gates: z.partialRecord(phase, gate).default({}),
+});
+
+/** A backend entry of the file. */
+export type AgentBackendConfig = z.infer<typeof schema>['backends'][number];
+
+/** A `command` backend entry. */
+export type CommandBackendConfig = Extract<AgentBackendConfig, { type: 'command' }>;
+
+/** An `http` backend entry. */
+export type HttpBackendConfig = Extract<AgentBackendConfig, { type: 'http' }>;
+
+/** The validated file, with the gate requirements already merged onto the seeds'. */
+export interface OrchestratorConfig {
+  backends: AgentBackendConfig[];
+  validationPhases: Phase[];
+  gateRequirements: GateRequirements;
+  /** Directory the file was read from; relative `args` of command backends resolve against it. */
+  baseDir: string;
+}
+
+/** Capability the validation agent's `validate_phase` tasks require. */
+export const VALIDATION_CAPABILITY = 'validation';
+
+/** Default location of the file: `config/orchestrator.json` in the repository. */
+export const DEFAULT_ORCHESTRATOR_CONFIG = path.resolve(__dirname, '..', '..', 'config', 'orchestrator.json');
+
+/**
+ * Parses a configuration object (as read from JSON).
+ *
+ * @param baseDir directory relative command arguments resolve against
+ * @throws Error listing every invalid field, e.g. `backends.0.command: Too small`.
+ */
+export function parseOrchestratorConfig(raw: unknown, baseDir: string): OrchestratorConfig {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new Error(`invalid orchestrator configuration: ${problems.join('; ')}`);
+  }
+  const { backends, validationPhases, gates } = parsed.data;
+  return { backends, validationPhases, gateRequirements: extendGateRequirements(PHASE_GATE_REQUIREMENTS, gates), baseDir };
+}
+
+/** Reads and validates the file at `file`. @throws Error when it is unreadable or invalid. */
+export function loadOrchestratorConfig(file: string = DEFAULT_ORCHESTRATOR_CONFIG): OrchestratorConfig {
+  const text = readFileSync(file, 'utf8');
+  return parseOrchestratorConfig(JSON.parse(text), path.dirname(path.resolve(file)));
+}
+
+/**
+ * The backend for a task: the first whose capabilities include every required one (a task that
+ * requires none goes to the first backend), or `undefined` when none qualifies.
+ */
+export function selectBackend(config: OrchestratorConfig, required: readonly string[]): AgentBackendConfig | undefined {
+  return config.backends.find((backend) => required.every((capability) => backend.capabilities.includes(capability)));
+}
+
+/** The assignment the workflow schedules with: name, type and timeouts of `backend`. */
+export function assignmentOf(backend: AgentBackendConfig): AgentAssignment {
+  return {
+    name: backend.name,
+    type: backend.type,
+    timeoutMs: backend.timeoutMs,
+    heartbeatTimeoutMs: backend.type === 'command' ? backend.heartbeatTimeoutMs : 0,
+  };
+}
+
+/** Phases whose gate must pass before the next phase: those with requirements or a validation agent. */
+export function gatedPhases(config: OrchestratorConfig): Phase[] {
+  return ALL_PHASES.filter((p) => config.gateRequirements[p] !== undefined || config.validationPhases.includes(p));
+}

@@ -1,0 +1,53 @@
+/**
+ * How a ticket's workflow works its phases: the policy, task parallelism, retries of agent tasks
+ * and gates, and which phases are gated. Fixed when the workflow starts (workflow input), so a
+ * replay always sees the same values. Pure module: no Node, Prisma or Temporal imports.
+ * Seeds: 001/002 Streams F–H (phase work), 004 milestones 1.2 (retries with backoff) and 1.4.
+ */
+import { Phase } from './phases';
+
+/** `auto`: move to the next phase of PHASE_SEQUENCE once the gate passes; `manual`: wait for a transition. */
+export const TICKET_POLICIES = ['auto', 'manual'] as const;
+
+/** One of {@link TICKET_POLICIES}. */
+export type TicketPolicy = (typeof TICKET_POLICIES)[number];
+
+/** Retry policy of agent task executions (Temporal activity retries, exponential backoff). */
+export interface TaskRetrySettings {
+  /** Executions per task, including the first (≥ 1). */
+  maximumAttempts: number;
+  /** Delay before the first retry, ms. */
+  initialIntervalMs: number;
+  /** Backoff cap, ms. */
+  maximumIntervalMs: number;
+}
+
+/** Settings of one ticket workflow. */
+export interface TicketSettings {
+  policy: TicketPolicy;
+  /** Tasks of one phase run executed at the same time (≥ 1). */
+  maxParallelTasks: number;
+  taskRetry: TaskRetrySettings;
+  /** Extra gate validations after a failed one before the ticket is blocked (≥ 0). */
+  gateRetries: number;
+  /** Wait before re-validating a failed gate (artifacts may still arrive), ms. */
+  gateRetryDelayMs: number;
+  /** Phases whose gate validation also asks the validation agent (seed 002, ValidationAgent). */
+  validationPhases: Phase[];
+  /**
+   * Phases with a gate (requirements or a validation agent): a transition to the next phase of
+   * PHASE_SEQUENCE is refused until the gate has passed. Other phases may be left at any time.
+   */
+  gatedPhases: Phase[];
+}
+
+/** Defaults: auto policy, 4 tasks at once, 3 executions per task (1 s → 30 s backoff), 1 gate retry after 2 s. */
+export const DEFAULT_TICKET_SETTINGS: TicketSettings = {
+  policy: 'auto',
+  maxParallelTasks: 4,
+  taskRetry: { maximumAttempts: 3, initialIntervalMs: 1000, maximumIntervalMs: 30_000 },
+  gateRetries: 1,
+  gateRetryDelayMs: 2000,
+  validationPhases: [Phase.REQUIREMENTS],
+  gatedPhases: [Phase.REQUIREMENTS, Phase.IMPLEMENTATION, Phase.TESTING],
+};

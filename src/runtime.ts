@@ -1,0 +1,42 @@
+/**
+ * What every process of the orchestrator derives from its configuration, in one place: the
+ * orchestrator configuration file, the workflow settings of new tickets, and the activities'
+ * dependencies. Used by the all-in-one stack and the stand-alone API and worker processes.
+ */
+import path from 'node:path';
+import type { PrismaClient } from '@prisma/client';
+import type { ActivityDependencies } from '../activities';
+import { loadOrchestratorConfig, type OrchestratorConfig } from './agents/config';
+import { workflowSettings, type Config } from './config';
+import type { TicketSettings } from './domain/ticket-settings';
+import type { Logger } from './logger';
+
+/** The derived runtime configuration. */
+export interface Runtime {
+  orchestrator: OrchestratorConfig;
+  /** Settings new tickets' workflows start with (the policy comes from each ticket). */
+  settings: Omit<TicketSettings, 'policy'>;
+  activities: ActivityDependencies;
+}
+
+/**
+ * Loads the orchestrator configuration file (ORCHESTRATOR_CONFIG, default config/orchestrator.json)
+ * and derives the rest. Workspaces default to DATA_DIR/workspaces; the callback base URL to the
+ * local API on PORT.
+ *
+ * @throws Error when the configuration file is unreadable or invalid.
+ */
+export function loadRuntime(config: Config, prisma: PrismaClient, log: Logger): Runtime {
+  const orchestrator = loadOrchestratorConfig(config.ORCHESTRATOR_CONFIG);
+  return {
+    orchestrator,
+    settings: workflowSettings(config, orchestrator),
+    activities: {
+      prisma,
+      config: orchestrator,
+      workspacesDir: config.WORKSPACES_DIR ?? path.join(config.DATA_DIR, 'workspaces'),
+      publicApiUrl: config.PUBLIC_API_URL ?? `http://127.0.0.1:${config.PORT}/api/v1`,
+      logger: log,
+    },
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * The work of one phase run inside the ticket workflow (seed 001/002, Streams F–H): generate the
+ * tasks, run them through agents (independent tasks in parallel up to a limit, each after the
+ * tasks it depends on), collect the artifacts, validate the gate (with the validation agent where
+ * enabled, re-validating after a delay before giving up), and update the context. Every step is an
+ * activity with retries and timeouts, so its name shows in the Temporal Web UI.
+ */
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  isCancellation,
+  proxyActivities,
+  sleep,
+} from '@temporalio/workflow';
+import type { TicketActivities } from '../../activities';
+import type { PhaseRunRef } from '../../activities/phase-run';
+import type { GateVerdict } from '../../activities/validate-gate';
+import { TaskStatus, runnableTasks, unreachableTasks, type AgentAssignment, type PlannedTask } from '../../src/domain/task';
+import type { PhaseRun, TicketLifecycle } from '../../src/domain/ticket-lifecycle';
+import type { TicketSettings } from '../../src/domain/ticket-settings';
+
+/** How a run's work ended. */
+export type WorkOutcome =
+  | { kind: 'passed' }
+  | { kind: 'failed'; cause: 'gate' | 'task'; reason: string }
+  /** The ticket left the phase (or was blocked by hand) while the work ran; the work was cancelled. */
+  | { kind: 'interrupted' };
+
+const bookkeeping = proxyActivities<TicketActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    // Unlimited attempts: a database outage delays the work, it never loses it. Missing rows fail
+    // non-retryably from inside the activities.
+  },
+});
+
+/** One line for a task's final failure: the failure type, message and why retrying stopped. */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof ActivityFailure)) return error instanceof Error ? error.message : String(error);
+  const cause = error.cause;
+  const what =
+    cause instanceof ApplicationFailure
+      ? `${cause.type ?? 'Error'}: ${cause.message}`
+      : cause instanceof TimeoutFailure
+        ? `${cause.timeoutType} timeout`
+        : (cause?.message ?? error.message);
+  const why = error.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? 'retries exhausted' : error.retryState === 'NON_RETRYABLE_FAILURE' ? 'not retryable' : error.retryState;
+  return `${what} (${why})`;
+}
+
+/** Runs the work of phase runs for one ticket workflow. */
+export class PhaseWork {
+  /** Tasks of the run being worked (for the `getState` query). */
+  tasks: PlannedTask[] = [];
+  private readonly gateRounds = new Map<string, number>();
+  private scope: CancellationScope | undefined;
+
+  constructor(
+    private readonly ticketId: string,
+    private readonly settings: TicketSettings,
+    private readonly lifecycle: TicketLifecycle,
+  ) {}
+
+  /** Cancels the running work, if any (the ticket left the run's phase). Agents are stopped. */
+  cancel(): void {
+    this.scope?.cancel();
+  }
+
+  /**
+   * Works `run` to its end: tasks, artifacts, gate, context. A run whose gate already passed (it
+   * was unblocked by new artifacts) only updates the context.
+   */
+  async work(run: PhaseRun): Promise<WorkOutcome> {
+    const ref: PhaseRunRef = { ticketId: this.ticketId, phase: run.phase, entry: run.entry };
+    const scope = new CancellationScope();
+    this.scope = scope;
+    try {
+      return await scope.run(async () => {
+        if (run.gate.status !== 'passed') {
+          this.lifecycle.recordGate('pending');
+          run.step = 'generating_tasks';
+          // A resumed run retries what did not complete.
+          this.tasks = (await bookkeeping.generateTasks(ref)).map((task) => (task.status === TaskStatus.COMPLETED ? task : { ...task, status: TaskStatus.PENDING }));
+          run.step = 'running_tasks';
+          const failure = await this.runTasks(this.tasks);
+          if (failure === 'cancelled') return { kind: 'interrupted' };
+          if (failure) return { kind: 'failed', cause: 'task', reason: failure };
+          if (this.tasks.length === 0 && !this.settings.gatedPhases.includes(run.phase)) {
+            this.lifecycle.recordGate('passed');
+          } else {
+            const verdict = await this.validateWithRetries(ref, run);
+            if (verdict.status === 'failed') return { kind: 'failed', cause: 'gate', reason: `gate of ${run.phase} failed: ${verdict.blockingReasons.join('; ')}` };
+          }
+        }
+        if (this.tasks.length > 0) {
+          run.step = 'updating_context';
+          await bookkeeping.updateContext(ref);
+        }
+        run.step = 'complete';
+        return { kind: 'passed' };
+      });
+    } catch (error) {
+      if (isCancellation(error)) return { kind: 'interrupted' };
+      throw error;
+    } finally {
+      this.scope = undefined;
+      if (run.step !== 'complete') run.step = 'failed';
+    }
+  }
+
+  /** One gate validation of `run` now (a blocked ticket's re-check after new artifacts). */
+  async validate(run: PhaseRun): Promise<GateVerdict> {
+    return this.validateOnce({ ticketId: this.ticketId, phase: run.phase, entry: run.entry }, run);
+  }
+
+  private async validateWithRetries(ref: PhaseRunRef, run: PhaseRun): Promise<GateVerdict> {
+    for (let retry = 0; ; retry++) {
+      const verdict = await this.validateOnce(ref, run);
+      if (verdict.status === 'passed' || retry >= this.settings.gateRetries) return verdict;
+      await sleep(this.settings.gateRetryDelayMs);
+    }
+  }
+
+  private async validateOnce(ref: PhaseRunRef, run: PhaseRun): Promise<GateVerdict> {
+    run.step = 'collecting_artifacts';
+    await bookkeeping.collectArtifacts(ref);
+    run.step = 'validating_gate';
+    if (this.settings.validationPhases.includes(ref.phase)) {
+      const review = await bookkeeping.planValidationTask(ref);
+      // Its failure is the validation agent's opinion: validateGate reports it as a blocking reason.
+      await this.runTask(review);
+    }
+    const key = `${ref.phase}:${ref.entry}`;
+    const attempt = (this.gateRounds.get(key) ?? 0) + 1;
+    this.gateRounds.set(key, attempt);
+    const verdict = await bookkeeping.validateGate({ ...ref, attempt });
+    this.lifecycle.recordGate(verdict.status, verdict.blockingReasons);
+    return verdict;
+  }
+
+  /**
+   * Runs `tasks` respecting dependencies and the parallel limit. After a failure no new task
+   * starts; the running ones finish.
+   *
+   * @returns undefined when all completed; `'cancelled'`; or the failure reasons
+   */
+  private async runTasks(tasks: PlannedTask[]): Promise<string | undefined> {
+    const running = new Map<string, Promise<void>>();
+    const failures: string[] = [];
+    let cancelled = false;
+    for (;;) {
+      if (failures.length === 0 && !cancelled) {
+        for (const task of runnableTasks(tasks, new Set(running.keys()))) {
+          if (running.size >= this.settings.maxParallelTasks) break;
+          const execution = this.runTask(task).then((failure) => {
+            running.delete(task.id);
+            if (failure === 'cancelled') cancelled = true;
+            else if (failure) failures.push(failure);
+          });
+          running.set(task.id, execution);
+        }
+      }
+      if (running.size === 0) break;
+      await Promise.race(running.values());
+    }
+    if (cancelled) return 'cancelled';
+    if (failures.length) return failures.join('; ');
+    const stuck = unreachableTasks(tasks);
+    return stuck.length ? stuck.join('; ') : undefined;
+  }
+
+  /** Executes one task; never throws. @returns undefined on success, `'cancelled'`, or the failure reason. */
+  private async runTask(task: PlannedTask): Promise<string | undefined> {
+    task.status = TaskStatus.RUNNING;
+    try {
+      await this.executor(task.agent, task.taskType).executeTask({ taskId: task.id });
+      task.status = TaskStatus.COMPLETED;
+      return undefined;
+    } catch (error) {
+      const cancelled = isCancellation(error);
+      const reason = cancelled ? `task ${task.taskType} cancelled: the ticket left the phase` : `task ${task.taskType} failed: ${describeFailure(error)}`;
+      task.status = cancelled ? TaskStatus.CANCELLED : TaskStatus.FAILED;
+      await CancellationScope.nonCancellable(() => bookkeeping.recordTaskOutcome({ taskId: task.id, status: task.status as 'failed' | 'cancelled', error: reason }));
+      return cancelled ? 'cancelled' : reason;
+    }
+  }
+
+  /** The executeTask activity with the assignment's timeouts and the ticket's retry policy. */
+  private executor(agent: AgentAssignment, taskType: string) {
+    const { maximumAttempts, initialIntervalMs, maximumIntervalMs } = this.settings.taskRetry;
+    return proxyActivities<TicketActivities>({
+      startToCloseTimeout: agent.timeoutMs,
+      heartbeatTimeout: agent.heartbeatTimeoutMs > 0 ? agent.heartbeatTimeoutMs : undefined,
+      // A command agent's process is confirmed killed before the workflow moves on.
+      cancellationType: agent.type === 'command' ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL,
+      retry: { maximumAttempts, initialInterval: initialIntervalMs, backoffCoefficient: 2, maximumInterval: maximumIntervalMs },
+      summary: `${taskType} via ${agent.name}`,
+    });
+  }
+}
