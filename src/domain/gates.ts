@@ -174,6 +174,8 @@ function criteriaReasons(type: string, content: unknown, criteria: ArtifactCrite
     if (!counts) reasons.push(`${type}: allPassed: no test counts found`);
     else if (counts.failed > 0) reasons.push(`${type}: allPassed: ${counts.failed} of ${counts.passed + counts.failed} tests failed`);
     else if (counts.passed === 0) reasons.push(`${type}: allPassed: no test ran`);
+    // Jest counts no failed test when a test file cannot even load, but reports `success: false`.
+    else if ((content as { success?: unknown }).success === false) reasons.push(`${type}: allPassed: the test run did not succeed (a test file failed to run)`);
   }
   return reasons;
 }

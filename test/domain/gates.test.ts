@@ -146,6 +146,12 @@ describe('evaluateGate', () => {
         'test_results: allPassed: no test counts found',
       ]);
     });
+    it('blocks a run Jest reports unsuccessful although no counted test failed (a file failed to load)', () => {
+      const results = { type: 'test_results', content: { numPassedTests: 5, numFailedTests: 0, success: false } };
+      expect(evaluateGate(testingGate, [results, evidence], done).blockingReasons).toEqual([
+        'test_results: allPassed: the test run did not succeed (a test file failed to run)',
+      ]);
+    });
     it('judges the latest artifact of a type', () => {
       const failing = { type: 'test_results', content: { passed: 1, failed: 1 } };
       const fixed = { type: 'test_results', content: { passed: 2, failed: 0 } };

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { ALL_PHASES, Phase, canTransition } from '../../src/domain/phases';
 import { TicketLifecycle } from '../../src/domain/ticket-lifecycle';
+import { GATE_NOT_PASSED } from '../../src/domain/transition';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 
@@ -43,7 +44,7 @@ describe('TicketLifecycle', () => {
 
   it('refuses a target that is not a phase', () => {
     const lifecycle = TicketLifecycle.start('t1');
-    expect(lifecycle.refusalReason({ toPhase: 'PHASE_NOPE' as Phase, requestId: 'x' })).toContain('"PHASE_NOPE" is not a phase');
+    expect(lifecycle.refusal({ toPhase: 'PHASE_NOPE' as Phase, requestId: 'x' })?.reason).toContain('"PHASE_NOPE" is not a phase');
   });
 
   it('applies a repeated request ID once and returns the first outcome', () => {
@@ -52,15 +53,15 @@ describe('TicketLifecycle', () => {
     const again = lifecycle.apply({ toPhase: Phase.REQUIREMENTS, requestId: 'same' }, 'update', NOW);
     expect(again).toBe(first);
     expect(lifecycle.state().transitionCount).toBe(1);
-    expect(lifecycle.refusalReason({ toPhase: Phase.REQUIREMENTS, requestId: 'same' })).toBeUndefined();
-    expect(lifecycle.refusalReason({ toPhase: Phase.REQUIREMENTS, requestId: 'other' })).toContain('cannot move');
+    expect(lifecycle.refusal({ toPhase: Phase.REQUIREMENTS, requestId: 'same' })).toBeUndefined();
+    expect(lifecycle.refusal({ toPhase: Phase.REQUIREMENTS, requestId: 'other' })?.reason).toContain('cannot move');
   });
 
   it('is terminal at DONE', () => {
     const lifecycle = TicketLifecycle.start('t1', Phase.DEPLOYMENT);
     lifecycle.apply({ toPhase: Phase.DONE, requestId: 'a' }, 'update', NOW);
     expect(lifecycle.isDone).toBe(true);
-    expect(lifecycle.refusalReason({ toPhase: Phase.BLOCKED, requestId: 'b' })).toContain('terminal phase PHASE_DONE');
+    expect(lifecycle.refusal({ toPhase: Phase.BLOCKED, requestId: 'b' })?.reason).toContain('terminal phase PHASE_DONE');
     expect(lifecycle.state().status).toBe('done');
   });
 
@@ -89,5 +90,66 @@ describe('TicketLifecycle', () => {
         expect(lifecycle.phase).toBe(phase);
       }),
     );
+  });
+
+  describe('gates and phase runs', () => {
+    const gated = () => {
+      const lifecycle = TicketLifecycle.start('t', Phase.BACKLOG, [Phase.REQUIREMENTS]);
+      lifecycle.apply({ toPhase: Phase.REQUIREMENTS, requestId: 'enter' }, 'update', NOW);
+      return lifecycle;
+    };
+
+    it('starts a run per entered phase, keyed by the entering transition', () => {
+      const lifecycle = gated();
+      expect(lifecycle.run).toMatchObject({ phase: Phase.REQUIREMENTS, entry: 1, gate: { status: 'pending' } });
+    });
+
+    it('refuses the next phase while the gate is pending, naming the work in progress', () => {
+      const refusal = gated().refusal({ toPhase: Phase.DESIGN, requestId: 'next' });
+      expect(refusal).toMatchObject({ code: GATE_NOT_PASSED, blockingReasons: [] });
+      expect(refusal?.reason).toContain('not validated yet');
+    });
+
+    it('refuses the next phase after a failed gate with its blocking reasons, and records the rejection', () => {
+      const lifecycle = gated();
+      lifecycle.recordGate('failed', ['requirements_document: minLength 500 not met (120 characters)']);
+      const outcome = lifecycle.apply({ toPhase: Phase.DESIGN, requestId: 'next' }, 'signal', NOW);
+      expect(outcome.accepted).toBe(false);
+      if (outcome.accepted) return;
+      expect(outcome.rejection).toMatchObject({ code: GATE_NOT_PASSED, blockingReasons: ['requirements_document: minLength 500 not met (120 characters)'] });
+      expect(outcome.rejection.reason).toContain('minLength 500');
+    });
+
+    it('allows the next phase once the gate passed, and BLOCKED at any time', () => {
+      const lifecycle = gated();
+      expect(lifecycle.refusal({ toPhase: Phase.BLOCKED, requestId: 'b' })).toBeUndefined();
+      lifecycle.recordGate('passed');
+      expect(lifecycle.refusal({ toPhase: Phase.DESIGN, requestId: 'next' })).toBeUndefined();
+    });
+
+    it('leaves ungated phases open', () => {
+      const lifecycle = TicketLifecycle.start('t', Phase.DESIGN, [Phase.REQUIREMENTS]);
+      expect(lifecycle.refusal({ toPhase: Phase.IMPLEMENTATION, requestId: 'x' })).toBeUndefined();
+    });
+
+    it('keeps the run while blocked and resumes it when the ticket returns to the same phase', () => {
+      const lifecycle = gated();
+      lifecycle.recordGate('failed', ['why']);
+      lifecycle.apply({ toPhase: Phase.BLOCKED, requestId: 'block', reason: 'gate failed' }, 'signal', NOW);
+      lifecycle.setBlockCause('gate');
+      expect(lifecycle.blocked).toEqual({ fromPhase: Phase.REQUIREMENTS, entry: 1, cause: 'gate', reason: 'gate failed' });
+      const run = lifecycle.run;
+      lifecycle.apply({ toPhase: Phase.REQUIREMENTS, requestId: 'resume' }, 'update', NOW);
+      expect(lifecycle.run).toBe(run);
+      expect(lifecycle.blocked).toBeNull();
+    });
+
+    it('starts a new run when a blocked ticket moves to another phase', () => {
+      const lifecycle = gated();
+      lifecycle.apply({ toPhase: Phase.BLOCKED, requestId: 'block' }, 'signal', NOW);
+      expect(lifecycle.blocked).toMatchObject({ cause: 'manual', reason: 'blocked by system' });
+      lifecycle.apply({ toPhase: Phase.DESIGN, requestId: 'skip' }, 'update', NOW);
+      expect(lifecycle.run).toMatchObject({ phase: Phase.DESIGN, entry: 3, gate: { status: 'pending' } });
+    });
   });
 });

@@ -3,10 +3,18 @@
  * found by the start script) with the ticket search attributes, and a worker on the prebuilt bundle.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { PrismaClient } from '@prisma/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import type { ActivityDependencies } from '../../activities';
+import { gatedPhases, loadOrchestratorConfig, type OrchestratorConfig } from '../../src/agents/config';
+import type { TicketSettings } from '../../src/domain/ticket-settings';
+import { createLogger } from '../../src/logger';
 import { TICKET_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { TicketClient } from '../../src/tickets/ticket-client';
 import { createTicketWorker } from '../../src/worker/create-worker';
 import { createTestDatabase, type TestDatabase } from './database';
 import { testEnv } from './env';
@@ -30,14 +38,41 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+/** Workflow settings for tests: the configuration's gates, fast retries (200 ms → 1 s) and gate re-checks (200 ms). */
+export function testSettings(orchestrator: OrchestratorConfig, overrides: Partial<TicketSettings> = {}): Omit<TicketSettings, 'policy'> {
+  return {
+    maxParallelTasks: 4,
+    taskRetry: { maximumAttempts: 3, initialIntervalMs: 200, maximumIntervalMs: 1000 },
+    gateRetries: 1,
+    gateRetryDelayMs: 200,
+    validationPhases: orchestrator.validationPhases,
+    gatedPhases: gatedPhases(orchestrator),
+    ...overrides,
+  };
+}
+
+/**
+ * Activity dependencies for tests: `prisma`, the given configuration (default: the repository's,
+ * with the reference agent), a fresh temporary workspaces directory and a silent logger.
+ */
+export function testActivities(prisma: PrismaClient, orchestrator: OrchestratorConfig = loadOrchestratorConfig(), publicApiUrl = 'http://127.0.0.1:1/api/v1'): ActivityDependencies {
+  return {
+    prisma,
+    config: orchestrator,
+    workspacesDir: mkdtempSync(path.join(os.tmpdir(), 'ticket-workspaces-')),
+    publicApiUrl,
+    logger: createLogger('silent'),
+  };
+}
+
 /** Creates and runs the ticket worker on a new task queue of `env`. */
-export async function startWorker(env: TestWorkflowEnvironment, prisma: PrismaClient): Promise<RunningWorker> {
+export async function startWorker(env: TestWorkflowEnvironment, activities: ActivityDependencies): Promise<RunningWorker> {
   const taskQueue = `tickets-${randomUUID()}`;
   const worker = await createTicketWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    prisma,
+    activities,
     workflows: { workflowBundle: { codePath: testEnv.workflowBundle() } },
   });
   const running = worker.run();
@@ -56,17 +91,24 @@ export interface TicketStack {
   env: TestWorkflowEnvironment;
   db: TestDatabase;
   worker: RunningWorker;
+  orchestrator: OrchestratorConfig;
+  /** A ticket client on the worker's task queue with {@link testSettings} (override per client). */
+  tickets(overrides?: Partial<TicketSettings>): TicketClient;
 }
 
 /**
  * Registers `beforeAll`/`afterAll` hooks that give the calling test file its own dev server,
- * database and running ticket worker, and tear all three down afterwards.
+ * database and running ticket worker (activities from {@link testActivities} with `orchestrator`,
+ * default the repository's configuration), and tear all three down afterwards.
  */
-export function useTicketStack(): TicketStack {
-  const stack = {} as TicketStack;
+export function useTicketStack(orchestrator: OrchestratorConfig = loadOrchestratorConfig()): TicketStack {
+  const stack = {
+    orchestrator,
+    tickets: (overrides) => new TicketClient(stack.db.prisma, stack.env.client, stack.worker.taskQueue, testSettings(orchestrator, overrides)),
+  } as TicketStack;
   beforeAll(async () => {
     [stack.env, stack.db] = await Promise.all([createTemporalEnvironment(), createTestDatabase()]);
-    stack.worker = await startWorker(stack.env, stack.db.prisma);
+    stack.worker = await startWorker(stack.env, testActivities(stack.db.prisma, orchestrator));
   });
   afterAll(async () => {
     await stack.worker?.stop();

@@ -1,13 +1,15 @@
 /**
  * Jest global set-up: PostgreSQL for the suite (the server at DATABASE_URL, or embedded
  * PostgreSQL on TEST_PG_PORT, default 54330, data under .data/test-postgres), a template database
- * migrated with `prisma migrate deploy` that each test file copies, and one workflow bundle that
+ * migrated with `prisma migrate deploy` and seeded with the task templates, that each test file copies, and one workflow bundle that
  * every test worker loads. Passes them on through environment variables (see test/helpers/env.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
+import { createPrismaClient } from '../../src/db/prisma';
+import { seedTaskTemplates } from '../../src/db/seed-task-templates';
 import { createLogger } from '../../src/logger';
 import { dropDatabase, ensureDatabase, migrateDatabase, withDatabase } from '../../src/infra/database';
 import { startDatabase } from '../../src/infra/embedded-postgres';
@@ -27,6 +29,9 @@ export default async function globalSetup(): Promise<void> {
   await dropDatabase(database.url, TEMPLATE_DATABASE);
   await ensureDatabase(database.url, TEMPLATE_DATABASE);
   await migrateDatabase(withDatabase(database.url, TEMPLATE_DATABASE));
+  const prisma = createPrismaClient(withDatabase(database.url, TEMPLATE_DATABASE));
+  await seedTaskTemplates(prisma);
+  await prisma.$disconnect();
 
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),

@@ -1,12 +1,15 @@
 /**
- * The ticket workflow on a real Temporal dev server with a real worker and PostgreSQL.
+ * The ticket workflow's state machine on a real Temporal dev server with a real worker and
+ * PostgreSQL: transitions, queries, deduplication, search attributes. Phase work is out of the way
+ * here (no active task templates, no gated phases, manual policy); test/workflows/phase-work.test.ts
+ * covers it.
  */
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Phase, PHASE_SEQUENCE } from '../../src/domain/phases';
 import { INVALID_TRANSITION } from '../../src/domain/transition';
-import { TicketClient } from '../../src/tickets/ticket-client';
+import type { TicketClient } from '../../src/tickets/ticket-client';
 import type { ticketWorkflow } from '../../workflows';
 import {
   getPhaseHistoryQuery,
@@ -20,12 +23,13 @@ import { useTicketStack } from '../helpers/temporal';
 const stack = useTicketStack();
 let tickets: TicketClient;
 
-beforeAll(() => {
-  tickets = new TicketClient(stack.db.prisma, stack.env.client, stack.worker.taskQueue);
+beforeAll(async () => {
+  await stack.db.prisma.taskTemplate.updateMany({ data: { isActive: false } });
+  tickets = stack.tickets({ gatedPhases: [], validationPhases: [] });
 });
 
 async function newTicket(title = 'A ticket'): Promise<{ id: string; handle: WorkflowHandle<typeof ticketWorkflow> }> {
-  const { ticket } = await tickets.create({ title, priority: 'HIGH' });
+  const { ticket } = await tickets.create({ title, priority: 'HIGH', policy: 'manual' });
   return { id: ticket.id, handle: stack.env.client.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId) };
 }
 
@@ -83,7 +87,7 @@ describe('ticketWorkflow', () => {
     const failure = await updateFailure(move(handle, Phase.TESTING));
     expect(failure.type).toBe(INVALID_TRANSITION);
     expect(failure.message).toContain('PHASE_BACKLOG cannot move to PHASE_TESTING');
-    expect(failure.details?.[0]).toEqual({ fromPhase: Phase.BACKLOG, toPhase: Phase.TESTING, validTransitions: [Phase.REQUIREMENTS] });
+    expect(failure.details?.[0]).toEqual({ fromPhase: Phase.BACKLOG, toPhase: Phase.TESTING, validTransitions: [Phase.REQUIREMENTS], blockingReasons: [] });
     expect(await handle.query(getStateQuery)).toMatchObject({ phase: Phase.BACKLOG, transitionCount: 0 });
     expect(await stack.db.prisma.phaseHistory.count({ where: { ticketId: id } })).toBe(0);
   });
@@ -133,10 +137,10 @@ describe('ticketWorkflow', () => {
     expect(ticket).toMatchObject({ phaseId: Phase.DESIGN, previousPhaseId: Phase.BLOCKED, version: path.length });
   });
 
-  it('upserts the TicketPhase search attribute so the ticket can be found by phase', async () => {
+  it('upserts the TicketPhase and TicketStatus search attributes so the ticket can be found by them', async () => {
     const { handle } = await newTicket();
     for (const phase of [Phase.REQUIREMENTS, Phase.DESIGN, Phase.IMPLEMENTATION, Phase.TESTING]) await move(handle, phase);
-    const query = `TicketPhase = "${Phase.TESTING}" AND TicketPriority = "HIGH" AND WorkflowId = "${handle.workflowId}"`;
+    const query = `TicketPhase = "${Phase.TESTING}" AND TicketStatus = "in_progress" AND TicketPriority = "HIGH" AND WorkflowId = "${handle.workflowId}"`;
     let found: string[] = [];
     for (let attempt = 0; attempt < 50 && found.length === 0; attempt++) {
       found = [];
