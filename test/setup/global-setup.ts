@@ -1,6 +1,6 @@
 /**
  * Jest global set-up: PostgreSQL for the suite (the server at DATABASE_URL, or embedded
- * PostgreSQL on TEST_PG_PORT, default 54330, data under .data/test-postgres), a template database
+ * PostgreSQL on TEST_PG_PORT, default 54330, data under TEST_DATA_DIR, default .data/test), a template database
  * migrated with `prisma migrate deploy` and seeded with the task templates, that each test file copies, and one workflow bundle that
  * every test worker loads. Passes them on through environment variables (see test/helpers/env.ts).
  */
@@ -21,7 +21,7 @@ export default async function globalSetup(): Promise<void> {
   const config = loadConfig({
     ...process.env,
     EMBEDDED_PG_PORT: process.env.TEST_PG_PORT ?? '54330',
-    DATA_DIR: path.join(dataDir, 'test'),
+    DATA_DIR: process.env.TEST_DATA_DIR ?? path.join(dataDir, 'test'),
   });
   const database = await startDatabase(config, createLogger('warn'));
   (globalThis as { stopTestDatabase?: () => Promise<void> }).stopTestDatabase = database.stop;
@@ -37,8 +37,9 @@ export default async function globalSetup(): Promise<void> {
     workflowsPath: require.resolve('../../workflows'),
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
-  mkdirSync(dataDir, { recursive: true });
-  const bundlePath = path.join(dataDir, 'test-workflow-bundle.js');
+  const bundleDir = process.env.TEST_DATA_DIR ?? dataDir;
+  mkdirSync(bundleDir, { recursive: true });
+  const bundlePath = path.join(bundleDir, 'test-workflow-bundle.js');
   writeFileSync(bundlePath, code);
 
   process.env.TEST_DATABASE_URL = database.url;

@@ -1,0 +1,167 @@
+/**
+ * Phase work inside the ticket workflow, end to end on a real Temporal dev server, worker and
+ * PostgreSQL, with real agent processes (the reference agent, and the fault agent of
+ * test/fixtures/agents): task generation, agent execution, artifacts, gates, context, blocking
+ * and unblocking, policies.
+ */
+import path from 'node:path';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { storeArtifact } from '../../activities/collect-artifacts';
+import { loadOrchestratorConfig, parseOrchestratorConfig } from '../../src/agents/config';
+import { Phase, PHASE_SEQUENCE } from '../../src/domain/phases';
+import { GATE_NOT_PASSED } from '../../src/domain/transition';
+import type { NewTicket } from '../../src/tickets/ticket-client';
+import type { ticketWorkflow } from '../../workflows';
+import { artifactsChangedSignal, getStateQuery, transitionUpdate, type TicketWorkflowState } from '../../workflows/ticket/messages';
+import { useTicketStack } from '../helpers/temporal';
+
+const reference = loadOrchestratorConfig();
+const stack = useTicketStack(reference);
+
+const RICH: NewTicket = {
+  title: 'Task Dependencies & Blocking',
+  description:
+    'Deliverables:\n- Add `dependencies` JSONB field to Task model\n- Implement dependency resolution in TaskQueueService\n- Add `blocked_by` and `blocks` relationships\n- Tests: Task dependency resolution, blocking detection',
+  acceptanceCriteria: ['Can create tasks with dependencies', 'Tasks only assigned when dependencies complete', 'Circular dependency detection', 'All tests pass'],
+  priority: 'HIGH',
+};
+const TERSE: NewTicket = { title: 'Fix typo', description: 'Typo in header', acceptanceCriteria: ['Header reads correctly'], priority: 'LOW' };
+
+async function waitFor(handle: WorkflowHandle<typeof ticketWorkflow>, done: (state: TicketWorkflowState) => boolean, timeoutMs = 50_000): Promise<TicketWorkflowState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await handle.query(getStateQuery);
+    if (done(state)) return state;
+    if (Date.now() > deadline) throw new Error(`timed out; last state: ${JSON.stringify(state)}`);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+async function start(ticket: NewTicket, overrides = {}) {
+  const { ticket: row } = await stack.tickets(overrides).create(ticket);
+  return { id: row.id, handle: stack.env.client.workflow.getHandle<typeof ticketWorkflow>(row.workflowId) };
+}
+
+describe('phase work', () => {
+  it('takes a ticket from BACKLOG to DONE under the auto policy with agents, gates and context', async () => {
+    const { id, handle } = await start({ ...RICH, externalId: 'RICH-1' });
+    const final = await handle.result();
+    expect(final).toMatchObject({ phase: Phase.DONE, status: 'done' });
+    const history = await stack.db.prisma.phaseHistory.findMany({ where: { ticketId: id }, orderBy: { sequence: 'asc' } });
+    expect(history.map((row) => row.toPhase)).toEqual(PHASE_SEQUENCE.slice(1));
+    expect(history.every((row) => row.transitionedBy === 'orchestrator')).toBe(true);
+
+    const tasks = await stack.db.prisma.task.findMany({ where: { ticketId: id } });
+    expect(tasks.map((task) => `${task.phaseId}/${task.taskType}`).sort()).toEqual(
+      [
+        'PHASE_REQUIREMENTS/analyze_requirements',
+        'PHASE_REQUIREMENTS/create_requirements_doc',
+        'PHASE_REQUIREMENTS/validate_phase',
+        'PHASE_DESIGN/design_architecture',
+        'PHASE_IMPLEMENTATION/implement_feature',
+        'PHASE_TESTING/write_tests',
+        'PHASE_TESTING/run_tests',
+        'PHASE_TESTING/validate_phase',
+        'PHASE_DEPLOYMENT/deploy_feature',
+      ].sort(),
+    );
+    expect(tasks.every((task) => task.status === 'completed' && task.assignedAgent === 'reference-agent' && task.attempts === 1)).toBe(true);
+    const analyze = tasks.find((task) => task.taskType === 'analyze_requirements')!;
+    const document = tasks.find((task) => task.taskType === 'create_requirements_doc')!;
+    expect(document.dependencies).toEqual([analyze.id]);
+    expect(document.startedAt!.getTime()).toBeGreaterThanOrEqual(analyze.completedAt!.getTime());
+
+    const gates = await stack.db.prisma.phaseGateResult.findMany({ where: { ticketId: id } });
+    const verdicts = Object.fromEntries(gates.map((gate) => [gate.phaseId, gate.gateStatus]));
+    expect(verdicts).toMatchObject({ PHASE_REQUIREMENTS: 'passed', PHASE_IMPLEMENTATION: 'passed', PHASE_TESTING: 'passed' });
+    const testing = gates.find((gate) => gate.phaseId === Phase.TESTING)!.validationResult as { validation: { approved: boolean } };
+    expect(testing.validation.approved).toBe(true);
+
+    const artifacts = await stack.db.prisma.phaseGateArtifact.findMany({ where: { ticketId: id } });
+    const coverage = artifacts.find((a) => a.phaseId === Phase.IMPLEMENTATION && a.artifactType === 'test_coverage')!;
+    expect((coverage.artifactContent as { total: { lines: { pct: number } } }).total.lines.pct).toBeGreaterThanOrEqual(80);
+    const results = artifacts.find((a) => a.artifactType === 'test_results')!.artifactContent as { numPassedTests: number; numFailedTests: number };
+    expect(results.numPassedTests).toBeGreaterThan(0);
+    expect(results.numFailedTests).toBe(0);
+
+    const ticket = await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
+    const context = ticket.context as Record<string, unknown>;
+    expect(Object.keys(context)).toEqual(expect.arrayContaining(['requirements_phase', 'design_phase', 'implementation_phase', 'testing_phase', 'deployment_phase', 'summary']));
+    expect(ticket.contextSummary).toContain('Acceptance criterion (requirements phase): Circular dependency detection');
+    const contexts = await stack.db.prisma.phaseContext.findMany({ where: { ticketId: id } });
+    expect(contexts).toHaveLength(5);
+    expect(contexts.every((row) => row.summaryTokens > 0 && row.summaryTokens <= 2000)).toBe(true);
+    // The design task saw only what REQUIREMENTS handed over.
+    const design = tasks.find((task) => task.taskType === 'design_architecture')!;
+    expect(design.result).toBeTruthy();
+  });
+
+  it('blocks a ticket whose requirements document is too short, then resumes it when a person supplies one', async () => {
+    const { id, handle } = await start({ ...TERSE, externalId: 'TERSE-1' });
+    const blocked = await waitFor(handle, (state) => state.phase === Phase.BLOCKED);
+    expect(blocked.blocked).toMatchObject({ fromPhase: Phase.REQUIREMENTS, cause: 'gate' });
+    expect(blocked.blocked!.reason).toMatch(/requirements_document: minLength 500 not met \(\d+ characters\)/);
+    const failed = await stack.db.prisma.phaseGateResult.findMany({ where: { ticketId: id }, orderBy: { attempt: 'asc' } });
+    expect(failed.map((row) => [row.attempt, row.gateStatus])).toEqual([
+      [1, 'failed'],
+      [2, 'failed'],
+    ]);
+    expect((await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } })).blockedReason).toContain('minLength 500');
+
+    const text = [
+      '# Requirements: Fix typo',
+      '## Scope',
+      'The page header of the dashboard shows "Dashbaord". Correct the spelling in the header template and in the page title; no other copy changes.',
+      '## Acceptance Criteria',
+      '- Header reads correctly: the header and the browser title both read "Dashboard" in every supported locale.',
+      '## Notes',
+      'Reviewed by the product owner; the string is not translated, so one template change covers every locale. A snapshot test guards the header against regressions, and the release notes mention the fix.',
+      '## Out of scope',
+      'Other typos on the page, and the footer, which comes from a separate template owned by another team.',
+    ].join('\n\n');
+    await storeArtifact(stack.db.prisma, { ticketId: id, phase: Phase.REQUIREMENTS, entry: blocked.run.entry }, {
+      artifactType: 'requirements_document',
+      artifactPath: 'docs/requirements-reviewed.md',
+      content: { text, format: 'markdown' },
+      collectedBy: 'reviewer@example.com',
+    });
+    await handle.signal(artifactsChangedSignal, { phase: Phase.REQUIREMENTS, entry: blocked.run.entry });
+    const final = await handle.result();
+    expect(final.phase).toBe(Phase.DONE);
+    const history = await stack.db.prisma.phaseHistory.findMany({ where: { ticketId: id }, orderBy: { sequence: 'asc' } });
+    expect(history.map((row) => row.toPhase).slice(0, 4)).toEqual([Phase.REQUIREMENTS, Phase.BLOCKED, Phase.REQUIREMENTS, Phase.DESIGN]);
+    expect(history[2]!.transitionReason).toContain('passed after new artifacts');
+    // The resumed run kept its tasks: nothing of REQUIREMENTS ran twice.
+    const requirementTasks = await stack.db.prisma.task.findMany({ where: { ticketId: id, phaseId: Phase.REQUIREMENTS, taskType: { not: 'validate_phase' } } });
+    expect(requirementTasks.every((task) => task.attempts === 1 && task.phaseEntry === 1)).toBe(true);
+  });
+
+  it('under the manual policy waits after a passed gate and refuses to leave a phase whose gate has not passed', async () => {
+    const slow = parseOrchestratorConfig(
+      {
+        backends: [
+          { name: 'slow-writer', type: 'command', capabilities: ['documentation'], command: 'node', args: ['./fault-agent.mjs'], env: { FAULT: 'hang' }, heartbeatTimeoutMs: 5000 },
+          { name: 'reference-agent', type: 'command', capabilities: ['analysis', 'validation'], command: 'node', args: ['../../../examples/agents/reference-agent.mjs'] },
+        ],
+      },
+      path.resolve(__dirname, '..', 'fixtures', 'agents'),
+    );
+    expect(slow.backends).toHaveLength(2);
+    const { handle } = await start({ ...RICH, externalId: 'MANUAL-1', policy: 'manual' });
+    await handle.executeUpdate(transitionUpdate, { args: [{ toPhase: Phase.REQUIREMENTS, requestId: 'm-1' }] });
+    // The reference stack's agents finish REQUIREMENTS; meanwhile the gate is pending.
+    const early = await handle.executeUpdate(transitionUpdate, { args: [{ toPhase: Phase.DESIGN, requestId: 'm-2' }] }).catch((error: unknown) => error);
+    if (early instanceof WorkflowUpdateFailedError) {
+      const cause = early.cause as ApplicationFailure;
+      expect(cause.type).toBe(GATE_NOT_PASSED);
+      expect(cause.message).toContain('not validated yet');
+    }
+    const waiting = await waitFor(handle, (state) => state.run.step === 'complete');
+    expect(waiting).toMatchObject({ phase: Phase.REQUIREMENTS, policy: 'manual', run: { gate: { status: 'passed' } } });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await handle.query(getStateQuery)).phase).toBe(Phase.REQUIREMENTS);
+    const moved = await handle.executeUpdate(transitionUpdate, { args: [{ toPhase: Phase.DESIGN, requestId: 'm-3' }] });
+    expect(moved.phase).toBe(Phase.DESIGN);
+  });
+});
