@@ -14,9 +14,9 @@ import { runArtifacts, runTasks, runWhere, VALIDATION_TASK_TYPE, type PhaseRunRe
 
 /** Input of the `validateGate` activity. */
 export interface ValidateGateInput extends PhaseRunRef {
-  /** 1-based validation round of the run; with the run, the key of the persisted result. */
+  /** 1-based validation round of the run for this validator; with the run and validator, the key of the result. */
   attempt: number;
-  /** Who validates (stored as `validated_by`); default `gate-validator`. */
+  /** Who validates: `workflow` (default, the ticket workflow's rounds) or `api`; each numbers its rounds. */
   validatedBy?: string;
 }
 
@@ -41,15 +41,15 @@ function validationOpinion(task: { status: string; result: unknown; error: strin
 
 /**
  * Builds the `validateGate` activity. Idempotent: the result is keyed by (ticket, phase, entry,
- * attempt), and a retry returns the verdict already stored for that round.
+ * validator, attempt), and a retry returns the verdict already stored for that round.
  *
  * @returns the verdict: `passed` when every requirement is met and the validation agent (if any)
  *   approved; else `failed` with one blocking reason per unmet criterion
  */
 export function createValidateGate(prisma: PrismaClient, config: OrchestratorConfig) {
   return async function validateGate(input: ValidateGateInput): Promise<GateVerdict> {
-    const key = { ...runWhere(input), attempt: input.attempt };
-    const existing = await prisma.phaseGateResult.findUnique({ where: { ticketId_phaseId_phaseEntry_attempt: key } });
+    const key = { ...runWhere(input), validatedBy: input.validatedBy ?? 'workflow', attempt: input.attempt };
+    const existing = await prisma.phaseGateResult.findUnique({ where: { ticketId_phaseId_phaseEntry_validatedBy_attempt: key } });
     if (existing) return existing.validationResult as unknown as GateVerdict;
 
     const [artifacts, tasks, validationTask] = await Promise.all([
@@ -76,13 +76,12 @@ export function createValidateGate(prisma: PrismaClient, config: OrchestratorCon
       validation,
     };
     const row = await prisma.phaseGateResult.upsert({
-      where: { ticketId_phaseId_phaseEntry_attempt: key },
+      where: { ticketId_phaseId_phaseEntry_validatedBy_attempt: key },
       create: {
         ...key,
         gateStatus: verdict.status,
         validationResult: verdict as unknown as Prisma.InputJsonValue,
         validatedAt: new Date(),
-        validatedBy: input.validatedBy ?? 'gate-validator',
         blockingReasons,
       },
       update: {},

@@ -8,9 +8,11 @@ import type { Client } from '@temporalio/client';
 import type { OrchestratorConfig } from '../agents/config';
 import type { TicketSettings } from '../domain/ticket-settings';
 import type { Logger } from '../logger';
+import { PhaseWorkClient } from '../tickets/phase-work-client';
 import { TicketClient } from '../tickets/ticket-client';
 import { errorHandler, routeNotFound } from './errors';
 import { healthRouter } from './routes/health';
+import { phaseWorkRouter } from './routes/phase-work';
 import { ticketsRouter } from './routes/tickets';
 
 /** What the app needs: the database, a Temporal client, the ticket task queue and a logger. */
@@ -29,13 +31,15 @@ export interface AppDependencies {
 export const MAX_BODY_BYTES = 256 * 1024;
 
 /** Builds the app: /healthz, /readyz and the REST API under /api/v1. */
-export function createApp({ prisma, temporal, taskQueue, logger, settings }: AppDependencies): Express {
+export function createApp({ prisma, temporal, taskQueue, logger, orchestrator, settings }: AppDependencies): Express {
+  const tickets = new TicketClient(prisma, temporal, taskQueue, settings);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(express.json({ limit: MAX_BODY_BYTES }));
   app.use(healthRouter(prisma, temporal));
-  app.use('/api/v1', ticketsRouter(new TicketClient(prisma, temporal, taskQueue, settings)));
+  app.use('/api/v1', ticketsRouter(tickets));
+  app.use('/api/v1', phaseWorkRouter(new PhaseWorkClient(prisma, temporal, tickets, orchestrator)));
   app.use(routeNotFound);
   app.use(errorHandler(logger));
   return app;

@@ -4,6 +4,8 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { GATE_NOT_PASSED } from '../domain/transition';
+import { PhaseWorkError } from '../tickets/phase-work-client';
 import { InvalidTransitionError, TicketNotFoundError } from '../tickets/ticket-client';
 import type { Logger } from '../logger';
 
@@ -12,10 +14,17 @@ export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   INVALID_JSON: 400,
   TICKET_NOT_FOUND: 404,
+  TASK_NOT_FOUND: 404,
+  TEMPLATE_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   INVALID_TRANSITION: 409,
+  GATE_NOT_PASSED: 409,
+  TASK_NOT_AWAITING_CALLBACK: 409,
+  TEMPLATE_EXISTS: 409,
+  PHASE_NOT_ENTERED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  NO_AGENT_FOR_CAPABILITIES: 422,
   SERVICE_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const;
@@ -46,7 +55,10 @@ function toApiError(error: unknown): ApiError {
     return new ApiError('VALIDATION_FAILED', `invalid request: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`, { issues });
   }
   if (error instanceof TicketNotFoundError) return new ApiError('TICKET_NOT_FOUND', error.message, { ticketId: error.ticketId });
-  if (error instanceof InvalidTransitionError) return new ApiError('INVALID_TRANSITION', error.message, { ...error.details });
+  if (error instanceof InvalidTransitionError) {
+    return new ApiError(error.code === GATE_NOT_PASSED ? 'GATE_NOT_PASSED' : 'INVALID_TRANSITION', error.message, { ...error.details });
+  }
+  if (error instanceof PhaseWorkError) return new ApiError(error.code, error.message, error.details);
   const { type, status } = error as { type?: string; status?: number };
   if (type === 'entity.parse.failed') return new ApiError('INVALID_JSON', 'request body is not valid JSON');
   if (type === 'entity.too.large') return new ApiError('PAYLOAD_TOO_LARGE', 'request body is too large', { limitBytes: (error as { limit?: number }).limit });

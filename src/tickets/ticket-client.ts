@@ -74,6 +74,9 @@ export class InvalidTransitionError extends Error {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Whether `id` is a UUID (row IDs are; anything else cannot name a row and is "not found"). */
+export const isUuid = (id: string) => UUID.test(id);
+
 /** Tickets as rows (Prisma) and as workflows (Temporal). */
 export class TicketClient {
   constructor(
@@ -143,7 +146,7 @@ export class TicketClient {
 
   /** The ticket row. @throws TicketNotFoundError */
   async get(ticketId: string): Promise<Ticket> {
-    const ticket = UUID.test(ticketId) ? await this.prisma.ticket.findUnique({ where: { id: ticketId } }) : null;
+    const ticket = isUuid(ticketId) ? await this.prisma.ticket.findUnique({ where: { id: ticketId } }) : null;
     if (!ticket) throw new TicketNotFoundError(ticketId);
     return ticket;
   }

@@ -1,5 +1,7 @@
 /**
- * The REST API mounted directly (supertest) on a real Temporal dev server, worker and PostgreSQL.
+ * The REST API's ticket and transition endpoints, mounted directly (supertest) on a real Temporal
+ * dev server, worker and PostgreSQL. Phase work is out of the way here (no active templates, no
+ * gated phases, manual policy); test/api/phase-work-api.test.ts covers its endpoints.
  */
 import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
@@ -7,13 +9,21 @@ import request from 'supertest';
 import { createApp } from '../../src/api/app';
 import { Phase, PHASE_SEQUENCE } from '../../src/domain/phases';
 import { createLogger } from '../../src/logger';
-import { useTicketStack } from '../helpers/temporal';
+import { testSettings, useTicketStack } from '../helpers/temporal';
 
 const stack = useTicketStack();
 let app: Express;
 
-beforeAll(() => {
-  app = createApp({ prisma: stack.db.prisma, temporal: stack.env.client, taskQueue: stack.worker.taskQueue, logger: createLogger('silent') });
+beforeAll(async () => {
+  await stack.db.prisma.taskTemplate.updateMany({ data: { isActive: false } });
+  app = createApp({
+    prisma: stack.db.prisma,
+    temporal: stack.env.client,
+    taskQueue: stack.worker.taskQueue,
+    logger: createLogger('silent'),
+    orchestrator: stack.orchestrator,
+    settings: testSettings(stack.orchestrator, { gatedPhases: [], validationPhases: [] }),
+  });
 });
 
 const api = () => request(app);
@@ -21,7 +31,7 @@ const api = () => request(app);
 async function createTicket(overrides: Record<string, unknown> = {}) {
   const response = await api()
     .post('/api/v1/tickets')
-    .send({ title: 'Ticket', externalId: `EXT-${randomUUID()}`, priority: 'MEDIUM', ...overrides });
+    .send({ title: 'Ticket', externalId: `EXT-${randomUUID()}`, priority: 'MEDIUM', policy: 'manual', ...overrides });
   expect(response.status).toBe(201);
   return response.body as { id: string; workflowId: string; externalId: string };
 }
@@ -107,7 +117,7 @@ describe('transitions', () => {
     const ticket = await createTicket();
     const response = await transition(ticket.id, Phase.DEPLOYMENT);
     expectError(response, 409, 'INVALID_TRANSITION');
-    expect(response.body.error.details).toEqual({ fromPhase: Phase.BACKLOG, toPhase: Phase.DEPLOYMENT, validTransitions: [Phase.REQUIREMENTS] });
+    expect(response.body.error.details).toEqual({ fromPhase: Phase.BACKLOG, toPhase: Phase.DEPLOYMENT, validTransitions: [Phase.REQUIREMENTS], blockingReasons: [] });
     expect(response.body.error.message).toContain('cannot move');
   });
 

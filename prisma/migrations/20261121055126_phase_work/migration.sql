@@ -70,7 +70,7 @@ CREATE TABLE "phase_gate_results" (
     "gate_status" VARCHAR(50) NOT NULL,
     "validation_result" JSONB,
     "validated_at" TIMESTAMPTZ(3),
-    "validated_by" VARCHAR(255),
+    "validated_by" VARCHAR(255) NOT NULL DEFAULT 'workflow',
     "blocking_reasons" TEXT[] DEFAULT ARRAY[]::TEXT[],
 
     CONSTRAINT "phase_gate_results_pkey" PRIMARY KEY ("id")
@@ -115,7 +115,7 @@ CREATE UNIQUE INDEX "phase_gate_artifacts_ticket_id_phase_id_phase_entry_artifac
 CREATE INDEX "idx_gate_results_ticket_phase" ON "phase_gate_results"("ticket_id", "phase_id");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "phase_gate_results_ticket_id_phase_id_phase_entry_attempt_key" ON "phase_gate_results"("ticket_id", "phase_id", "phase_entry", "attempt");
+CREATE UNIQUE INDEX "phase_gate_results_ticket_id_phase_id_phase_entry_validated_key" ON "phase_gate_results"("ticket_id", "phase_id", "phase_entry", "validated_by", "attempt");
 
 -- CreateIndex
 CREATE INDEX "idx_phase_context_ticket" ON "phase_context"("ticket_id");
