@@ -1,8 +1,11 @@
 /**
- * The main job (`npm start [-- [--once] [tickets.json]]`): starts the stack, imports the tickets
- * (default: ../shared/data/roadmap-tickets.json), drives each to PHASE_DONE over the REST API,
- * prints a summary table and the Web UI address, then keeps the stack up until Ctrl-C, or with
- * `--once` exits: status 0 only if every ticket reached PHASE_DONE.
+ * The main job (`npm start [-- [--once] [tickets.json ...]]`): starts the stack, imports the tickets
+ * (default: ../shared/data/roadmap-tickets.json, then examples/tickets/reality-tickets.json), and
+ * lets each ticket's workflow work it through every phase with the agents of
+ * config/orchestrator.json and real gate verdicts. A ticket blocked by its gate is shown with its
+ * reasons and unblocked through the API with a reviewer's document from examples/reviews/. Prints
+ * a summary table and the Web UI address, then keeps the stack up until Ctrl-C, or with `--once`
+ * exits: status 0 only if every ticket reached PHASE_DONE.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,40 +16,58 @@ import { readTicketFile } from '../jobs/roadmap-file';
 import { createLogger } from '../logger';
 import { startStack } from '../stack';
 
-const DEFAULT_TICKETS = path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'roadmap-tickets.json');
+const ROOT = path.resolve(__dirname, '..', '..');
+const DEFAULT_TICKET_FILES = [path.resolve(ROOT, '..', 'shared', 'data', 'roadmap-tickets.json'), path.join(ROOT, 'examples', 'tickets', 'reality-tickets.json')];
+const REVIEWS_DIR = path.join(ROOT, 'examples', 'reviews');
 
 const short = (phase: Phase) => phase.replace('PHASE_', '');
+const clip = (text: string, length: number) => (text.length > length ? `${text.slice(0, length - 1)}…` : text);
 
 function printSummary(reports: TicketRunReport[], wallMs: number): void {
   console.table(
     reports.map((report) => ({
       ticket: report.externalId,
-      title: report.title.slice(0, 40),
+      title: clip(report.title, 32),
       phases: report.phasesVisited.map(short).join('>'),
       transitions: report.transitions,
-      'wall (s)': (report.wallMs / 1000).toFixed(2),
-      result: report.error ?? short(report.finalPhase),
+      'tasks run': `${report.tasksCompleted} (${report.taskExecutions} exec)`,
+      'gates pass/fail': `${report.gatesPassed}/${report.gatesFailed}`,
+      blocked: report.interventions.length ? clip(report.interventions.map((i) => i.blockedReason).join(' | '), 60) : '',
+      'ctx tokens': report.contextTokens,
+      'wall (s)': (report.wallMs / 1000).toFixed(1),
+      result: report.error ? clip(report.error, 40) : short(report.finalPhase),
     })),
   );
+  const sum = (pick: (report: TicketRunReport) => number) => reports.reduce((total, report) => total + pick(report), 0);
   const done = reports.filter((report) => report.finalPhase === Phase.DONE).length;
-  const transitions = reports.reduce((sum, report) => sum + report.transitions, 0);
-  console.log(`${done}/${reports.length} tickets reached PHASE_DONE; ${transitions} transitions; ${(wallMs / 1000).toFixed(1)} s wall time`);
+  const meanTokens = sum((report) => report.contextTokens) / Math.max(1, reports.length);
+  console.log(
+    `${done}/${reports.length} tickets reached PHASE_DONE; ${sum((r) => r.transitions)} transitions; ` +
+      `${sum((r) => r.tasksCompleted)} tasks run (${sum((r) => r.taskExecutions)} executions); ` +
+      `gates ${sum((r) => r.gatesPassed)} passed, ${sum((r) => r.gatesFailed)} failed; ` +
+      `${sum((r) => r.interventions.length)} blocks; mean context summary ${meanTokens.toFixed(0)} tokens; ${(wallMs / 1000).toFixed(1)} s wall time`,
+  );
 }
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({ options: { once: { type: 'boolean', default: false } }, allowPositionals: true });
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
-  const ticketFile = path.resolve(positionals[0] ?? DEFAULT_TICKETS);
-  const entries = await readTicketFile(ticketFile);
+  const ticketFiles = positionals.length ? positionals.map((file) => path.resolve(file)) : DEFAULT_TICKET_FILES;
+  const entries = (await Promise.all(ticketFiles.map(readTicketFile))).flat();
 
   const stack = await startStack(config, log);
   const started = Date.now();
-  console.log(`importing ${entries.length} tickets from ${ticketFile} and driving them to PHASE_DONE`);
+  console.log(`importing ${entries.length} tickets from ${ticketFiles.join(', ')}; agents and gates take them through the phases`);
   const reports = await driveTickets(entries, {
     apiUrl: stack.apiUrl,
+    reviewsDir: REVIEWS_DIR,
+    onBlocked: (externalId, { blockedReason, action }) => console.log(`  BLOCKED ${externalId}: ${blockedReason}\n          reviewer: ${action}`),
     onTicketDone: (report, done, total) =>
-      console.log(`[${String(done).padStart(2)}/${total}] ${report.externalId.padEnd(12)} ${report.error ?? report.finalPhase} (${report.transitions} transitions, ${report.wallMs} ms)`),
+      console.log(
+        `[${String(done).padStart(2)}/${total}] ${report.externalId.padEnd(12)} ${report.error ?? report.finalPhase} ` +
+          `(${report.transitions} transitions, ${report.tasksCompleted} tasks, gates ${report.gatesPassed}/${report.gatesFailed}, ${report.wallMs} ms)`,
+      ),
   });
   printSummary(reports, Date.now() - started);
   const query = encodeURIComponent(`TicketPhase="${Phase.DONE}"`);

@@ -1,10 +1,22 @@
 /**
- * The main job's driver: imports tickets through the REST API and walks each through the phase
- * state machine to PHASE_DONE with transition requests (seed 002, Stream E), several tickets at a
- * time. Uses only HTTP, as an outside client would.
+ * The main job's driver, an outside client of the REST API: imports tickets (auto policy), lets
+ * their workflows work them through every phase with agents and gates, and watches until each is
+ * done or blocked. For a blocked ticket it acts as the reviewer a team would have: when a review
+ * directory holds a document for the ticket (`<externalId>.<artifact_type>.md`), it posts that
+ * artifact through POST /tickets/:id/artifacts, which unblocks the ticket once its gate passes.
+ * Seeds: 001/002 Streams E–H; 004 milestones 1.2 and 1.4.
  */
-import { Phase, PHASE_SEQUENCE, isPhase } from '../domain/phases';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Phase, isPhase } from '../domain/phases';
 import type { TicketFileEntry } from './roadmap-file';
+
+/** One reviewer intervention: what was blocked and what was posted. */
+export interface Intervention {
+  blockedReason: string;
+  /** The artifact posted, `type (file)`, or why none was. */
+  action: string;
+}
 
 /** What happened to one ticket. */
 export interface TicketRunReport {
@@ -16,7 +28,17 @@ export interface TicketRunReport {
   phasesVisited: Phase[];
   /** Accepted transitions in its history. */
   transitions: number;
-  /** Wall time of this ticket's import and transitions, ms. */
+  /** Tasks the agents ran (completed ones) and task executions (attempts, retries included). */
+  tasksCompleted: number;
+  taskExecutions: number;
+  /** Gate validations by verdict. */
+  gatesPassed: number;
+  gatesFailed: number;
+  /** Each time the ticket was blocked, and what the reviewer did. */
+  interventions: Intervention[];
+  /** Size of the ticket's final context summary, in cl100k_base tokens. */
+  contextTokens: number;
+  /** Wall time from import to the final phase, ms. */
   wallMs: number;
   /** Set when the ticket could not be driven to the end. */
   error?: string;
@@ -26,11 +48,23 @@ export interface TicketRunReport {
 export interface DriveOptions {
   /** Base URL of the API, e.g. `http://127.0.0.1:3000/api/v1`. */
   apiUrl: string;
-  /** Tickets driven at the same time (default 4). */
-  concurrency?: number;
+  /** Directory of reviewer documents (`<externalId>.<artifact_type>.md`); none means no reviewer. */
+  reviewsDir?: string;
+  /** Give up on a ticket after this long, ms (default 10 min). */
+  timeoutMs?: number;
   /** Called after each ticket finishes, with its report and how many are done. */
   onTicketDone?: (report: TicketRunReport, done: number, total: number) => void;
+  /** Called when a ticket is blocked, with the reason and the reviewer's action. */
+  onBlocked?: (externalId: string, intervention: Intervention) => void;
 }
+
+interface ApiTicketState {
+  phase: Phase;
+  blocked: { fromPhase: Phase; cause: string; reason: string } | null;
+  transitionCount: number;
+}
+
+const POLL_MS = 250;
 
 async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
   const response = await fetch(url, {
@@ -43,9 +77,32 @@ async function call<T>(method: string, url: string, body?: unknown): Promise<T> 
   return payload;
 }
 
-async function driveOne(apiUrl: string, entry: TicketFileEntry): Promise<TicketRunReport> {
+/** The reviewer's document for a blocked ticket, if the review directory has one. */
+async function reviewDocument(reviewsDir: string | undefined, externalId: string, artifactType: string): Promise<{ file: string; text: string } | undefined> {
+  if (!reviewsDir) return undefined;
+  const file = path.join(reviewsDir, `${externalId}.${artifactType}.md`);
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : { file, text };
+}
+
+/** Artifact types named by a blocked reason's gate criteria, e.g. `requirements_document: minLength …`. */
+const blockedArtifactTypes = (reason: string) => [...new Set([...reason.matchAll(/(?:^|; |: )([a-z][a-z0-9_]+): /g)].map((match) => match[1]!))];
+
+/** Waits until the ticket is done or (newly) blocked; polls its workflow state. */
+async function settle(apiUrl: string, ticketId: string, afterTransitions: number, deadline: number): Promise<ApiTicketState> {
+  for (;;) {
+    const state = await call<ApiTicketState>('GET', `${apiUrl}/tickets/${ticketId}/state`);
+    if (state.phase === Phase.DONE || (state.phase === Phase.BLOCKED && state.transitionCount > afterTransitions)) return state;
+    if (Date.now() > deadline) throw new Error(`still in ${state.phase} after the time limit`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+async function driveOne(entry: TicketFileEntry, options: DriveOptions): Promise<TicketRunReport> {
+  const { apiUrl } = options;
   const started = Date.now();
-  const ticket = await call<{ id: string; phaseId: string }>('POST', `${apiUrl}/tickets`, entry);
+  const deadline = started + (options.timeoutMs ?? 600_000);
+  const ticket = await call<{ id: string; phaseId: string }>('POST', `${apiUrl}/tickets`, { ...entry, policy: 'auto' });
   const report: TicketRunReport = {
     externalId: entry.externalId,
     ticketId: ticket.id,
@@ -53,41 +110,82 @@ async function driveOne(apiUrl: string, entry: TicketFileEntry): Promise<TicketR
     finalPhase: isPhase(ticket.phaseId) ? ticket.phaseId : Phase.BACKLOG,
     phasesVisited: [],
     transitions: 0,
+    tasksCompleted: 0,
+    taskExecutions: 0,
+    gatesPassed: 0,
+    gatesFailed: 0,
+    interventions: [],
+    contextTokens: 0,
     wallMs: 0,
   };
   try {
-    for (const toPhase of PHASE_SEQUENCE.slice(PHASE_SEQUENCE.indexOf(report.finalPhase) + 1)) {
-      const state = await call<{ phase: Phase }>('POST', `${apiUrl}/tickets/${ticket.id}/transition`, {
-        toPhase,
-        reason: `main job: ${report.finalPhase} complete`,
-        transitionedBy: 'roadmap-runner',
-        requestId: `${entry.externalId}:${toPhase}`,
-      });
+    let seen = -1;
+    for (;;) {
+      const state = await settle(apiUrl, ticket.id, seen, deadline);
       report.finalPhase = state.phase;
+      if (state.phase === Phase.DONE) break;
+      seen = state.transitionCount;
+      const reason = state.blocked?.reason ?? 'blocked';
+      const fix = state.blocked?.cause === 'gate' ? await firstReview(options.reviewsDir, entry.externalId, reason) : undefined;
+      const intervention: Intervention = { blockedReason: reason, action: fix ? `posted ${fix.type} (${path.basename(fix.file)})` : 'no reviewer document; left blocked' };
+      report.interventions.push(intervention);
+      options.onBlocked?.(entry.externalId, intervention);
+      if (!fix || report.interventions.length > 3) break;
+      await call('POST', `${apiUrl}/tickets/${ticket.id}/artifacts`, {
+        artifactType: fix.type,
+        artifactPath: `reviews/${path.basename(fix.file)}`,
+        content: { text: fix.text, format: 'markdown' },
+        collectedBy: 'reviewer (main job)',
+      });
     }
   } catch (error) {
     report.error = (error as Error).message;
   }
-  const history = await call<{ items: { fromPhase: Phase; toPhase: Phase }[] }>('GET', `${apiUrl}/tickets/${ticket.id}/phase-history`);
-  report.phasesVisited = history.items.length ? [history.items[0]!.fromPhase, ...history.items.map((row) => row.toPhase)] : [report.finalPhase];
-  report.transitions = history.items.length;
   report.wallMs = Date.now() - started;
+  await fillFigures(apiUrl, report);
   return report;
 }
 
+async function firstReview(reviewsDir: string | undefined, externalId: string, reason: string) {
+  for (const type of blockedArtifactTypes(reason)) {
+    const document = await reviewDocument(reviewsDir, externalId, type);
+    if (document) return { type, ...document };
+  }
+  return undefined;
+}
+
+/** Adds history, task, gate and context figures from the API to `report`. */
+async function fillFigures(apiUrl: string, report: TicketRunReport): Promise<void> {
+  const id = report.ticketId;
+  const [history, tasks, context, gates] = await Promise.all([
+    call<{ items: { fromPhase: Phase; toPhase: Phase }[] }>('GET', `${apiUrl}/tickets/${id}/phase-history`),
+    call<{ items: { status: string; attempts: number }[] }>('GET', `${apiUrl}/tickets/${id}/tasks`),
+    call<{ phases: { summaryTokens: number }[] }>('GET', `${apiUrl}/tickets/${id}/context`),
+    call<{ items: { gateStatus: string }[] }>('GET', `${apiUrl}/tickets/${id}/gate-results`),
+  ]);
+  report.phasesVisited = history.items.length ? [history.items[0]!.fromPhase, ...history.items.map((row) => row.toPhase)] : [report.finalPhase];
+  report.transitions = history.items.length;
+  report.tasksCompleted = tasks.items.filter((task) => task.status === 'completed').length;
+  report.taskExecutions = tasks.items.reduce((sum, task) => sum + task.attempts, 0);
+  report.contextTokens = context.phases.at(-1)?.summaryTokens ?? 0;
+  report.gatesPassed = gates.items.filter((gate) => gate.gateStatus === 'passed').length;
+  report.gatesFailed = gates.items.length - report.gatesPassed;
+}
+
 /**
- * Imports and drives every entry; never throws for one ticket's failure (it is in its report).
+ * Imports and drives every entry, `concurrency` tickets at a time (default 4); never throws for
+ * one ticket's failure (it is in its report).
  *
  * @returns one report per entry, in input order.
  */
-export async function driveTickets(entries: TicketFileEntry[], options: DriveOptions): Promise<TicketRunReport[]> {
+export async function driveTickets(entries: TicketFileEntry[], options: DriveOptions & { concurrency?: number }): Promise<TicketRunReport[]> {
   const reports: TicketRunReport[] = new Array(entries.length);
   let next = 0;
   let done = 0;
   const lane = async () => {
     while (next < entries.length) {
       const index = next++;
-      reports[index] = await driveOne(options.apiUrl, entries[index]!);
+      reports[index] = await driveOne(entries[index]!, options);
       options.onTicketDone?.(reports[index]!, ++done, entries.length);
     }
   };

@@ -228,6 +228,12 @@ export class PhaseWorkClient {
     return { ...run, ...(await this.validate({ ...run, attempt: rounds + 1, validatedBy: 'api' })) };
   }
 
+  /** Every gate validation of the ticket, oldest first. @throws TicketNotFoundError */
+  async gateResults(ticketId: string) {
+    await this.tickets.get(ticketId);
+    return this.prisma.phaseGateResult.findMany({ where: { ticketId }, orderBy: [{ validatedAt: 'asc' }] });
+  }
+
   /** The gate of the current run: its live status, requirements, validation results and artifacts. @throws TicketNotFoundError */
   async gateStatus(ticketId: string) {
     const state = await this.tickets.state(ticketId);

@@ -104,6 +104,11 @@ export function phaseWorkRouter(work: PhaseWorkClient): Router {
     res.json(await work.gateStatus(req.params.id));
   });
 
+  /** GET /tickets/:id/gate-results — every gate validation of the ticket, oldest first. 200 `{ items: PhaseGateResult[] }`; 404. */
+  router.get('/tickets/:id/gate-results', async (req, res) => {
+    res.json({ items: await work.gateResults(req.params.id) });
+  });
+
   /**
    * POST /tickets/:id/artifacts — body `{ artifactType, artifactPath?, content, collectedBy?, phaseId? }`
    * (default: the current run, or the run the ticket is blocked in). Stored de-duplicated by type
