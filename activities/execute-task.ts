@@ -80,9 +80,9 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
     const context = Context.current();
     const task = await prisma.task.findUnique({ where: { id: taskId }, include: { ticket: true } });
     if (!task) throw ApplicationFailure.nonRetryable(`task ${taskId} does not exist`, TASK_NOT_FOUND);
+    if (task.status === TaskStatus.COMPLETED) return { taskId, status: TaskStatus.COMPLETED, agent: task.assignedAgent ?? 'unknown' };
     const backend = selectBackend(config, task.requiredCapabilities);
     if (!backend) throw ApplicationFailure.nonRetryable(`no agent backend for task ${task.taskType}`, AgentFailureType.NO_BACKEND);
-    if (task.status === TaskStatus.COMPLETED) return { taskId, status: TaskStatus.COMPLETED, agent: task.assignedAgent ?? backend.name };
 
     const attempt = context.info.attempt;
     await prisma.task.update({

@@ -104,7 +104,7 @@ export function createPlanValidationTask(prisma: PrismaClient, config: Orchestra
         priority: 'HIGH',
         requiredCapabilities: [VALIDATION_CAPABILITY],
       },
-      update: { status: TaskStatus.PENDING, result: Prisma.DbNull, error: null, completedAt: null },
+      update: { status: TaskStatus.PENDING, result: Prisma.DbNull, error: null, startedAt: null, completedAt: null },
     });
     return planTasks(config, [task])[0]!;
   };
