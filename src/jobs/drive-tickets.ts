@@ -88,12 +88,16 @@ async function reviewDocument(reviewsDir: string | undefined, externalId: string
 /** Artifact types named by a blocked reason's gate criteria, e.g. `requirements_document: minLength …`. */
 const blockedArtifactTypes = (reason: string) => [...new Set([...reason.matchAll(/(?:^|; |: )([a-z][a-z0-9_]+): /g)].map((match) => match[1]!))];
 
-/** Waits until the ticket is done or (newly) blocked; polls its workflow state. */
-async function settle(apiUrl: string, ticketId: string, afterTransitions: number, deadline: number): Promise<ApiTicketState> {
+/**
+ * Waits until the ticket is done or newly blocked (its version passed `afterVersion`): polls the
+ * persisted ticket, and asks the workflow for the block's cause only when it is blocked.
+ */
+async function settle(apiUrl: string, ticketId: string, afterVersion: number, deadline: number): Promise<ApiTicketState> {
   for (;;) {
-    const state = await call<ApiTicketState>('GET', `${apiUrl}/tickets/${ticketId}/state`);
-    if (state.phase === Phase.DONE || (state.phase === Phase.BLOCKED && state.transitionCount > afterTransitions)) return state;
-    if (Date.now() > deadline) throw new Error(`still in ${state.phase} after the time limit`);
+    const ticket = await call<{ phaseId: Phase; version: number }>('GET', `${apiUrl}/tickets/${ticketId}`);
+    if (ticket.phaseId === Phase.DONE) return { phase: Phase.DONE, blocked: null, transitionCount: ticket.version };
+    if (ticket.phaseId === Phase.BLOCKED && ticket.version > afterVersion) return call<ApiTicketState>('GET', `${apiUrl}/tickets/${ticketId}/state`);
+    if (Date.now() > deadline) throw new Error(`still in ${ticket.phaseId} after the time limit`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }

@@ -1,0 +1,361 @@
+/**
+ * Agent faults inside the ticket workflow, end to end on a real Temporal dev server, worker and
+ * PostgreSQL with real agent processes: the fault agent of test/fixtures/agents (crash, hang,
+ * hang-once, fail-permanent) and the reference agent. A phase's task is steered to a fault backend
+ * by changing its task template's required capabilities in this file's own database (restored
+ * after each test). Covers retries with backoff, retries exhausted, permanent failures, start-to-close
+ * timeouts, an agent killed from outside, cancellation when the ticket leaves the phase, and
+ * unblocking a ticket blocked by a task failure.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { ActivityDependencies } from '../../activities';
+import { parseOrchestratorConfig } from '../../src/agents/config';
+import { Phase } from '../../src/domain/phases';
+import { PHASE_TASK_TEMPLATES } from '../../src/domain/task-templates';
+import type { TicketSettings } from '../../src/domain/ticket-settings';
+import { GATE_NOT_PASSED } from '../../src/domain/transition';
+import { TicketClient, type NewTicket } from '../../src/tickets/ticket-client';
+import type { ticketWorkflow } from '../../workflows';
+import { getStateQuery, transitionUpdate, type TicketWorkflowState } from '../../workflows/ticket/messages';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createTemporalEnvironment, startWorker, testActivities, testSettings, type RunningWorker } from '../helpers/temporal';
+
+const REFERENCE_CAPABILITIES = ['analysis', 'documentation', 'design', 'implementation', 'testing', 'deployment', 'validation'];
+
+/** A fault-agent backend serving one made-up capability. */
+const fault = (name: string, capability: string, FAULT: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  type: 'command',
+  capabilities: [capability],
+  command: 'node',
+  args: ['./fault-agent.mjs'],
+  env: { FAULT },
+  heartbeatTimeoutMs: 3000,
+  ...extra,
+});
+
+const config = parseOrchestratorConfig(
+  {
+    backends: [
+      fault('crashing-agent', 'crash', 'crash'),
+      fault('hang-once-agent', 'hang-once', 'hang-once'),
+      fault('hanging-agent', 'hang', 'hang'),
+      fault('refusing-agent', 'fail-permanent', 'fail-permanent'),
+      fault('slow-agent', 'slow', 'hang', { timeoutMs: 1500 }),
+      { name: 'reference-agent', type: 'command', capabilities: REFERENCE_CAPABILITIES, command: 'node', args: ['../../../examples/agents/reference-agent.mjs'] },
+    ],
+    validationPhases: [],
+  },
+  path.resolve(__dirname, '..', 'fixtures', 'agents'),
+);
+
+/** A ticket whose requirements the reference agent documents well enough for the gate. */
+const RICH: NewTicket = {
+  title: 'Task Dependencies & Blocking',
+  description:
+    'Deliverables:\n- Add `dependencies` JSONB field to Task model\n- Implement dependency resolution in TaskQueueService\n- Add `blocked_by` and `blocks` relationships\n- Tests: Task dependency resolution, blocking detection',
+  acceptanceCriteria: ['Can create tasks with dependencies', 'Tasks only assigned when dependencies complete', 'Circular dependency detection', 'All tests pass'],
+  priority: 'HIGH',
+};
+
+const ANALYZE = 'analyze_requirements';
+const DOCUMENT = 'create_requirements_doc';
+
+let env: TestWorkflowEnvironment;
+let db: TestDatabase;
+let activities: ActivityDependencies;
+let worker: RunningWorker;
+/** Every agent pid a test saw, killed (if still alive) after all tests as a safety net. */
+const seenPids = new Set<number>();
+
+beforeAll(async () => {
+  [env, db] = await Promise.all([createTemporalEnvironment(), createTestDatabase()]);
+  activities = testActivities(db.prisma, config);
+  worker = await startWorker(env, activities);
+});
+
+afterAll(async () => {
+  for (const pid of seenPids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  await worker?.stop();
+  await env?.teardown();
+  await db?.drop();
+  if (activities) rmSync(activities.workspacesDir, { recursive: true, force: true });
+});
+
+/** Puts every seeded template back to its seed capabilities. */
+afterEach(async () => {
+  for (const [phase, templates] of Object.entries(PHASE_TASK_TEMPLATES)) {
+    for (const template of templates ?? []) {
+      await db.prisma.taskTemplate.updateMany({ where: { phaseId: phase, taskType: template.taskType }, data: { requiredCapabilities: template.capabilities, isActive: true } });
+    }
+  }
+});
+
+/** Sends the REQUIREMENTS task `taskType` to the backends serving `capabilities` from now on. */
+async function route(taskType: string, capabilities: string[]): Promise<void> {
+  const { count } = await db.prisma.taskTemplate.updateMany({ where: { phaseId: Phase.REQUIREMENTS, taskType }, data: { requiredCapabilities: capabilities } });
+  expect(count).toBe(1);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+async function poll<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+const pidFile = (ticketId: string, taskType: string) => path.join(activities.workspacesDir, ticketId, `${taskType}.pid`);
+
+/** The pid in the agent's pid file, once written. */
+function readPid(ticketId: string, taskType: string): number | undefined {
+  const file = pidFile(ticketId, taskType);
+  if (!existsSync(file)) return undefined;
+  const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  seenPids.add(pid);
+  return pid;
+}
+
+async function waitForPid(ticketId: string, taskType: string, timeoutMs = 20_000): Promise<number> {
+  return (await poll(() => readPid(ticketId, taskType), (pid) => pid !== undefined, `${taskType}.pid of ticket ${ticketId}`, timeoutMs, 50))!;
+}
+
+type Handle = WorkflowHandle<typeof ticketWorkflow>;
+
+async function start(ticket: NewTicket, overrides: Partial<TicketSettings> = {}): Promise<{ id: string; handle: Handle }> {
+  const tickets = new TicketClient(db.prisma, env.client, worker.taskQueue, testSettings(config, overrides));
+  const { ticket: row } = await tickets.create(ticket);
+  return { id: row.id, handle: env.client.workflow.getHandle<typeof ticketWorkflow>(row.workflowId) };
+}
+
+const waitForState = (handle: Handle, done: (state: TicketWorkflowState) => boolean, what: string, timeoutMs = 45_000) =>
+  poll(() => handle.query(getStateQuery), done, what, timeoutMs, 150);
+
+const transition = (handle: Handle, toPhase: Phase, requestId: string) => handle.executeUpdate(transitionUpdate, { args: [{ toPhase, requestId, transitionedBy: 'tester' }] });
+
+const task = (ticketId: string, taskType: string) => db.prisma.task.findFirstOrThrow({ where: { ticketId, taskType } });
+
+/** The ticket's tasks are one row per (phase, entry, type), and its history one row per sequence. */
+async function expectNoDuplicates(ticketId: string): Promise<void> {
+  const tasks = await db.prisma.task.findMany({ where: { ticketId } });
+  const keys = tasks.map((row) => `${row.phaseId}:${row.phaseEntry}:${row.taskType}`);
+  expect(new Set(keys).size).toBe(keys.length);
+  const history = await db.prisma.phaseHistory.findMany({ where: { ticketId }, orderBy: { sequence: 'asc' } });
+  expect(history.map((row) => row.sequence)).toEqual(history.map((_, index) => index + 1));
+}
+
+/** Milliseconds of a protobuf Timestamp. */
+const millis = (ts: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(String(ts?.seconds ?? 0)) * 1000 + (ts?.nanos ?? 0) / 1e6;
+
+describe('agent faults in the ticket workflow', () => {
+  it('retries a task whose agent process is killed from outside mid-task, and the ticket goes on', async () => {
+    await route(ANALYZE, ['hang-once']);
+    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-KILLED' }, { policy: 'manual' });
+    await transition(handle, Phase.REQUIREMENTS, 'killed-1');
+
+    const pid = await waitForPid(id, ANALYZE);
+    expect(isAlive(pid)).toBe(true);
+    const running = await task(id, ANALYZE);
+    expect(running).toMatchObject({ status: 'running', attempts: 1, assignedAgent: 'hang-once-agent' });
+    process.kill(pid, 'SIGKILL');
+
+    const done = await waitForState(handle, (state) => state.run.step === 'complete', 'REQUIREMENTS work to complete');
+    expect(done).toMatchObject({ phase: Phase.REQUIREMENTS, run: { phase: Phase.REQUIREMENTS, entry: 1, gate: { status: 'passed' } }, blocked: null });
+    expect(isAlive(pid)).toBe(false);
+
+    const analyze = await task(id, ANALYZE);
+    expect(analyze).toMatchObject({ id: running.id, status: 'completed', attempts: 2, assignedAgent: 'hang-once-agent', error: null });
+    expect((analyze.result as { output: { summary: string } }).output.summary).toMatch(/deliverable/);
+    const document = await task(id, DOCUMENT);
+    expect(document).toMatchObject({ status: 'completed', attempts: 1, assignedAgent: 'reference-agent', dependencies: [analyze.id] });
+
+    const tasks = await db.prisma.task.findMany({ where: { ticketId: id } });
+    expect(tasks.map((row) => row.taskType).sort()).toEqual([ANALYZE, DOCUMENT]);
+    await expectNoDuplicates(id);
+    const history = await db.prisma.phaseHistory.findMany({ where: { ticketId: id } });
+    expect(history.map((row) => row.toPhase)).toEqual([Phase.REQUIREMENTS]);
+    const gates = await db.prisma.phaseGateResult.findMany({ where: { ticketId: id } });
+    expect(gates.map((row) => row.gateStatus)).toEqual(['passed']);
+  });
+
+  it('blocks the ticket after 3 attempts with backoff when the agent crashes every time', async () => {
+    await route(ANALYZE, ['crash']);
+    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-CRASH' }, { policy: 'manual' });
+    await transition(handle, Phase.REQUIREMENTS, 'crash-1');
+
+    const blocked = await waitForState(handle, (state) => state.phase === Phase.BLOCKED, 'the ticket to be blocked');
+    expect(blocked.blocked).toMatchObject({ fromPhase: Phase.REQUIREMENTS, entry: 1, cause: 'task' });
+    const reason = blocked.blocked!.reason;
+    expect(reason).toContain(`task ${ANALYZE} failed`);
+    expect(reason).toContain('AgentProcessFailed');
+    expect(reason).toContain('SIGKILL');
+    expect(reason).toContain('retries exhausted');
+    expect(blocked.tasks.find((t) => t.taskType === ANALYZE)?.status).toBe('failed');
+
+    const analyze = await poll(() => task(id, ANALYZE), (row) => row.status === 'failed', 'the task row to be failed');
+    expect(analyze).toMatchObject({ attempts: 3, assignedAgent: 'crashing-agent', completedAt: null, result: null });
+    expect(analyze.error).toContain('AgentProcessFailed');
+    expect(analyze.error).toContain('retries exhausted');
+    // The dependent task never started.
+    expect(await task(id, DOCUMENT)).toMatchObject({ status: 'pending', attempts: 0, startedAt: null });
+
+    const ticket = await poll(() => db.prisma.ticket.findUniqueOrThrow({ where: { id } }), (row) => row.phaseId === Phase.BLOCKED, 'the ticket row to be blocked');
+    expect(ticket).toMatchObject({ status: 'blocked', previousPhaseId: Phase.REQUIREMENTS, blockedReason: reason });
+    const history = await db.prisma.phaseHistory.findMany({ where: { ticketId: id }, orderBy: { sequence: 'asc' } });
+    expect(history.map((row) => [row.toPhase, row.transitionedBy])).toEqual([
+      [Phase.REQUIREMENTS, 'tester'],
+      [Phase.BLOCKED, 'orchestrator'],
+    ]);
+    expect(history[1]!.transitionReason).toBe(reason);
+    await expectNoDuplicates(id);
+
+    // Temporal ran three attempts of executeTask with backoff (200 ms, then 400 ms) in between.
+    const { events } = await handle.fetchHistory();
+    const executions = (events ?? []).filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'executeTask');
+    expect(executions).toHaveLength(1);
+    const scheduledId = executions[0]!.eventId!.toString();
+    const started = (events ?? []).find((event) => event.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduledId)!;
+    expect(started.activityTaskStartedEventAttributes!.attempt).toBe(3);
+    const failed = (events ?? []).find((event) => event.activityTaskFailedEventAttributes?.scheduledEventId?.toString() === scheduledId)!;
+    expect(failed).toBeDefined();
+    expect(millis(failed.eventTime) - millis(executions[0]!.eventTime)).toBeGreaterThanOrEqual(600);
+  });
+
+  it('blocks the ticket after ONE attempt when the agent fails permanently', async () => {
+    await route(ANALYZE, ['fail-permanent']);
+    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-PERMANENT' }, { policy: 'manual' });
+    await transition(handle, Phase.REQUIREMENTS, 'permanent-1');
+
+    const blocked = await waitForState(handle, (state) => state.phase === Phase.BLOCKED, 'the ticket to be blocked');
+    expect(blocked.blocked).toMatchObject({ fromPhase: Phase.REQUIREMENTS, cause: 'task' });
+    expect(blocked.blocked!.reason).toContain(`task ${ANALYZE} failed`);
+    expect(blocked.blocked!.reason).toContain('AgentTaskFailed');
+    expect(blocked.blocked!.reason).toContain('injected permanent failure');
+    expect(blocked.blocked!.reason).toContain('not retryable');
+
+    const analyze = await poll(() => task(id, ANALYZE), (row) => row.status === 'failed', 'the task row to be failed');
+    expect(analyze).toMatchObject({ attempts: 1, assignedAgent: 'refusing-agent' });
+    expect(analyze.error).toContain('not retryable');
+    const ticket = await poll(() => db.prisma.ticket.findUniqueOrThrow({ where: { id } }), (row) => row.phaseId === Phase.BLOCKED, 'the ticket row to be blocked');
+    expect(ticket.blockedReason).toBe(blocked.blocked!.reason);
+    expect(await db.prisma.phaseHistory.count({ where: { ticketId: id, toPhase: Phase.BLOCKED } })).toBe(1);
+  });
+
+  it('blocks the ticket after 3 start-to-close timeouts and kills every timed-out agent', async () => {
+    await route(ANALYZE, ['slow']);
+    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-SLOW' }, { policy: 'manual' });
+    await transition(handle, Phase.REQUIREMENTS, 'slow-1');
+
+    // Every attempt writes its pid to the same file: watch it while the attempts run.
+    const pids = new Set<number>();
+    const blocked = await poll(
+      async () => {
+        const pid = readPid(id, ANALYZE);
+        if (pid !== undefined) pids.add(pid);
+        return handle.query(getStateQuery);
+      },
+      (state) => state.phase === Phase.BLOCKED,
+      'the ticket to be blocked',
+      45_000,
+      50,
+    );
+    expect(blocked.blocked).toMatchObject({ fromPhase: Phase.REQUIREMENTS, cause: 'task' });
+    expect(blocked.blocked!.reason).toContain(`task ${ANALYZE} failed`);
+    expect(blocked.blocked!.reason).toMatch(/START_TO_CLOSE timeout/);
+    expect(blocked.blocked!.reason).toContain('retries exhausted');
+
+    const analyze = await poll(() => task(id, ANALYZE), (row) => row.status === 'failed', 'the task row to be failed');
+    expect(analyze).toMatchObject({ attempts: 3, assignedAgent: 'slow-agent' });
+    expect(pids.size).toBe(3);
+    await poll(() => [...pids].filter(isAlive), (alive) => alive.length === 0, 'every timed-out agent to be killed', 10_000);
+  });
+
+  it('refuses to leave a phase whose task still runs, cancels the task when the ticket is blocked, and re-runs it on return', async () => {
+    await route(ANALYZE, ['hang']);
+    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-CANCEL' }, { policy: 'manual' });
+    const entered = await transition(handle, Phase.REQUIREMENTS, 'cancel-1');
+    const pid = await waitForPid(id, ANALYZE);
+    const running = await task(id, ANALYZE);
+    expect(running).toMatchObject({ status: 'running', attempts: 1, assignedAgent: 'hanging-agent' });
+
+    // The gate has not been validated while the task runs: the move to DESIGN is refused.
+    const refused = await transition(handle, Phase.DESIGN, 'cancel-2').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    const cause = (refused as WorkflowUpdateFailedError).cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect((cause as ApplicationFailure).type).toBe(GATE_NOT_PASSED);
+    expect((cause as ApplicationFailure).message).toContain('not validated yet');
+    expect((await handle.query(getStateQuery)).phase).toBe(Phase.REQUIREMENTS);
+    expect(isAlive(pid)).toBe(true);
+
+    // Blocking by hand leaves the phase: the agent is stopped and the task cancelled.
+    const blocked = await transition(handle, Phase.BLOCKED, 'cancel-3');
+    expect(blocked.phase).toBe(Phase.BLOCKED);
+    expect(blocked.blocked).toMatchObject({ fromPhase: Phase.REQUIREMENTS, entry: entered.run.entry, cause: 'manual' });
+    await poll(() => isAlive(pid), (alive) => !alive, `agent process ${pid} to be stopped`, 8_000, 50);
+    const cancelled = await poll(() => task(id, ANALYZE), (row) => row.status === 'cancelled', 'the task row to be cancelled', 10_000);
+    expect(cancelled.error).toContain('cancelled');
+    expect((await handle.query(getStateQuery)).tasks.find((t) => t.taskType === ANALYZE)?.status).toBe('cancelled');
+    // No new execution started meanwhile.
+    expect(await task(id, DOCUMENT)).toMatchObject({ status: 'pending', attempts: 0 });
+
+    // Back in REQUIREMENTS (with the template routed to the reference agent again): the same run resumes.
+    await route(ANALYZE, ['analysis']);
+    const resumed = await transition(handle, Phase.REQUIREMENTS, 'cancel-4');
+    expect(resumed.run).toMatchObject({ phase: Phase.REQUIREMENTS, entry: entered.run.entry });
+    const done = await waitForState(handle, (state) => state.run.step === 'complete' || state.phase !== Phase.REQUIREMENTS, 'the resumed run to complete');
+    expect(done).toMatchObject({ phase: Phase.REQUIREMENTS, run: { entry: entered.run.entry, step: 'complete', gate: { status: 'passed' } } });
+    const analyze = await task(id, ANALYZE);
+    expect(analyze).toMatchObject({ id: running.id, status: 'completed', phaseEntry: entered.run.entry });
+    expect(await task(id, DOCUMENT)).toMatchObject({ status: 'completed' });
+    const history = await db.prisma.phaseHistory.findMany({ where: { ticketId: id }, orderBy: { sequence: 'asc' } });
+    expect(history.map((row) => row.toPhase)).toEqual([Phase.REQUIREMENTS, Phase.BLOCKED, Phase.REQUIREMENTS]);
+    await expectNoDuplicates(id);
+  });
+
+  it('unblocks a ticket blocked by a failed task with a transition back to its phase, re-running the task', async () => {
+    await route(ANALYZE, ['crash']);
+    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-UNBLOCK' }, { policy: 'manual' });
+    const entered = await transition(handle, Phase.REQUIREMENTS, 'unblock-1');
+    const blocked = await waitForState(handle, (state) => state.phase === Phase.BLOCKED, 'the ticket to be blocked');
+    expect(blocked.blocked).toMatchObject({ cause: 'task', fromPhase: Phase.REQUIREMENTS });
+    const failed = await poll(() => task(id, ANALYZE), (row) => row.status === 'failed', 'the task row to be failed');
+
+    await route(ANALYZE, ['analysis']);
+    const resumed = await transition(handle, Phase.REQUIREMENTS, 'unblock-2');
+    expect(resumed).toMatchObject({ phase: Phase.REQUIREMENTS, blocked: null, run: { entry: entered.run.entry } });
+    const done = await waitForState(handle, (state) => state.run.step === 'complete' || state.phase !== Phase.REQUIREMENTS, 'the resumed run to complete');
+    expect(done).toMatchObject({ phase: Phase.REQUIREMENTS, run: { step: 'complete', gate: { status: 'passed' } } });
+
+    const analyze = await task(id, ANALYZE);
+    expect(analyze).toMatchObject({ id: failed.id, status: 'completed', error: null });
+    expect(await task(id, DOCUMENT)).toMatchObject({ status: 'completed' });
+    const ticket = await db.prisma.ticket.findUniqueOrThrow({ where: { id } });
+    expect(ticket).toMatchObject({ phaseId: Phase.REQUIREMENTS, blockedReason: null });
+    await expectNoDuplicates(id);
+
+    // The ticket continues: DESIGN is allowed now.
+    const moved = await transition(handle, Phase.DESIGN, 'unblock-3');
+    expect(moved.phase).toBe(Phase.DESIGN);
+  });
+});
