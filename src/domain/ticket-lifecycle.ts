@@ -157,6 +157,11 @@ export class TicketLifecycle {
     if (this.snapshot.blocked) this.snapshot.blocked.cause = cause;
   }
 
+  /** Replaces the reason of the current block (a re-validation that still fails). */
+  setBlockReason(reason: string): void {
+    if (this.snapshot.blocked) this.snapshot.blocked.reason = reason;
+  }
+
   get phase(): Phase {
     return this.snapshot.phase;
   }

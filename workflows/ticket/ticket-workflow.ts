@@ -146,7 +146,8 @@ export async function ticketWorkflow({ ticketId, settings }: TicketWorkflowInput
   );
 
   setHandler(artifactsChangedSignal, () => {
-    artifactsChanged = true;
+    // Outside a block the running phase work collects every stored artifact anyway.
+    if (lifecycle.phase === Phase.BLOCKED) artifactsChanged = true;
   });
   setHandler(getStateQuery, state);
   setHandler(getValidTransitionsQuery, () => lifecycle.state().validTransitions);
@@ -158,7 +159,11 @@ export async function ticketWorkflow({ ticketId, settings }: TicketWorkflowInput
     const blocked = lifecycle.blocked;
     if (blocked?.cause !== 'gate') return;
     const verdict = await work.validate(lifecycle.run);
-    if (verdict.status !== 'passed' || lifecycle.phase !== Phase.BLOCKED) return;
+    if (lifecycle.phase !== Phase.BLOCKED) return;
+    if (verdict.status !== 'passed') {
+      lifecycle.setBlockReason(`gate of ${blocked.fromPhase} still fails (validation round ${verdict.attempt}): ${verdict.blockingReasons.join('; ')}`);
+      return;
+    }
     await applyTransition(
       {
         toPhase: blocked.fromPhase,
