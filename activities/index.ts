@@ -6,6 +6,7 @@
 import { createCollectArtifacts } from './collect-artifacts';
 import { createExecuteTask, type ExecuteTaskDependencies } from './execute-task';
 import { createGenerateTasks, createPlanValidationTask } from './generate-tasks';
+import { createRecordCancellation } from './record-cancellation';
 import { createRecordTaskOutcome } from './record-task-outcome';
 import { createRecordTransition } from './record-transition';
 import { createUpdateContext } from './update-context';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDependencies) {
     planValidationTask: createPlanValidationTask(prisma, config),
     executeTask: createExecuteTask(deps),
     recordTaskOutcome: createRecordTaskOutcome(prisma),
+    recordCancellation: createRecordCancellation(prisma),
     collectArtifacts: createCollectArtifacts(prisma),
     validateGate: createValidateGate(prisma, config),
     updateContext: createUpdateContext(prisma),

@@ -6,7 +6,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { GATE_NOT_PASSED } from '../domain/transition';
 import { PhaseWorkError } from '../tickets/phase-work-client';
-import { InvalidTransitionError, TicketNotFoundError } from '../tickets/ticket-client';
+import { InvalidTransitionError, TicketNotActiveError, TicketNotFoundError } from '../tickets/ticket-client';
 import type { Logger } from '../logger';
 
 /** Machine-readable error codes and their HTTP statuses. */
@@ -20,6 +20,8 @@ export const ERROR_STATUS = {
   INVALID_TRANSITION: 409,
   GATE_NOT_PASSED: 409,
   TASK_NOT_AWAITING_CALLBACK: 409,
+  TASK_NOT_CANCELLABLE: 409,
+  TICKET_NOT_ACTIVE: 409,
   TEMPLATE_EXISTS: 409,
   PHASE_NOT_ENTERED: 409,
   PAYLOAD_TOO_LARGE: 413,
@@ -58,6 +60,7 @@ function toApiError(error: unknown): ApiError {
   if (error instanceof InvalidTransitionError) {
     return new ApiError(error.code === GATE_NOT_PASSED ? 'GATE_NOT_PASSED' : 'INVALID_TRANSITION', error.message, { ...error.details });
   }
+  if (error instanceof TicketNotActiveError) return new ApiError('TICKET_NOT_ACTIVE', error.message, { ticketId: error.ticketId, status: error.status });
   if (error instanceof PhaseWorkError) return new ApiError(error.code, error.message, error.details);
   const { type, status } = error as { type?: string; status?: number };
   if (type === 'entity.parse.failed') return new ApiError('INVALID_JSON', 'request body is not valid JSON');

@@ -111,3 +111,9 @@ export const failTaskBody = z.strictObject({
   /** Whether retrying could help; default true. */
   retryable: z.boolean().default(true),
 });
+
+/** POST /tickets/:id/cancel body. */
+export const cancelTicketBody = z.strictObject({ reason: text(2000), requestedBy: text(255).optional() });
+
+/** POST /tasks/:id/cancel body. */
+export const cancelTaskBody = z.strictObject({ reason: text(2000).optional() }).default({});

@@ -5,7 +5,7 @@
  * so the two paths cannot diverge. Pure and deterministic: time comes in as an argument.
  */
 import { Phase, canTransition, isPhase, isTerminal, nextInSequence, validTransitions } from './phases';
-import { statusForPhase, type TicketStatus } from './ticket';
+import { statusForPhase, TicketStatus } from './ticket';
 import {
   GATE_NOT_PASSED,
   INVALID_TRANSITION,
@@ -51,6 +51,14 @@ export interface BlockedState {
   reason: string;
 }
 
+/** Why a ticket was cancelled: a final state, whatever its phase. */
+export interface Cancellation {
+  reason: string;
+  requestedBy: string;
+  /** Workflow time, ISO 8601. */
+  at: string;
+}
+
 /** Everything needed to resume a lifecycle (workflow input, and continue-as-new later). */
 export interface TicketLifecycleSnapshot {
   ticketId: string;
@@ -65,6 +73,7 @@ export interface TicketLifecycleSnapshot {
   /** The current phase run (when blocked: the run of the phase the ticket was blocked in). */
   run: PhaseRun;
   blocked: BlockedState | null;
+  cancelled: Cancellation | null;
 }
 
 /** The state a `getState` query returns (and the transition update answers with). */
@@ -82,6 +91,7 @@ export interface TicketState {
   lastRejection: TransitionRejection | null;
   run: PhaseRun;
   blocked: BlockedState | null;
+  cancelled: Cancellation | null;
 }
 
 /** A refusal: its failure code, message and, for a gate, the blocking reasons. */
@@ -135,6 +145,7 @@ export class TicketLifecycle {
       gatedPhases: [...gatedPhases],
       run: { phase, entry: 0, step: 'generating_tasks', gate: { status: 'pending', blockingReasons: [] } },
       blocked: null,
+      cancelled: null,
     });
   }
 
@@ -166,8 +177,18 @@ export class TicketLifecycle {
     return this.snapshot.phase;
   }
 
+  /** Whether the ticket is finished: in its terminal phase, or cancelled. */
   get isDone(): boolean {
-    return isTerminal(this.snapshot.phase);
+    return isTerminal(this.snapshot.phase) || this.snapshot.cancelled !== null;
+  }
+
+  get cancelled(): Cancellation | null {
+    return this.snapshot.cancelled;
+  }
+
+  /** Cancels the ticket (once; a second call keeps the first reason). Every later transition is refused. */
+  cancel(cancellation: Cancellation): void {
+    this.snapshot.cancelled ??= cancellation;
   }
 
   /** The outcome already produced for `requestId`, if any. */
@@ -181,7 +202,8 @@ export class TicketLifecycle {
    */
   refusal(request: TransitionRequest): Refusal | undefined {
     if (this.outcomes.has(request.requestId)) return undefined;
-    const { phase, gatedPhases, run } = this.snapshot;
+    const { phase, gatedPhases, run, cancelled } = this.snapshot;
+    if (cancelled) return { code: INVALID_TRANSITION, reason: `ticket was cancelled (${cancelled.reason}); no transition is possible`, blockingReasons: [] };
     const reason = transitionRefusal(phase, request.toPhase);
     if (reason) return { code: INVALID_TRANSITION, reason, blockingReasons: [] };
     return gateRefusal(phase, request.toPhase, gatedPhases, run);
@@ -254,12 +276,12 @@ export class TicketLifecycle {
 
   /** Current state for queries. */
   state(): TicketState {
-    const { ticketId, phase, previousPhase, history, rejections, run, blocked } = this.snapshot;
+    const { ticketId, phase, previousPhase, history, rejections, run, blocked, cancelled } = this.snapshot;
     return {
       ticketId,
       phase,
       previousPhase,
-      status: statusForPhase(phase),
+      status: cancelled ? TicketStatus.CANCELLED : statusForPhase(phase),
       transitionCount: history.length,
       rejectedCount: rejections.length,
       validTransitions: [...validTransitions(phase)],
@@ -267,6 +289,7 @@ export class TicketLifecycle {
       lastRejection: rejections.at(-1) ?? null,
       run: { ...run, gate: { ...run.gate, blockingReasons: [...run.gate.blockingReasons] } },
       blocked: blocked && { ...blocked },
+      cancelled: cancelled && { ...cancelled },
     };
   }
 

@@ -17,6 +17,8 @@ export const TicketStatus = {
   IN_PROGRESS: 'in_progress',
   BLOCKED: 'blocked',
   DONE: 'done',
+  /** Cancelled through the API or Temporal: final, whatever the phase. */
+  CANCELLED: 'cancelled',
 } as const;
 
 /** One of the {@link TicketStatus} values. */

@@ -19,13 +19,15 @@ import { DEFAULT_SUMMARY_TOKENS, contextForPhase, summarizeContext, type TicketC
 import { Phase, nextInSequence } from '../domain/phases';
 import { TaskStatus } from '../domain/task';
 import type { Priority } from '../domain/ticket';
-import { artifactsChangedSignal } from '../../workflows/ticket/messages';
+import { artifactsChangedSignal, cancelTaskSignal } from '../../workflows/ticket/messages';
 import { isUuid, type TicketClient } from './ticket-client';
 
 /** Error codes of phase work, each with its meaning; the API maps them to HTTP statuses. */
 export type PhaseWorkErrorCode =
   /** 404: no task with that ID. */
   | 'TASK_NOT_FOUND'
+  /** 409: the task already finished (completed, failed or cancelled). */
+  | 'TASK_NOT_CANCELLABLE'
   /** 404: no task template with that ID. */
   | 'TEMPLATE_NOT_FOUND'
   /** 409: a template for that phase and task type exists. */
@@ -190,6 +192,22 @@ export class PhaseWorkClient {
     const failure = ApplicationFailure.create({ type: AgentFailureType.TASK_FAILED, message: error, nonRetryable: !retryable });
     await this.temporal.activity.fail(token, failure).catch(() => undefined);
     return this.task(taskId);
+  }
+
+  /**
+   * Cancels a pending or running task (signal `cancelTask`): its agent is stopped, and the phase
+   * run fails with the reason, blocking the ticket until a transition resumes it.
+   *
+   * @throws PhaseWorkError TASK_NOT_FOUND, TASK_NOT_CANCELLABLE
+   */
+  async cancelTask(taskId: string, reason: string): Promise<TaskView> {
+    const task = await this.taskRow(taskId);
+    if (task.status !== TaskStatus.PENDING && task.status !== TaskStatus.RUNNING) {
+      throw new PhaseWorkError('TASK_NOT_CANCELLABLE', `task ${taskId} is ${task.status}; only a pending or running task can be cancelled`, { taskId, status: task.status });
+    }
+    const ticket = await this.tickets.get(task.ticketId);
+    await this.temporal.workflow.getHandle(ticket.workflowId).signal(cancelTaskSignal, { taskId, reason });
+    return taskView(task);
   }
 
   /** Task templates of a phase (or all), active ones unless `includeInactive`. */

@@ -14,12 +14,13 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Phase, isTerminal } from '../domain/phases';
-import { type Priority, type TicketStatus, statusForPhase, ticketWorkflowId } from '../domain/ticket';
+import { type Priority, TicketStatus, statusForPhase, ticketWorkflowId } from '../domain/ticket';
 import { transitionRefusal } from '../domain/ticket-lifecycle';
 import { GATE_NOT_PASSED, INVALID_TRANSITION, type InvalidTransitionDetails, type RefusalCode, type TransitionRequest } from '../domain/transition';
 import type { TicketPolicy, TicketSettings } from '../domain/ticket-settings';
 import { TicketPhase, TicketPriority, TicketStatusAttribute } from '../temporal/search-attributes';
 import {
+  cancelTicketSignal,
   getStateQuery,
   getValidTransitionsQuery,
   transitionSignal,
@@ -55,6 +56,16 @@ export interface TicketListQuery {
 export class TicketNotFoundError extends Error {
   constructor(readonly ticketId: string) {
     super(`ticket ${ticketId} not found`);
+  }
+}
+
+/** The ticket is done or cancelled, so it cannot be cancelled (API: 409 TICKET_NOT_ACTIVE). */
+export class TicketNotActiveError extends Error {
+  constructor(
+    readonly ticketId: string,
+    readonly status: string,
+  ) {
+    super(`ticket ${ticketId} is ${status}; only an active ticket can be cancelled`);
   }
 }
 
@@ -205,11 +216,27 @@ export class TicketClient {
   }
 
   /**
+   * Cancels the ticket (signal `cancelTicket`): its phase work stops, agent processes are killed,
+   * and it ends in status `cancelled` with the reason.
+   *
+   * @throws TicketNotFoundError; TicketNotActiveError when it is done or already cancelled
+   */
+  async cancel(ticketId: string, reason: string, requestedBy: string): Promise<void> {
+    const ticket = await this.get(ticketId);
+    if (isTerminal(ticket.phaseId as Phase) || ticket.status === TicketStatus.CANCELLED) throw new TicketNotActiveError(ticket.id, ticket.status);
+    await this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId).signal(cancelTicketSignal, { reason, requestedBy });
+  }
+
+  /**
    * The handle of a ticket whose workflow can still take `request`. A ticket persisted at
-   * PHASE_DONE has a completed workflow, so it is refused here with the lifecycle's own reason.
+   * PHASE_DONE or cancelled has a closed workflow, so it is refused here with the lifecycle's reason.
    */
   private async openHandle(ticketId: string, request: TransitionRequest): Promise<WorkflowHandle<typeof ticketWorkflow>> {
     const ticket = await this.get(ticketId);
+    if (ticket.status === TicketStatus.CANCELLED) {
+      const reason = `ticket was cancelled (${ticket.cancelReason ?? 'no reason'}); no transition is possible`;
+      throw new InvalidTransitionError(reason, { fromPhase: ticket.phaseId as Phase, toPhase: request.toPhase, validTransitions: [], blockingReasons: [] });
+    }
     if (isTerminal(ticket.phaseId as Phase)) {
       const reason = transitionRefusal(ticket.phaseId as Phase, request.toPhase) ?? 'ticket is done';
       throw new InvalidTransitionError(reason, { fromPhase: ticket.phaseId as Phase, toPhase: request.toPhase, validTransitions: [], blockingReasons: [] });

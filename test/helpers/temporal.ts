@@ -92,6 +92,8 @@ export interface TicketStack {
   db: TestDatabase;
   worker: RunningWorker;
   orchestrator: OrchestratorConfig;
+  /** Where the worker's command agents work (one directory per ticket). */
+  workspacesDir: string;
   /** A ticket client on the worker's task queue with {@link testSettings} (override per client). */
   tickets(overrides?: Partial<TicketSettings>): TicketClient;
 }
@@ -108,7 +110,9 @@ export function useTicketStack(orchestrator: OrchestratorConfig = loadOrchestrat
   } as TicketStack;
   beforeAll(async () => {
     [stack.env, stack.db] = await Promise.all([createTemporalEnvironment(), createTestDatabase()]);
-    stack.worker = await startWorker(stack.env, testActivities(stack.db.prisma, orchestrator));
+    const activities = testActivities(stack.db.prisma, orchestrator);
+    stack.workspacesDir = activities.workspacesDir;
+    stack.worker = await startWorker(stack.env, activities);
   });
   afterAll(async () => {
     await stack.worker?.stop();

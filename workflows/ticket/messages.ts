@@ -37,6 +37,18 @@ export const transitionUpdate = defineUpdate<TicketWorkflowState, [TransitionReq
  */
 export const artifactsChangedSignal = defineSignal<[{ phase: Phase; entry: number }]>('artifactsChanged');
 
+/**
+ * Cancels the ticket: the running phase work stops (agent processes are killed), unfinished tasks
+ * are marked cancelled, and the ticket ends in status `cancelled` with the reason. Final.
+ */
+export const cancelTicketSignal = defineSignal<[{ reason: string; requestedBy?: string }]>('cancelTicket');
+
+/**
+ * Cancels one running or pending task of the current phase run: its agent is stopped and the run
+ * fails with that reason, so the ticket is blocked until a transition resumes it.
+ */
+export const cancelTaskSignal = defineSignal<[{ taskId: string; reason: string }]>('cancelTask');
+
 /** Current phase, previous phase, status, run, gate, block and tasks. */
 export const getStateQuery = defineQuery<TicketWorkflowState>('getState');
 

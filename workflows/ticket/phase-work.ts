@@ -60,6 +60,10 @@ export class PhaseWork {
   tasks: PlannedTask[] = [];
   private readonly gateRounds = new Map<string, number>();
   private scope: CancellationScope | undefined;
+  /** Scopes of the executing tasks, to cancel one alone. */
+  private readonly taskScopes = new Map<string, CancellationScope>();
+  /** Tasks cancelled on request in this run, with the reason. */
+  private readonly cancelRequests = new Map<string, string>();
 
   constructor(
     private readonly ticketId: string,
@@ -70,6 +74,20 @@ export class PhaseWork {
   /** Cancels the running work, if any (the ticket left the run's phase). Agents are stopped. */
   cancel(): void {
     this.scope?.cancel();
+  }
+
+  /**
+   * Cancels one task of the run being worked: a running one is stopped, a pending one will not
+   * start. The run then fails with the reason.
+   *
+   * @returns false when the run has no such task still pending or running
+   */
+  cancelTask(taskId: string, reason: string): boolean {
+    const task = this.tasks.find((candidate) => candidate.id === taskId);
+    if (!task || (task.status !== TaskStatus.PENDING && task.status !== TaskStatus.RUNNING)) return false;
+    this.cancelRequests.set(taskId, reason);
+    this.taskScopes.get(taskId)?.cancel();
+    return true;
   }
 
   /**
@@ -84,6 +102,7 @@ export class PhaseWork {
       return await scope.run(async () => {
         if (run.gate.status !== 'passed') {
           this.lifecycle.recordGate('pending');
+          this.cancelRequests.clear();
           run.step = 'generating_tasks';
           // A resumed run retries what did not complete.
           this.tasks = (await bookkeeping.generateTasks(ref)).map((task) => (task.status === TaskStatus.COMPLETED ? task : { ...task, status: TaskStatus.PENDING }));
@@ -106,7 +125,8 @@ export class PhaseWork {
         return { kind: 'passed' };
       });
     } catch (error) {
-      if (isCancellation(error)) return { kind: 'interrupted' };
+      // Interrupted when only this work was cancelled; a cancelled workflow propagates.
+      if (isCancellation(error) && !CancellationScope.current().consideredCancelled) return { kind: 'interrupted' };
       throw error;
     } finally {
       this.scope = undefined;
@@ -175,19 +195,34 @@ export class PhaseWork {
     return stuck.length ? stuck.join('; ') : undefined;
   }
 
-  /** Executes one task; never throws. @returns undefined on success, `'cancelled'`, or the failure reason. */
+  /**
+   * Executes one task; never throws.
+   *
+   * @returns undefined on success; `'cancelled'` when the phase work was cancelled; else the
+   *   failure reason (a failed task, or one cancelled on request)
+   */
   private async runTask(task: PlannedTask): Promise<string | undefined> {
+    const scope = new CancellationScope();
+    this.taskScopes.set(task.id, scope);
     task.status = TaskStatus.RUNNING;
     try {
-      await this.executor(task.agent, task.taskType).executeTask({ taskId: task.id });
+      if (this.cancelRequests.has(task.id)) scope.cancel();
+      await scope.run(() => this.executor(task.agent, task.taskType).executeTask({ taskId: task.id }));
       task.status = TaskStatus.COMPLETED;
       return undefined;
     } catch (error) {
       const cancelled = isCancellation(error);
-      const reason = cancelled ? `task ${task.taskType} cancelled: the ticket left the phase` : `task ${task.taskType} failed: ${describeFailure(error)}`;
+      const requested = this.cancelRequests.get(task.id);
+      const reason = !cancelled
+        ? `task ${task.taskType} failed: ${describeFailure(error)}`
+        : requested !== undefined
+          ? `task ${task.taskType} cancelled: ${requested}`
+          : `task ${task.taskType} cancelled: the ticket left the phase`;
       task.status = cancelled ? TaskStatus.CANCELLED : TaskStatus.FAILED;
       await CancellationScope.nonCancellable(() => bookkeeping.recordTaskOutcome({ taskId: task.id, status: task.status as 'failed' | 'cancelled', error: reason }));
-      return cancelled ? 'cancelled' : reason;
+      return cancelled && requested === undefined ? 'cancelled' : reason;
+    } finally {
+      this.taskScopes.delete(task.id);
     }
   }
 

@@ -5,12 +5,15 @@
  * accepted one is persisted by the `recordTransition` activity and mirrored in the `TicketPhase`
  * and `TicketStatus` search attributes. Under the `auto` policy a passed gate moves the ticket to
  * the next phase; a task that fails for good or a gate that keeps failing moves it to
- * PHASE_BLOCKED with the reasons. The workflow completes when the ticket reaches PHASE_DONE.
+ * PHASE_BLOCKED with the reasons. The workflow completes when the ticket reaches PHASE_DONE or is
+ * cancelled (the `cancelTicket` signal, or a Temporal cancellation request from the Web UI).
  */
 import {
   ApplicationFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
+  isCancellation,
   log,
   proxyActivities,
   setHandler,
@@ -19,13 +22,15 @@ import {
 } from '@temporalio/workflow';
 import type { TicketActivities } from '../../activities';
 import { Phase, nextInSequence } from '../../src/domain/phases';
-import { statusForPhase } from '../../src/domain/ticket';
+import { TicketStatus, statusForPhase } from '../../src/domain/ticket';
 import { TicketLifecycle, type BlockedState, type Refusal } from '../../src/domain/ticket-lifecycle';
 import type { TicketSettings } from '../../src/domain/ticket-settings';
 import type { InvalidTransitionDetails, TransitionOutcome, TransitionRejection, TransitionRequest } from '../../src/domain/transition';
 import { TicketPhase, TicketStatusAttribute } from '../../src/temporal/search-attributes';
 import {
   artifactsChangedSignal,
+  cancelTaskSignal,
+  cancelTicketSignal,
   getPhaseHistoryQuery,
   getStateQuery,
   getValidTransitionsQuery,
@@ -43,7 +48,7 @@ export interface TicketWorkflowInput {
   settings: TicketSettings;
 }
 
-const { recordTransition } = proxyActivities<TicketActivities>({
+const { recordTransition, recordCancellation } = proxyActivities<TicketActivities>({
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '1 second',
@@ -145,6 +150,18 @@ export async function ticketWorkflow({ ticketId, settings }: TicketWorkflowInput
     },
   );
 
+  /** Cancels the ticket once: stops the phase work; the main loop then records the cancellation. */
+  function cancel(reason: string, requestedBy: string): void {
+    if (lifecycle.isDone) return;
+    lifecycle.cancel({ reason, requestedBy, at: new Date().toISOString() });
+    work.cancel();
+  }
+
+  setHandler(cancelTicketSignal, ({ reason, requestedBy }) => cancel(String(reason ?? 'no reason given'), String(requestedBy ?? 'unknown')));
+  setHandler(cancelTaskSignal, ({ taskId, reason }) => {
+    if (!work.cancelTask(String(taskId), String(reason ?? 'cancelled on request'))) log.warn('cancelTask ignored: no such pending or running task', { taskId });
+  });
+
   setHandler(artifactsChangedSignal, () => {
     // Outside a block the running phase work collects every stored artifact anyway.
     if (lifecycle.phase === Phase.BLOCKED) artifactsChanged = true;
@@ -175,27 +192,51 @@ export async function ticketWorkflow({ ticketId, settings }: TicketWorkflowInput
     );
   }
 
-  while (!lifecycle.isDone) {
-    const phase = lifecycle.phase;
-    if (phase === Phase.BLOCKED) {
-      await condition(() => lifecycle.phase !== Phase.BLOCKED || artifactsChanged);
-      if (lifecycle.phase === Phase.BLOCKED) await recheckBlockedGate();
-      continue;
-    }
-    const run = lifecycle.run;
-    if (run.step !== 'complete') {
-      const outcome = await work.work(run);
-      if (outcome.kind === 'failed' && lifecycle.phase === phase && lifecycle.run === run) {
-        await applyTransition({ toPhase: Phase.BLOCKED, reason: outcome.reason, transitionedBy: ORCHESTRATOR, requestId: uuid4() }, 'signal', outcome.cause);
+  /** The ticket's life: phase runs, blocks and policy moves until it is done or cancelled. */
+  async function live(): Promise<void> {
+    while (!lifecycle.isDone) {
+      const phase = lifecycle.phase;
+      if (phase === Phase.BLOCKED) {
+        await condition(() => lifecycle.phase !== Phase.BLOCKED || artifactsChanged || lifecycle.isDone);
+        if (lifecycle.phase === Phase.BLOCKED && !lifecycle.isDone) await recheckBlockedGate();
+        continue;
       }
-      if (outcome.kind !== 'passed') continue;
+      const run = lifecycle.run;
+      if (run.step !== 'complete') {
+        const outcome = await work.work(run);
+        if (outcome.kind === 'failed' && lifecycle.phase === phase && lifecycle.run === run && !lifecycle.isDone) {
+          await applyTransition({ toPhase: Phase.BLOCKED, reason: outcome.reason, transitionedBy: ORCHESTRATOR, requestId: uuid4() }, 'signal', outcome.cause);
+        }
+        if (outcome.kind !== 'passed') continue;
+      }
+      const next = nextInSequence(phase);
+      if (settings.policy === 'auto' && next && lifecycle.phase === phase && lifecycle.run === run && !lifecycle.isDone) {
+        await applyTransition({ toPhase: next, reason: `gate of ${phase} passed`, transitionedBy: ORCHESTRATOR, requestId: `auto:${run.entry}` }, 'signal');
+      }
+      await condition(() => lifecycle.phase !== phase || lifecycle.run !== run || lifecycle.isDone);
     }
-    const next = nextInSequence(phase);
-    if (settings.policy === 'auto' && next && lifecycle.phase === phase && lifecycle.run === run) {
-      await applyTransition({ toPhase: next, reason: `gate of ${phase} passed`, transitionedBy: ORCHESTRATOR, requestId: `auto:${run.entry}` }, 'signal');
-    }
-    await condition(() => lifecycle.phase !== phase || lifecycle.run !== run);
   }
-  await condition(allHandlersFinished);
+
+  /** Records a cancellation, if any, and waits for the handlers in flight. */
+  async function finish(): Promise<void> {
+    const cancelled = lifecycle.cancelled;
+    if (cancelled) {
+      upsertSearchAttributes([{ key: TicketStatusAttribute, value: TicketStatus.CANCELLED }]);
+      await recordCancellation({ ticketId, reason: cancelled.reason, requestedBy: cancelled.requestedBy });
+      log.info('ticket cancelled', { ...cancelled });
+    }
+    await condition(allHandlersFinished);
+  }
+
+  try {
+    await live();
+  } catch (error) {
+    // A Temporal cancellation request (Web UI "Cancel", `temporal workflow cancel`) cancels the ticket too.
+    if (!isCancellation(error)) throw error;
+    cancel('cancellation requested through Temporal', 'temporal');
+    await CancellationScope.nonCancellable(() => finish());
+    throw error;
+  }
+  await finish();
   return state();
 }

@@ -1,5 +1,6 @@
 -- AlterTable
 ALTER TABLE "tickets" ADD COLUMN     "blocked_reason" TEXT,
+ADD COLUMN     "cancel_reason" TEXT,
 ADD COLUMN     "policy" VARCHAR(20) NOT NULL DEFAULT 'auto';
 
 -- CreateTable

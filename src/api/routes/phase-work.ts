@@ -8,6 +8,7 @@ import { Router } from 'express';
 import type { PhaseWorkClient } from '../../tickets/phase-work-client';
 import {
   artifactBody,
+  cancelTaskBody,
   callbackQuery,
   completeTaskBody,
   contextSummaryQuery,
@@ -61,6 +62,16 @@ export function phaseWorkRouter(work: PhaseWorkClient): Router {
     const { attempt } = callbackQuery.parse(req.query);
     const { error, retryable } = failTaskBody.parse(req.body);
     res.json(await work.failTask(req.params.id, attempt, error, retryable));
+  });
+
+  /**
+   * POST /tasks/:id/cancel — body `{ reason? }`. Stops the task's agent; the phase run fails with
+   * the reason and the ticket is blocked until a transition resumes it. 202 with the task as it
+   * was; 409 TASK_NOT_CANCELLABLE; 404; 400.
+   */
+  router.post('/tasks/:id/cancel', async (req, res) => {
+    const { reason } = cancelTaskBody.parse(req.body);
+    res.status(202).json(await work.cancelTask(req.params.id, reason ?? 'cancelled through the API'));
   });
 
   /** GET /task-templates?phase_id=&include_inactive= — 200 `{ items: TaskTemplate[] }`; 400. */

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import type { TransitionRequest } from '../../domain/transition';
 import type { TicketClient } from '../../tickets/ticket-client';
-import { createTicketBody, listTicketsQuery, transitionBody } from '../schemas';
+import { cancelTicketBody, createTicketBody, listTicketsQuery, transitionBody } from '../schemas';
 
 function transitionRequest(body: unknown): TransitionRequest {
   const parsed = transitionBody.parse(body);
@@ -64,6 +64,17 @@ export function ticketsRouter(tickets: TicketClient): Router {
     const request = transitionRequest(req.body);
     await tickets.signalTransition(req.params.id, request);
     res.status(202).json({ requestId: request.requestId });
+  });
+
+  /**
+   * POST /tickets/:id/cancel — body `{ reason, requestedBy? }`. The phase work stops (agents are
+   * killed) and the ticket ends `cancelled` with the reason. 202 `{ ticketId }`; 409
+   * TICKET_NOT_ACTIVE (done or already cancelled); 404; 400.
+   */
+  router.post('/tickets/:id/cancel', async (req, res) => {
+    const { reason, requestedBy } = cancelTicketBody.parse(req.body);
+    await tickets.cancel(req.params.id, reason, requestedBy ?? 'api');
+    res.status(202).json({ ticketId: req.params.id });
   });
 
   /** GET /tickets/:id/phase-history — persisted transitions, oldest first. 200 `{ items }`; 404. */

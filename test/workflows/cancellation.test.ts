@@ -1,0 +1,115 @@
+/**
+ * Cancelling a ticket (API signal or Temporal cancellation) and cancelling one task, on a real
+ * dev server with real agent processes: the agent is stopped, the rows say why, and a cancelled
+ * ticket is final.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { parseOrchestratorConfig } from '../../src/agents/config';
+import { Phase } from '../../src/domain/phases';
+import { PhaseWorkClient } from '../../src/tickets/phase-work-client';
+import { InvalidTransitionError, TicketNotActiveError, type TicketClient } from '../../src/tickets/ticket-client';
+import type { ticketWorkflow } from '../../workflows';
+import { getStateQuery, type TicketWorkflowState } from '../../workflows/ticket/messages';
+import { useTicketStack } from '../helpers/temporal';
+
+const fixtures = path.resolve(__dirname, '..', 'fixtures', 'agents');
+const config = parseOrchestratorConfig(
+  {
+    backends: [
+      { name: 'hanging-agent', type: 'command', capabilities: ['hang'], command: 'node', args: ['./fault-agent.mjs'], env: { FAULT: 'hang' }, heartbeatTimeoutMs: 3000 },
+      { name: 'reference-agent', type: 'command', capabilities: ['analysis', 'documentation', 'design', 'implementation', 'testing', 'deployment', 'validation'], command: 'node', args: ['../../../examples/agents/reference-agent.mjs'] },
+    ],
+    validationPhases: [],
+  },
+  fixtures,
+);
+const stack = useTicketStack(config);
+let tickets: TicketClient;
+
+beforeAll(async () => {
+  await stack.db.prisma.taskTemplate.updateMany({ where: { taskType: 'analyze_requirements' }, data: { requiredCapabilities: ['hang'] } });
+  tickets = stack.tickets({ taskRetry: { maximumAttempts: 1, initialIntervalMs: 100, maximumIntervalMs: 100 } });
+});
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Starts an auto ticket and waits until its hanging agent runs; returns the agent's pid. */
+async function startHanging(title: string): Promise<{ id: string; handle: WorkflowHandle<typeof ticketWorkflow>; pid: number }> {
+  const { ticket } = await tickets.create({
+    title,
+    description: 'Deliverables:\n- Add `timeout_seconds` to Task model\n- Add task cancellation API endpoint\n- Handle timeout in worker (kill conversation)\n- Tests: timeout detection, cancellation, cleanup',
+    acceptanceCriteria: ['Long-running tasks timeout after threshold', 'Tasks can be cancelled via API', 'Resources cleaned up on timeout/cancel', 'All tests pass'],
+  });
+  const handle = stack.env.client.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId);
+  const pidFile = path.join(stack.workspacesDir, ticket.id, 'analyze_requirements.pid');
+  const pid = await eventually(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : undefined), 'the agent to start');
+  expect(alive(pid)).toBe(true);
+  return { id: ticket.id, handle, pid };
+}
+
+describe('cancellation', () => {
+  it('cancels a ticket: the agent process is stopped, the ticket is cancelled for good with its reason', async () => {
+    const { id, handle, pid } = await startHanging('Cancel me');
+    await tickets.cancel(id, 'superseded by another ticket', 'alice');
+    const final: TicketWorkflowState = await handle.result();
+    expect(final).toMatchObject({ phase: Phase.REQUIREMENTS, status: 'cancelled', cancelled: { reason: 'superseded by another ticket', requestedBy: 'alice' } });
+    await eventually(() => !alive(pid), 'the agent process to exit');
+    const ticket = await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
+    expect(ticket).toMatchObject({ status: 'cancelled', cancelReason: 'superseded by another ticket (by alice)' });
+    const tasks = await stack.db.prisma.task.findMany({ where: { ticketId: id } });
+    expect(tasks.find((task) => task.taskType === 'analyze_requirements')).toMatchObject({ status: 'cancelled' });
+    expect(tasks.every((task) => task.status !== 'running' && task.status !== 'pending')).toBe(true);
+    await expect(tickets.cancel(id, 'again', 'bob')).rejects.toBeInstanceOf(TicketNotActiveError);
+    await expect(tickets.transition(id, { toPhase: Phase.DESIGN, requestId: 'late' })).rejects.toBeInstanceOf(InvalidTransitionError);
+  });
+
+  it('treats a Temporal cancellation request (Web UI "Cancel") as cancelling the ticket', async () => {
+    const { id, handle, pid } = await startHanging('Cancel me from Temporal');
+    await handle.cancel();
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    await eventually(() => !alive(pid), 'the agent process to exit');
+    expect(await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } })).toMatchObject({ status: 'cancelled', cancelReason: 'cancellation requested through Temporal (by temporal)' });
+  });
+
+  it('cancels one task: its agent stops and the ticket is blocked with the reason until a transition resumes it', async () => {
+    const { id, handle, pid } = await startHanging('Cancel my task');
+    const work = new PhaseWorkClient(stack.db.prisma, stack.env.client, tickets, config);
+    const task = await stack.db.prisma.task.findFirstOrThrow({ where: { ticketId: id, taskType: 'analyze_requirements' } });
+    await work.cancelTask(task.id, 'wrong approach');
+    const blocked = await eventually(async () => {
+      const state = await handle.query(getStateQuery);
+      return state.phase === Phase.BLOCKED ? state : undefined;
+    }, 'the ticket to be blocked');
+    expect(blocked.blocked).toMatchObject({ fromPhase: Phase.REQUIREMENTS, cause: 'task', reason: 'task analyze_requirements cancelled: wrong approach' });
+    await eventually(() => !alive(pid), 'the agent process to exit');
+    expect(await stack.db.prisma.task.findUniqueOrThrow({ where: { id: task.id } })).toMatchObject({ status: 'cancelled', error: 'task analyze_requirements cancelled: wrong approach' });
+    await expect(work.cancelTask(task.id, 'again')).rejects.toMatchObject({ code: 'TASK_NOT_CANCELLABLE' });
+
+    // Route the task to the reference agent and resume: the same run re-runs the cancelled task.
+    await stack.db.prisma.taskTemplate.updateMany({ where: { taskType: 'analyze_requirements' }, data: { requiredCapabilities: ['analysis'] } });
+    await stack.db.prisma.task.update({ where: { id: task.id }, data: { requiredCapabilities: ['analysis'] } });
+    await tickets.transition(id, { toPhase: Phase.REQUIREMENTS, requestId: 'resume' });
+    expect((await handle.result()).phase).toBe(Phase.DONE);
+    expect(await stack.db.prisma.task.findUniqueOrThrow({ where: { id: task.id } })).toMatchObject({ status: 'completed', phaseEntry: 1 });
+    await stack.db.prisma.taskTemplate.updateMany({ where: { taskType: 'analyze_requirements' }, data: { requiredCapabilities: ['hang'] } });
+  });
+});
