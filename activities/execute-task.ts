@@ -59,7 +59,7 @@ export async function storeCompletion(
   const now = new Date();
   const { count } = await prisma.task.updateMany({
     where: { id: taskId, status: { not: TaskStatus.COMPLETED }, ...where },
-    data: { status: TaskStatus.COMPLETED, result: result as Prisma.InputJsonValue, error: null, completedAt: now, ...(viaCallback && { callbackAt: now }) },
+    data: { status: TaskStatus.COMPLETED, result: result as Prisma.InputJsonValue, error: null, completedAt: now, taskToken: null, ...(viaCallback && { callbackAt: now }) },
   });
   return count === 1;
 }
@@ -84,12 +84,12 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
     const backend = selectBackend(config, task.requiredCapabilities);
     if (!backend) throw ApplicationFailure.nonRetryable(`no agent backend for task ${task.taskType}`, AgentFailureType.NO_BACKEND);
 
-    const attempt = context.info.attempt;
-    await prisma.task.update({
+    const { attempts: attempt } = await prisma.task.update({
       where: { id: taskId },
       data: {
         status: TaskStatus.RUNNING,
-        attempts: attempt,
+        // Every execution counts, across retries and resumed runs.
+        attempts: { increment: 1 },
         assignedAgent: backend.name,
         startedAt: task.startedAt ?? new Date(),
         taskToken: backend.type === 'http' ? Buffer.from(context.info.taskToken) : null,

@@ -44,7 +44,9 @@ export function planTasks(config: OrchestratorConfig, tasks: Task[]): PlannedTas
 /**
  * Builds the `generateTasks` activity: creates one task per active template of the run's phase,
  * with its description rendered from the ticket and the earlier phases' context and its
- * dependencies resolved from the template's task types.
+ * dependencies resolved from the template's task types. Tasks of the run that are not completed
+ * or running are brought up to date with their template, so a resumed run picks up a fixed
+ * template (capabilities, priority, description, dependencies).
  *
  * Idempotent: tasks are unique per (ticket, phase, entry, task type), so a retry or a second call
  * for the same run creates nothing and returns the same tasks (with their current statuses).
@@ -73,13 +75,23 @@ export function createGenerateTasks(prisma: PrismaClient, config: OrchestratorCo
         orderBy: [{ createdAt: 'asc' }, { taskType: 'asc' }],
       });
       const idOf = new Map(rows.map((row) => [row.taskType, row.id]));
-      for (const template of templates) {
-        const row = rows.find((candidate) => candidate.taskType === template.taskType);
-        if (!row || row.dependencies.length > 0 || template.dependenciesTemplate.length === 0) continue;
-        const dependencies = template.dependenciesTemplate.map((type) => idOf.get(type)).filter((id): id is string => id !== undefined);
-        row.dependencies = (await tx.task.update({ where: { id: row.id }, data: { dependencies } })).dependencies;
-      }
-      return rows;
+      return Promise.all(
+        rows.map((row) => {
+          const template = templates.find((candidate) => candidate.taskType === row.taskType);
+          if (!template || row.status === TaskStatus.COMPLETED || row.status === TaskStatus.RUNNING) return row;
+          // A task not yet done follows its template as it is now (a resumed run picks up fixes).
+          const dependencies = template.dependenciesTemplate.map((type) => idOf.get(type)).filter((id): id is string => id !== undefined);
+          return tx.task.update({
+            where: { id: row.id },
+            data: {
+              dependencies,
+              requiredCapabilities: template.requiredCapabilities,
+              priority: template.defaultPriority,
+              description: renderDescription(template.templateDescription, ticket, values),
+            },
+          });
+        }),
+      );
     });
     return planTasks(config, tasks);
   };

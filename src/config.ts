@@ -46,6 +46,8 @@ const schema = z.object({
   GATE_RETRIES: z.coerce.number().int().min(0).max(100).default(DEFAULT_TICKET_SETTINGS.gateRetries),
   /** Wait before a gate re-validation, ms. */
   GATE_RETRY_DELAY_MS: z.coerce.number().int().min(0).default(DEFAULT_TICKET_SETTINGS.gateRetryDelayMs),
+  /** Event-history length after which a ticket workflow continues as new. */
+  CONTINUE_AS_NEW_AFTER_EVENTS: z.coerce.number().int().min(100).default(DEFAULT_TICKET_SETTINGS.continueAsNewAfterEvents),
   /** pino log level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -76,5 +78,6 @@ export function workflowSettings(config: Config, orchestrator: OrchestratorConfi
     gateRetryDelayMs: config.GATE_RETRY_DELAY_MS,
     validationPhases: orchestrator.validationPhases,
     gatedPhases: gatedPhases(orchestrator),
+    continueAsNewAfterEvents: config.CONTINUE_AS_NEW_AFTER_EVENTS,
   };
 }

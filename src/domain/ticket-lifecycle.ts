@@ -4,7 +4,7 @@
  * instance and routes both transition messages (signal and update) through {@link TicketLifecycle.apply},
  * so the two paths cannot diverge. Pure and deterministic: time comes in as an argument.
  */
-import { Phase, canTransition, isPhase, isTerminal, nextInSequence, validTransitions } from './phases';
+import { PHASE_SEQUENCE, Phase, canTransition, isPhase, isTerminal, nextInSequence, validTransitions } from './phases';
 import { statusForPhase, TicketStatus } from './ticket';
 import {
   GATE_NOT_PASSED,
@@ -39,6 +39,8 @@ export interface PhaseRun {
   entry: number;
   step: PhaseRunStep;
   gate: { status: GateStatus; blockingReasons: string[] };
+  /** Gate validations the workflow has run for this run (the round number of the next is one more). */
+  gateRounds: number;
 }
 
 /** Why and from where the ticket is blocked. */
@@ -59,15 +61,31 @@ export interface Cancellation {
   at: string;
 }
 
-/** Everything needed to resume a lifecycle (workflow input, and continue-as-new later). */
+/**
+ * Outcomes of requests older than the snapshot's windows, kept compact so a ticket's
+ * continue-as-new input stays small however long it lives, while a repeated request ID is still
+ * answered with its first outcome: accepted as `[sequence, fromPhase, toPhase]`, refused as
+ * `[code, reason]`.
+ */
+export interface EarlierOutcomes {
+  accepted: Record<string, [number, Phase, Phase]>;
+  refused: Record<string, [RefusalCode, string]>;
+}
+
+/** Everything needed to resume a lifecycle (workflow input after continue-as-new). */
 export interface TicketLifecycleSnapshot {
   ticketId: string;
   phase: Phase;
   previousPhase: Phase | null;
-  /** Accepted transitions, oldest first; `history.length` is the ticket's version. */
+  /** The latest accepted transitions, oldest first (all of them until {@link TicketLifecycle.compacted}). */
   history: TransitionRecord[];
-  /** Refused transitions, oldest first. */
+  /** The latest refused transitions, oldest first. */
   rejections: TransitionRejection[];
+  /** Accepted transitions in the ticket's whole life (its version). */
+  transitionCount: number;
+  /** Refused transitions in the ticket's whole life. */
+  rejectedCount: number;
+  earlier: EarlierOutcomes;
   /** Phases whose gate must pass before moving to the next phase of PHASE_SEQUENCE. */
   gatedPhases: Phase[];
   /** The current phase run (when blocked: the run of the phase the ticket was blocked in). */
@@ -115,14 +133,18 @@ export function transitionRefusal(from: Phase, toPhase: Phase): string | undefin
 }
 
 /**
- * The refusal of a gated move: `from → to` goes to the next phase of PHASE_SEQUENCE, `from` is
- * gated, and its run's gate has not passed. `undefined` when the gate does not stand in the way.
+ * The refusal of a move past a gate that has not passed: from a gated phase to the next phase of
+ * PHASE_SEQUENCE, or from BLOCKED (blocked in a gated phase) to a phase after that one. Moving back,
+ * to BLOCKED, or to the same phase is never gated. `undefined` when no gate stands in the way.
  */
-export function gateRefusal(from: Phase, to: Phase, gatedPhases: readonly Phase[], run: PhaseRun): Refusal | undefined {
-  if (!gatedPhases.includes(from) || nextInSequence(from) !== to || run.gate.status === 'passed') return undefined;
+export function gateRefusal(from: Phase, to: Phase, gatedPhases: readonly Phase[], run: PhaseRun, blocked: BlockedState | null = null): Refusal | undefined {
+  const gated = from === Phase.BLOCKED ? blocked?.fromPhase : from;
+  if (!gated || !gatedPhases.includes(gated) || run.gate.status === 'passed') return undefined;
+  const past = from === Phase.BLOCKED ? PHASE_SEQUENCE.indexOf(to) > PHASE_SEQUENCE.indexOf(gated) : nextInSequence(from) === to;
+  if (!past) return undefined;
   const blockingReasons = run.gate.status === 'failed' ? [...run.gate.blockingReasons] : [];
   const why = run.gate.status === 'failed' ? `it failed: ${blockingReasons.join('; ')}` : `it is not validated yet (phase work: ${run.step})`;
-  return { code: GATE_NOT_PASSED, reason: `the gate of ${from} has not passed, so the ticket cannot move to ${to}; ${why}`, blockingReasons };
+  return { code: GATE_NOT_PASSED, reason: `the gate of ${gated} has not passed, so the ticket cannot move to ${to}; ${why}`, blockingReasons };
 }
 
 /** Phase state of one ticket with request-ID deduplication and gated moves. */
@@ -142,8 +164,11 @@ export class TicketLifecycle {
       previousPhase: null,
       history: [],
       rejections: [],
+      transitionCount: 0,
+      rejectedCount: 0,
+      earlier: { accepted: {}, refused: {} },
       gatedPhases: [...gatedPhases],
-      run: { phase, entry: 0, step: 'generating_tasks', gate: { status: 'pending', blockingReasons: [] } },
+      run: { phase, entry: 0, step: 'generating_tasks', gate: { status: 'pending', blockingReasons: [] }, gateRounds: 0 },
       blocked: null,
       cancelled: null,
     });
@@ -191,9 +216,37 @@ export class TicketLifecycle {
     this.snapshot.cancelled ??= cancellation;
   }
 
-  /** The outcome already produced for `requestId`, if any. */
+  /** The outcome already produced for `requestId`, if any (rebuilt from the compact form for old ones). */
   outcomeOf(requestId: string): TransitionOutcome | undefined {
-    return this.outcomes.get(requestId);
+    const outcome = this.outcomes.get(requestId);
+    if (outcome) return outcome;
+    const accepted = this.snapshot.earlier.accepted[requestId];
+    if (accepted) {
+      const [sequence, fromPhase, toPhase] = accepted;
+      return { accepted: true, record: { sequence, requestId, fromPhase, toPhase, reason: null, transitionedBy: 'earlier run', occurredAt: '' } };
+    }
+    const refused = this.snapshot.earlier.refused[requestId];
+    if (!refused) return undefined;
+    const [code, reason] = refused;
+    const { phase } = this.snapshot;
+    return {
+      accepted: false,
+      rejection: { requestId, code, fromPhase: phase, toPhase: phase, reason, validTransitions: [], blockingReasons: [], via: 'update', occurredAt: '' },
+    };
+  }
+
+  /**
+   * The snapshot to continue as new with: the latest `window` accepted and refused transitions in
+   * full, every older one in compact form (its request ID still deduplicated).
+   */
+  compacted(window: number): TicketLifecycleSnapshot {
+    const { history, rejections, earlier } = this.snapshot;
+    const accepted = { ...earlier.accepted };
+    const refused = { ...earlier.refused };
+    for (const record of history.slice(0, Math.max(0, history.length - window))) accepted[record.requestId] = [record.sequence, record.fromPhase, record.toPhase];
+    for (const rejection of rejections.slice(0, Math.max(0, rejections.length - window))) refused[rejection.requestId] = [rejection.code, rejection.reason];
+    const snapshot: TicketLifecycleSnapshot = { ...this.snapshot, history: history.slice(-window), rejections: rejections.slice(-window), earlier: { accepted, refused } };
+    return JSON.parse(JSON.stringify(snapshot)) as TicketLifecycleSnapshot;
   }
 
   /**
@@ -201,12 +254,12 @@ export class TicketLifecycle {
    * Used by the update validator, which must not change state.
    */
   refusal(request: TransitionRequest): Refusal | undefined {
-    if (this.outcomes.has(request.requestId)) return undefined;
+    if (this.outcomeOf(request.requestId)) return undefined;
     const { phase, gatedPhases, run, cancelled } = this.snapshot;
     if (cancelled) return { code: INVALID_TRANSITION, reason: `ticket was cancelled (${cancelled.reason}); no transition is possible`, blockingReasons: [] };
     const reason = transitionRefusal(phase, request.toPhase);
     if (reason) return { code: INVALID_TRANSITION, reason, blockingReasons: [] };
-    return gateRefusal(phase, request.toPhase, gatedPhases, run);
+    return gateRefusal(phase, request.toPhase, gatedPhases, run, this.snapshot.blocked);
   }
 
   /**
@@ -218,7 +271,7 @@ export class TicketLifecycle {
    * @param now workflow time, ISO 8601
    */
   apply(request: TransitionRequest, via: TransitionRejection['via'], now: string): TransitionOutcome {
-    const seen = this.outcomes.get(request.requestId);
+    const seen = this.outcomeOf(request.requestId);
     if (seen) return seen;
     const fromPhase = this.snapshot.phase;
     const refusal = this.refusal(request);
@@ -240,7 +293,7 @@ export class TicketLifecycle {
       : {
           accepted: true,
           record: {
-            sequence: this.snapshot.history.length + 1,
+            sequence: this.snapshot.transitionCount + 1,
             requestId: request.requestId,
             fromPhase,
             toPhase: request.toPhase,
@@ -251,11 +304,13 @@ export class TicketLifecycle {
         };
     if (outcome.accepted) {
       this.snapshot.history.push(outcome.record);
+      this.snapshot.transitionCount = outcome.record.sequence;
       this.snapshot.previousPhase = fromPhase;
       this.snapshot.phase = request.toPhase;
       this.enter(outcome.record);
     } else {
       this.snapshot.rejections.push(outcome.rejection);
+      this.snapshot.rejectedCount++;
     }
     this.outcomes.set(request.requestId, outcome);
     return outcome;
@@ -271,19 +326,19 @@ export class TicketLifecycle {
     }
     this.snapshot.blocked = null;
     if (blocked && record.toPhase === blocked.fromPhase) return; // resume the same run
-    this.snapshot.run = { phase: record.toPhase, entry: record.sequence, step: 'generating_tasks', gate: { status: 'pending', blockingReasons: [] } };
+    this.snapshot.run = { phase: record.toPhase, entry: record.sequence, step: 'generating_tasks', gate: { status: 'pending', blockingReasons: [] }, gateRounds: 0 };
   }
 
   /** Current state for queries. */
   state(): TicketState {
-    const { ticketId, phase, previousPhase, history, rejections, run, blocked, cancelled } = this.snapshot;
+    const { ticketId, phase, previousPhase, history, rejections, transitionCount, rejectedCount, run, blocked, cancelled } = this.snapshot;
     return {
       ticketId,
       phase,
       previousPhase,
       status: cancelled ? TicketStatus.CANCELLED : statusForPhase(phase),
-      transitionCount: history.length,
-      rejectedCount: rejections.length,
+      transitionCount,
+      rejectedCount,
       validTransitions: [...validTransitions(phase)],
       lastTransition: history.at(-1) ?? null,
       lastRejection: rejections.at(-1) ?? null,
@@ -293,7 +348,7 @@ export class TicketLifecycle {
     };
   }
 
-  /** Accepted transitions, oldest first (a copy). */
+  /** The latest accepted transitions, oldest first (a copy; all of them until the workflow continued as new). */
   history(): TransitionRecord[] {
     return [...this.snapshot.history];
   }

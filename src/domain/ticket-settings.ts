@@ -39,9 +39,14 @@ export interface TicketSettings {
    * PHASE_SEQUENCE is refused until the gate has passed. Other phases may be left at any time.
    */
   gatedPhases: Phase[];
+  /**
+   * Continue as new once the run's event history is longer than this (Temporal may suggest it
+   * earlier); the ticket's state is carried over, so nothing is lost.
+   */
+  continueAsNewAfterEvents: number;
 }
 
-/** Defaults: auto policy, 4 tasks at once, 3 executions per task (1 s → 30 s backoff), 1 gate retry after 2 s. */
+/** Defaults: auto policy, 4 tasks at once, 3 executions per task (1 s → 30 s backoff), 1 gate retry after 2 s, continue as new after 10,000 events. */
 export const DEFAULT_TICKET_SETTINGS: TicketSettings = {
   policy: 'auto',
   maxParallelTasks: 4,
@@ -50,4 +55,5 @@ export const DEFAULT_TICKET_SETTINGS: TicketSettings = {
   gateRetryDelayMs: 2000,
   validationPhases: [Phase.REQUIREMENTS],
   gatedPhases: [Phase.REQUIREMENTS, Phase.IMPLEMENTATION, Phase.TESTING],
+  continueAsNewAfterEvents: 10_000,
 };

@@ -146,10 +146,45 @@ describe('TicketLifecycle', () => {
 
     it('starts a new run when a blocked ticket moves to another phase', () => {
       const lifecycle = gated();
+      lifecycle.recordGate('passed');
       lifecycle.apply({ toPhase: Phase.BLOCKED, requestId: 'block' }, 'signal', NOW);
       expect(lifecycle.blocked).toMatchObject({ cause: 'manual', reason: 'blocked by system' });
       lifecycle.apply({ toPhase: Phase.DESIGN, requestId: 'skip' }, 'update', NOW);
       expect(lifecycle.run).toMatchObject({ phase: Phase.DESIGN, entry: 3, gate: { status: 'pending' } });
+    });
+
+    it('refuses to leave BLOCKED for a phase past the gate that blocked it', () => {
+      const lifecycle = gated();
+      lifecycle.recordGate('failed', ['requirements_document: required artifact missing']);
+      lifecycle.apply({ toPhase: Phase.BLOCKED, requestId: 'block' }, 'signal', NOW);
+      expect(lifecycle.refusal({ toPhase: Phase.DESIGN, requestId: 'skip' })).toMatchObject({
+        code: GATE_NOT_PASSED,
+        blockingReasons: ['requirements_document: required artifact missing'],
+      });
+      expect(lifecycle.refusal({ toPhase: Phase.IMPLEMENTATION, requestId: 'skip2' })?.code).toBe(GATE_NOT_PASSED);
+      expect(lifecycle.refusal({ toPhase: Phase.REQUIREMENTS, requestId: 'resume' })).toBeUndefined();
+    });
+  });
+
+  describe('compaction for continue-as-new', () => {
+    it('keeps the latest transitions in full, the older ones compact, and still deduplicates every request ID', () => {
+      const lifecycle = TicketLifecycle.start('t', Phase.IMPLEMENTATION);
+      for (let i = 0; i < 10; i++) lifecycle.apply({ toPhase: i % 2 === 0 ? Phase.TESTING : Phase.IMPLEMENTATION, requestId: `r${i}` }, 'signal', NOW);
+      lifecycle.apply({ toPhase: Phase.DONE, requestId: 'bad' }, 'signal', NOW);
+      const snapshot = lifecycle.compacted(3);
+      expect(snapshot.history.map((record) => record.requestId)).toEqual(['r7', 'r8', 'r9']);
+      expect(Object.keys(snapshot.earlier.accepted)).toHaveLength(7);
+      expect(JSON.stringify(snapshot).length).toBeLessThan(JSON.stringify(lifecycle.compacted(100)).length);
+
+      const resumed = new TicketLifecycle(snapshot);
+      expect(resumed.state()).toMatchObject({ transitionCount: 10, rejectedCount: 1, phase: Phase.IMPLEMENTATION });
+      const repeated = resumed.apply({ toPhase: Phase.IMPLEMENTATION, requestId: 'r1' }, 'signal', NOW);
+      expect(repeated).toMatchObject({ accepted: true, record: { sequence: 2, fromPhase: Phase.TESTING, toPhase: Phase.IMPLEMENTATION } });
+      expect(resumed.refusal({ toPhase: Phase.IMPLEMENTATION, requestId: 'r0' })).toBeUndefined();
+      expect(resumed.apply({ toPhase: Phase.DONE, requestId: 'bad' }, 'update', NOW)).toMatchObject({ accepted: false });
+      const next = resumed.apply({ toPhase: Phase.TESTING, requestId: 'new' }, 'update', NOW);
+      expect(next).toMatchObject({ accepted: true, record: { sequence: 11 } });
+      expect(resumed.state().transitionCount).toBe(11);
     });
   });
 });

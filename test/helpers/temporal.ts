@@ -21,7 +21,7 @@ import { testEnv } from './env';
 
 /** Starts a local dev server (headless) with the ticket search attributes registered. */
 export async function createTemporalEnvironment(): Promise<TestWorkflowEnvironment> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger: new DefaultLogger((process.env.TEST_WORKER_LOG_LEVEL as 'ERROR') ?? 'ERROR') });
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: testEnv.temporalCli() },
@@ -47,6 +47,7 @@ export function testSettings(orchestrator: OrchestratorConfig, overrides: Partia
     gateRetryDelayMs: 200,
     validationPhases: orchestrator.validationPhases,
     gatedPhases: gatedPhases(orchestrator),
+    continueAsNewAfterEvents: 10_000,
     ...overrides,
   };
 }

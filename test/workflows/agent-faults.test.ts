@@ -288,16 +288,17 @@ describe('agent faults in the ticket workflow', () => {
     await poll(() => [...pids].filter(isAlive), (alive) => alive.length === 0, 'every timed-out agent to be killed', 10_000);
   });
 
-  it('refuses to leave a phase whose task still runs, cancels the task when the ticket is blocked, and re-runs it on return', async () => {
+  /** A manual ticket in REQUIREMENTS whose analysis hangs in the hanging agent, then blocked by hand. */
+  async function blockWhileHanging(externalId: string) {
     await route(ANALYZE, ['hang']);
-    const { id, handle } = await start({ ...RICH, externalId: 'FAULT-CANCEL' });
-    const entered = await transition(handle, Phase.REQUIREMENTS, 'cancel-1');
+    const { id, handle } = await start({ ...RICH, externalId });
+    const entered = await transition(handle, Phase.REQUIREMENTS, `${externalId}-1`);
     const pid = await waitForPid(id, ANALYZE);
     const running = await task(id, ANALYZE);
     expect(running).toMatchObject({ status: 'running', attempts: 1, assignedAgent: 'hanging-agent' });
 
     // The gate has not been validated while the task runs: the move to DESIGN is refused.
-    const refused = await transition(handle, Phase.DESIGN, 'cancel-2').then(
+    const refused = await transition(handle, Phase.DESIGN, `${externalId}-2`).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -310,28 +311,50 @@ describe('agent faults in the ticket workflow', () => {
     expect(isAlive(pid)).toBe(true);
 
     // Blocking by hand leaves the phase: the agent is stopped and the task cancelled.
-    const blocked = await transition(handle, Phase.BLOCKED, 'cancel-3');
+    const blocked = await transition(handle, Phase.BLOCKED, `${externalId}-3`);
     expect(blocked.phase).toBe(Phase.BLOCKED);
     expect(blocked.blocked).toMatchObject({ fromPhase: Phase.REQUIREMENTS, entry: entered.run.entry, cause: 'manual' });
     await poll(() => isAlive(pid), (alive) => !alive, `agent process ${pid} to be stopped`, 8_000, 50);
     const cancelled = await poll(() => task(id, ANALYZE), (row) => row.status === 'cancelled', 'the task row to be cancelled', 10_000);
-    expect(cancelled.error).toContain('cancelled');
-    expect((await handle.query(getStateQuery)).tasks.find((t) => t.taskType === ANALYZE)?.status).toBe('cancelled');
-    // No new execution started meanwhile.
-    expect(await task(id, DOCUMENT)).toMatchObject({ status: 'pending', attempts: 0 });
+    return { id, handle, entered, pid, running, cancelled };
+  }
 
-    // Back in REQUIREMENTS (with the template routed to the reference agent again): the same run resumes.
-    await route(ANALYZE, ['analysis']);
-    const resumed = await transition(handle, Phase.REQUIREMENTS, 'cancel-4');
-    expect(resumed.run).toMatchObject({ phase: Phase.REQUIREMENTS, entry: entered.run.entry });
-    const done = await waitForState(handle, (state) => state.run.step === 'complete' || state.phase !== Phase.REQUIREMENTS, 'the resumed run to complete');
-    expect(done).toMatchObject({ phase: Phase.REQUIREMENTS, run: { entry: entered.run.entry, step: 'complete', gate: { status: 'passed' } } });
-    const analyze = await task(id, ANALYZE);
-    expect(analyze).toMatchObject({ id: running.id, status: 'completed', phaseEntry: entered.run.entry });
-    expect(await task(id, DOCUMENT)).toMatchObject({ status: 'completed' });
+  it('refuses to leave a phase whose task still runs, and stops the agent and cancels the task when the ticket is blocked', async () => {
+    const { id, handle, running, cancelled } = await blockWhileHanging('FAULT-CANCEL');
+    expect(cancelled).toMatchObject({ id: running.id, assignedAgent: 'hanging-agent', completedAt: null, result: null });
+    expect(cancelled.error).toContain(`task ${ANALYZE} cancelled`);
+    const state = await handle.query(getStateQuery);
+    expect(state.tasks.find((t) => t.taskType === ANALYZE)?.status).toBe('cancelled');
+    expect(state.run.step).toBe('failed');
+    // Nothing else started, the gate was never validated, and the ticket row shows the manual block.
+    expect(await task(id, DOCUMENT)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await db.prisma.phaseGateResult.count({ where: { ticketId: id } })).toBe(0);
+    const ticket = await poll(() => db.prisma.ticket.findUniqueOrThrow({ where: { id } }), (row) => row.phaseId === Phase.BLOCKED, 'the ticket row to be blocked');
+    expect(ticket.blockedReason).toBe('blocked by tester');
     const history = await db.prisma.phaseHistory.findMany({ where: { ticketId: id }, orderBy: { sequence: 'asc' } });
-    expect(history.map((row) => row.toPhase)).toEqual([Phase.REQUIREMENTS, Phase.BLOCKED, Phase.REQUIREMENTS]);
+    expect(history.map((row) => row.toPhase)).toEqual([Phase.REQUIREMENTS, Phase.BLOCKED]);
     await expectNoDuplicates(id);
+  });
+
+  it('resumes the same run on a transition back to the phase and re-runs the cancelled task (routing fixed in its template)', async () => {
+    const { id, handle, entered, running } = await blockWhileHanging('FAULT-RESUME');
+    try {
+      await route(ANALYZE, ['analysis']);
+      const resumed = await transition(handle, Phase.REQUIREMENTS, 'FAULT-RESUME-4');
+      expect(resumed).toMatchObject({ phase: Phase.REQUIREMENTS, blocked: null, run: { phase: Phase.REQUIREMENTS, entry: entered.run.entry } });
+      // The cancelled task starts again, with the backend its template now selects.
+      const rerun = await poll(() => task(id, ANALYZE), (row) => row.status !== 'cancelled', 'the cancelled task to start again', 20_000, 50);
+      expect(rerun).toMatchObject({ id: running.id, phaseEntry: entered.run.entry, assignedAgent: 'reference-agent' });
+      const done = await waitForState(handle, (state) => state.run.step === 'complete' || state.phase !== Phase.REQUIREMENTS, 'the resumed run to complete');
+      expect(done).toMatchObject({ phase: Phase.REQUIREMENTS, blocked: null, run: { entry: entered.run.entry, step: 'complete', gate: { status: 'passed' } } });
+      expect(await task(id, ANALYZE)).toMatchObject({ id: running.id, status: 'completed' });
+      expect(await task(id, DOCUMENT)).toMatchObject({ status: 'completed' });
+      const history = await db.prisma.phaseHistory.findMany({ where: { ticketId: id }, orderBy: { sequence: 'asc' } });
+      expect(history.map((row) => row.toPhase)).toEqual([Phase.REQUIREMENTS, Phase.BLOCKED, Phase.REQUIREMENTS]);
+      await expectNoDuplicates(id);
+    } finally {
+      readPid(id, ANALYZE); // a re-run that hung again is killed after all tests
+    }
   });
 
   it('unblocks a ticket blocked by a failed task with a transition back to its phase, re-running the task', async () => {
@@ -346,10 +369,12 @@ describe('agent faults in the ticket workflow', () => {
     const resumed = await transition(handle, Phase.REQUIREMENTS, 'unblock-2');
     expect(resumed).toMatchObject({ phase: Phase.REQUIREMENTS, blocked: null, run: { entry: entered.run.entry } });
     const done = await waitForState(handle, (state) => state.run.step === 'complete' || state.phase !== Phase.REQUIREMENTS, 'the resumed run to complete');
+    // Blocked again would name the task's failure here.
+    expect(done.blocked?.reason ?? null).toBeNull();
     expect(done).toMatchObject({ phase: Phase.REQUIREMENTS, run: { step: 'complete', gate: { status: 'passed' } } });
 
     const analyze = await task(id, ANALYZE);
-    expect(analyze).toMatchObject({ id: failed.id, status: 'completed', error: null });
+    expect(analyze).toMatchObject({ id: failed.id, status: 'completed', error: null, assignedAgent: 'reference-agent' });
     expect(await task(id, DOCUMENT)).toMatchObject({ status: 'completed' });
     const ticket = await db.prisma.ticket.findUniqueOrThrow({ where: { id } });
     expect(ticket).toMatchObject({ phaseId: Phase.REQUIREMENTS, blockedReason: null });

@@ -58,7 +58,6 @@ function describeFailure(error: unknown): string {
 export class PhaseWork {
   /** Tasks of the run being worked (for the `getState` query). */
   tasks: PlannedTask[] = [];
-  private readonly gateRounds = new Map<string, number>();
   private scope: CancellationScope | undefined;
   /** Scopes of the executing tasks, to cancel one alone. */
   private readonly taskScopes = new Map<string, CancellationScope>();
@@ -156,9 +155,7 @@ export class PhaseWork {
       // Its failure is the validation agent's opinion: validateGate reports it as a blocking reason.
       await this.runTask(review);
     }
-    const key = `${ref.phase}:${ref.entry}`;
-    const attempt = (this.gateRounds.get(key) ?? 0) + 1;
-    this.gateRounds.set(key, attempt);
+    const attempt = ++run.gateRounds;
     const verdict = await bookkeeping.validateGate({ ...ref, attempt });
     this.lifecycle.recordGate(verdict.status, verdict.blockingReasons);
     return verdict;

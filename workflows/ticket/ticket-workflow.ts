@@ -13,17 +13,19 @@ import {
   CancellationScope,
   allHandlersFinished,
   condition,
+  continueAsNew,
   isCancellation,
   log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { TicketActivities } from '../../activities';
 import { Phase, nextInSequence } from '../../src/domain/phases';
 import { TicketStatus, statusForPhase } from '../../src/domain/ticket';
-import { TicketLifecycle, type BlockedState, type Refusal } from '../../src/domain/ticket-lifecycle';
+import { TicketLifecycle, type BlockedState, type Refusal, type TicketLifecycleSnapshot } from '../../src/domain/ticket-lifecycle';
 import type { TicketSettings } from '../../src/domain/ticket-settings';
 import type { InvalidTransitionDetails, TransitionOutcome, TransitionRejection, TransitionRequest } from '../../src/domain/transition';
 import { TicketPhase, TicketStatusAttribute } from '../../src/temporal/search-attributes';
@@ -46,7 +48,12 @@ export interface TicketWorkflowInput {
   ticketId: string;
   /** Policy, parallelism, retries and gated phases, fixed for the workflow's life. */
   settings: TicketSettings;
+  /** The ticket's state when continuing as new; absent for a new ticket (BACKLOG). */
+  snapshot?: TicketLifecycleSnapshot;
 }
+
+/** Transitions and rejections a continued run keeps in full; older ones are kept compact. */
+export const HISTORY_WINDOW = 50;
 
 const { recordTransition, recordCancellation } = proxyActivities<TicketActivities>({
   startToCloseTimeout: '30 seconds',
@@ -87,8 +94,8 @@ function normalizeRequest(raw: unknown): TransitionRequest {
  *
  * @returns the final ticket state (phase PHASE_DONE).
  */
-export async function ticketWorkflow({ ticketId, settings }: TicketWorkflowInput): Promise<TicketWorkflowState> {
-  const lifecycle = TicketLifecycle.start(ticketId, Phase.BACKLOG, settings.gatedPhases);
+export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWorkflowInput): Promise<TicketWorkflowState> {
+  const lifecycle = snapshot ? new TicketLifecycle(snapshot) : TicketLifecycle.start(ticketId, Phase.BACKLOG, settings.gatedPhases);
   const work = new PhaseWork(ticketId, settings, lifecycle);
   const persisting = new Map<string, Promise<void>>();
   let artifactsChanged = false;
@@ -192,12 +199,28 @@ export async function ticketWorkflow({ ticketId, settings }: TicketWorkflowInput
     );
   }
 
+  /** Temporal suggests continuing as new, or the history passed the configured length. */
+  const continueAsNewDue = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > settings.continueAsNewAfterEvents;
+
+  /**
+   * Waits, between phase runs, until `changed`; continues as new meanwhile when due, once every
+   * signal and update handler has finished and nothing changed, carrying the whole state.
+   */
+  async function idle(changed: () => boolean): Promise<void> {
+    await condition(() => changed() || continueAsNewDue());
+    if (changed()) return;
+    await condition(allHandlersFinished);
+    if (changed()) return;
+    log.info('continuing as new', { historyLength: workflowInfo().historyLength, transitions: lifecycle.state().transitionCount });
+    await continueAsNew<typeof ticketWorkflow>({ ticketId, settings, snapshot: lifecycle.compacted(HISTORY_WINDOW) });
+  }
+
   /** The ticket's life: phase runs, blocks and policy moves until it is done or cancelled. */
   async function live(): Promise<void> {
     while (!lifecycle.isDone) {
       const phase = lifecycle.phase;
       if (phase === Phase.BLOCKED) {
-        await condition(() => lifecycle.phase !== Phase.BLOCKED || artifactsChanged || lifecycle.isDone);
+        await idle(() => lifecycle.phase !== Phase.BLOCKED || artifactsChanged || lifecycle.isDone);
         if (lifecycle.phase === Phase.BLOCKED && !lifecycle.isDone) await recheckBlockedGate();
         continue;
       }
@@ -213,7 +236,7 @@ export async function ticketWorkflow({ ticketId, settings }: TicketWorkflowInput
       if (settings.policy === 'auto' && next && lifecycle.phase === phase && lifecycle.run === run && !lifecycle.isDone) {
         await applyTransition({ toPhase: next, reason: `gate of ${phase} passed`, transitionedBy: ORCHESTRATOR, requestId: `auto:${run.entry}` }, 'signal');
       }
-      await condition(() => lifecycle.phase !== phase || lifecycle.run !== run || lifecycle.isDone);
+      await idle(() => lifecycle.phase !== phase || lifecycle.run !== run || lifecycle.isDone);
     }
   }
 
