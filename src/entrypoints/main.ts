@@ -5,16 +5,19 @@
  * config/orchestrator.json and real gate verdicts. A ticket blocked by its gate is shown with its
  * reasons and unblocked through the API with a reviewer's document from examples/reviews/. Prints
  * a summary table and the Web UI address, then keeps the stack up until Ctrl-C, or with `--once`
- * exits: status 0 only if every ticket reached PHASE_DONE.
+ * exits: status 0 only if every ticket reached PHASE_DONE. `--record-histories <dir>` writes each
+ * ticket's workflow history there as JSON (the replay fixtures of test/fixtures/histories).
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { Phase } from '../domain/phases';
+import { ticketWorkflowId } from '../domain/ticket';
 import { driveTickets, type TicketRunReport } from '../jobs/drive-tickets';
 import { readTicketFile } from '../jobs/roadmap-file';
 import { createLogger } from '../logger';
 import { startStack } from '../stack';
+import { recordHistories } from '../temporal/histories';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DEFAULT_TICKET_FILES = [path.resolve(ROOT, '..', 'shared', 'data', 'roadmap-tickets.json'), path.join(ROOT, 'examples', 'tickets', 'reality-tickets.json')];
@@ -50,7 +53,10 @@ function printSummary(reports: TicketRunReport[], wallMs: number): void {
 }
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ options: { once: { type: 'boolean', default: false } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    options: { once: { type: 'boolean', default: false }, 'record-histories': { type: 'string' } },
+    allowPositionals: true,
+  });
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
   const ticketFiles = positionals.length ? positionals.map((file) => path.resolve(file)) : DEFAULT_TICKET_FILES;
@@ -74,6 +80,11 @@ async function main(): Promise<number> {
   console.log(`Temporal Web UI: ${stack.uiUrl}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows?query=${query}`);
   console.log(`REST API: ${stack.apiUrl}/tickets`);
   const allDone = reports.every((report) => report.finalPhase === Phase.DONE);
+  if (values['record-histories']) {
+    const workflows = Object.fromEntries(reports.map((report) => [report.externalId, ticketWorkflowId(report.ticketId)]));
+    const files = await recordHistories(stack.temporal, workflows, path.resolve(values['record-histories']));
+    console.log(`recorded ${files.length} workflow histories in ${values['record-histories']}`);
+  }
 
   if (!values.once) {
     console.log('The stack stays up; press Ctrl-C to stop.');

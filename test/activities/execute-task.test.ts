@@ -235,11 +235,13 @@ describe('executeTask through the command backend', () => {
   it('fails retryably (AgentProcessFailed) when the process is killed, and puts the task back to pending', async () => {
     const ticketId = await newTicket();
     const taskId = await newTask(ticketId, 'crashy', ['crash']);
+    await failureOf(activityEnv(1).run(executeTask, { taskId }));
     const error = await failureOf(activityEnv(2).run(executeTask, { taskId }));
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: 'AgentProcessFailed', nonRetryable: false });
     expect((error as Error).message).toMatch(/^agent process \d+ was killed by SIGKILL$/);
     const row = await taskRow(taskId);
+    // Both executions are counted.
     expect(row).toMatchObject({ status: 'pending', attempts: 2, assignedAgent: 'crashing-agent', completedAt: null, result: null });
     expect(row.error).toMatch(/^AgentProcessFailed: agent process \d+ was killed by SIGKILL$/);
   });
