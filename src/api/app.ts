@@ -11,6 +11,7 @@ import type { Logger } from '../logger';
 import { PhaseWorkClient } from '../tickets/phase-work-client';
 import { TicketClient } from '../tickets/ticket-client';
 import { errorHandler, routeNotFound } from './errors';
+import { idempotency } from './idempotency';
 import { healthRouter } from './routes/health';
 import { phaseWorkRouter } from './routes/phase-work';
 import { ticketsRouter } from './routes/tickets';
@@ -30,7 +31,7 @@ export interface AppDependencies {
 /** Largest accepted JSON body. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-/** Builds the app: /healthz, /readyz and the REST API under /api/v1. */
+/** Builds the app: /healthz, /readyz and the REST API under /api/v1 (POSTs honour `Idempotency-Key`). */
 export function createApp({ prisma, temporal, taskQueue, logger, orchestrator, settings }: AppDependencies): Express {
   const tickets = new TicketClient(prisma, temporal, taskQueue, settings);
   const app = express();
@@ -38,6 +39,7 @@ export function createApp({ prisma, temporal, taskQueue, logger, orchestrator, s
   app.set('query parser', 'simple');
   app.use(express.json({ limit: MAX_BODY_BYTES }));
   app.use(healthRouter(prisma, temporal));
+  app.use('/api/v1', idempotency(prisma));
   app.use('/api/v1', ticketsRouter(tickets));
   app.use('/api/v1', phaseWorkRouter(new PhaseWorkClient(prisma, temporal, tickets, orchestrator)));
   app.use(routeNotFound);
