@@ -79,8 +79,10 @@ export function createGenerateTasks(prisma: PrismaClient, config: OrchestratorCo
         rows.map((row) => {
           const template = templates.find((candidate) => candidate.taskType === row.taskType);
           if (!template || row.status === TaskStatus.COMPLETED || row.status === TaskStatus.RUNNING) return row;
-          // A task not yet done follows its template as it is now (a resumed run picks up fixes).
-          const dependencies = template.dependenciesTemplate.map((type) => idOf.get(type)).filter((id): id is string => id !== undefined);
+          // A task not yet done follows its template as it is now (a resumed run picks up fixes),
+          // keeping dependencies added through the API.
+          const fromTemplate = template.dependenciesTemplate.map((type) => idOf.get(type)).filter((id): id is string => id !== undefined);
+          const dependencies = [...new Set([...row.dependencies, ...fromTemplate])];
           return tx.task.update({
             where: { id: row.id },
             data: {

@@ -117,3 +117,6 @@ export const cancelTicketBody = z.strictObject({ reason: text(2000), requestedBy
 
 /** POST /tasks/:id/cancel body. */
 export const cancelTaskBody = z.strictObject({ reason: text(2000).optional() }).default({});
+
+/** POST /tasks/:id/dependencies body: task IDs of the same phase run. */
+export const dependenciesBody = z.strictObject({ dependsOn: z.array(z.uuid()).min(1).max(50) });

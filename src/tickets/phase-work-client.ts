@@ -16,10 +16,11 @@ import { AgentFailureType } from '../agents/agent-failure';
 import type { OrchestratorConfig } from '../agents/config';
 import type { AgentArtifact } from '../agents/protocol';
 import { DEFAULT_SUMMARY_TOKENS, contextForPhase, summarizeContext, type TicketContext } from '../domain/context-summary';
+import { dependencyCycle } from '../domain/dependencies';
 import { Phase, nextInSequence } from '../domain/phases';
 import { TaskStatus } from '../domain/task';
 import type { Priority } from '../domain/ticket';
-import { artifactsChangedSignal, cancelTaskSignal } from '../../workflows/ticket/messages';
+import { artifactsChangedSignal, cancelTaskSignal, tasksChangedSignal } from '../../workflows/ticket/messages';
 import { isUuid, type TicketClient } from './ticket-client';
 
 /** Error codes of phase work, each with its meaning; the API maps them to HTTP statuses. */
@@ -36,6 +37,12 @@ export type PhaseWorkErrorCode =
   | 'TASK_NOT_AWAITING_CALLBACK'
   /** 409: the ticket has never entered that phase, so it has no run to work on. */
   | 'PHASE_NOT_ENTERED'
+  /** 409: dependencies can be added only to a task that has not started (pending, failed or cancelled). */
+  | 'TASK_NOT_PENDING'
+  /** 422: a dependency is not a task of the same phase run. */
+  | 'INVALID_DEPENDENCY'
+  /** 422: the dependencies would form a cycle (`details.cycle` is its path). */
+  | 'DEPENDENCY_CYCLE'
   /** 422: no configured agent backend has the capabilities a task requires. */
   | 'NO_AGENT_FOR_CAPABILITIES';
 
@@ -210,6 +217,64 @@ export class PhaseWorkClient {
     return taskView(task);
   }
 
+  /**
+   * A task's dependencies: what it depends on, which of those are not completed yet (blocked by),
+   * and the tasks that depend on it (blocks). @throws PhaseWorkError TASK_NOT_FOUND
+   */
+  async dependencies(taskId: string) {
+    const task = await this.taskRow(taskId);
+    const run = await this.prisma.task.findMany({ where: { ticketId: task.ticketId, phaseId: task.phaseId, phaseEntry: task.phaseEntry } });
+    const dependsOn = run.filter((other) => task.dependencies.includes(other.id)).map(taskView);
+    return {
+      task: taskView(task),
+      dependsOn,
+      blockedBy: dependsOn.filter((other) => other.status !== TaskStatus.COMPLETED),
+      blocks: run.filter((other) => other.dependencies.includes(task.id)).map(taskView),
+    };
+  }
+
+  /**
+   * Adds dependencies to a task that has not started: tasks of the same phase run it must wait
+   * for. The workflow re-plans before starting its next task.
+   *
+   * @throws PhaseWorkError TASK_NOT_FOUND, TASK_NOT_PENDING, INVALID_DEPENDENCY, DEPENDENCY_CYCLE (with the cycle's path)
+   */
+  async addDependencies(taskId: string, dependsOn: string[]) {
+    const task = await this.taskRow(taskId);
+    if (task.status === TaskStatus.RUNNING || task.status === TaskStatus.COMPLETED) {
+      throw new PhaseWorkError('TASK_NOT_PENDING', `task ${taskId} is ${task.status}; dependencies can be added only before it starts`, { taskId, status: task.status });
+    }
+    const run = await this.prisma.task.findMany({ where: { ticketId: task.ticketId, phaseId: task.phaseId, phaseEntry: task.phaseEntry } });
+    const unknown = dependsOn.filter((id) => !run.some((other) => other.id === id));
+    if (unknown.length) {
+      throw new PhaseWorkError('INVALID_DEPENDENCY', `not tasks of the same phase run as task ${taskId}: ${unknown.join(', ')}`, { taskId, unknown });
+    }
+    const dependencies = [...new Set([...task.dependencies, ...dependsOn])];
+    const graph = Object.fromEntries(run.map((other) => [other.id, other.id === taskId ? dependencies : other.dependencies]));
+    const cycle = dependencyCycle(graph);
+    if (cycle) {
+      const name = (id: string) => `${run.find((other) => other.id === id)?.taskType ?? id} (${id})`;
+      throw new PhaseWorkError('DEPENDENCY_CYCLE', `the dependencies would form a cycle: ${cycle.map(name).join(' → ')}`, { cycle });
+    }
+    await this.prisma.task.update({ where: { id: taskId }, data: { dependencies } });
+    const ticket = await this.tickets.get(task.ticketId);
+    await this.temporal.workflow
+      .getHandle(ticket.workflowId)
+      .signal(tasksChangedSignal)
+      .catch(() => undefined); // a closed workflow has nothing left to schedule
+    return this.dependencies(taskId);
+  }
+
+  /** Refuses template dependencies that would form a cycle among the phase's active templates. */
+  private async checkTemplateCycle(phase: Phase, taskType: string, dependenciesTemplate: string[] | undefined): Promise<void> {
+    if (!dependenciesTemplate?.length) return;
+    const templates = await this.prisma.taskTemplate.findMany({ where: { phaseId: phase, isActive: true } });
+    const graph: Record<string, string[]> = Object.fromEntries(templates.map((template) => [template.taskType, template.dependenciesTemplate]));
+    graph[taskType] = dependenciesTemplate;
+    const cycle = dependencyCycle(graph);
+    if (cycle) throw new PhaseWorkError('DEPENDENCY_CYCLE', `the template dependencies would form a cycle: ${cycle.join(' → ')}`, { cycle });
+  }
+
   /** Task templates of a phase (or all), active ones unless `includeInactive`. */
   templates(phase: Phase | undefined, includeInactive: boolean) {
     return this.prisma.taskTemplate.findMany({
@@ -218,8 +283,9 @@ export class PhaseWorkClient {
     });
   }
 
-  /** Creates a template. @throws PhaseWorkError TEMPLATE_EXISTS */
+  /** Creates a template. @throws PhaseWorkError TEMPLATE_EXISTS, DEPENDENCY_CYCLE */
   async createTemplate(input: NewTaskTemplate) {
+    await this.checkTemplateCycle(input.phaseId, input.taskType, input.dependenciesTemplate);
     try {
       return await this.prisma.taskTemplate.create({ data: input });
     } catch (error) {
@@ -228,11 +294,15 @@ export class PhaseWorkClient {
     }
   }
 
-  /** Updates a template's description, priority, capabilities, dependencies or active flag. @throws PhaseWorkError TEMPLATE_NOT_FOUND */
+  /**
+   * Updates a template's description, priority, capabilities, dependencies or active flag.
+   * @throws PhaseWorkError TEMPLATE_NOT_FOUND, DEPENDENCY_CYCLE
+   */
   async updateTemplate(id: string, changes: Partial<Omit<NewTaskTemplate, 'phaseId' | 'taskType'>> & { isActive?: boolean }) {
-    const { count } = isUuid(id) ? await this.prisma.taskTemplate.updateMany({ where: { id }, data: changes }) : { count: 0 };
-    if (count === 0) throw new PhaseWorkError('TEMPLATE_NOT_FOUND', `task template ${id} not found`, { templateId: id });
-    return this.prisma.taskTemplate.findUniqueOrThrow({ where: { id } });
+    const template = isUuid(id) ? await this.prisma.taskTemplate.findUnique({ where: { id } }) : null;
+    if (!template) throw new PhaseWorkError('TEMPLATE_NOT_FOUND', `task template ${id} not found`, { templateId: id });
+    await this.checkTemplateCycle(template.phaseId as Phase, template.taskType, changes.dependenciesTemplate);
+    return this.prisma.taskTemplate.update({ where: { id }, data: changes });
   }
 
   /**

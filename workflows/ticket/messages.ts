@@ -49,6 +49,9 @@ export const cancelTicketSignal = defineSignal<[{ reason: string; requestedBy?: 
  */
 export const cancelTaskSignal = defineSignal<[{ taskId: string; reason: string }]>('cancelTask');
 
+/** Dependencies of the current run's tasks changed (POST /tasks/:id/dependencies): re-plan before starting more. */
+export const tasksChangedSignal = defineSignal('tasksChanged');
+
 /** Current phase, previous phase, status, run, gate, block and tasks. */
 export const getStateQuery = defineQuery<TicketWorkflowState>('getState');
 

@@ -63,6 +63,8 @@ export class PhaseWork {
   private readonly taskScopes = new Map<string, CancellationScope>();
   /** Tasks cancelled on request in this run, with the reason. */
   private readonly cancelRequests = new Map<string, string>();
+  /** Dependencies changed since the run was planned. */
+  private planStale = false;
 
   constructor(
     private readonly ticketId: string,
@@ -73,6 +75,11 @@ export class PhaseWork {
   /** Cancels the running work, if any (the ticket left the run's phase). Agents are stopped. */
   cancel(): void {
     this.scope?.cancel();
+  }
+
+  /** Marks the plan stale: dependencies are re-read before the next task starts. */
+  tasksChanged(): void {
+    this.planStale = true;
   }
 
   /**
@@ -106,7 +113,7 @@ export class PhaseWork {
           // A resumed run retries what did not complete.
           this.tasks = (await bookkeeping.generateTasks(ref)).map((task) => (task.status === TaskStatus.COMPLETED ? task : { ...task, status: TaskStatus.PENDING }));
           run.step = 'running_tasks';
-          const failure = await this.runTasks(this.tasks);
+          const failure = await this.runTasks(ref, this.tasks);
           if (failure === 'cancelled') return { kind: 'interrupted' };
           if (failure) return { kind: 'failed', cause: 'task', reason: failure };
           if (this.tasks.length === 0 && !this.settings.gatedPhases.includes(run.phase)) {
@@ -167,11 +174,16 @@ export class PhaseWork {
    *
    * @returns undefined when all completed; `'cancelled'`; or the failure reasons
    */
-  private async runTasks(tasks: PlannedTask[]): Promise<string | undefined> {
+  private async runTasks(ref: PhaseRunRef, tasks: PlannedTask[]): Promise<string | undefined> {
     const running = new Map<string, Promise<void>>();
     const failures: string[] = [];
     let cancelled = false;
     for (;;) {
+      if (this.planStale) {
+        this.planStale = false;
+        const fresh = new Map((await bookkeeping.generateTasks(ref)).map((task) => [task.id, task.dependencies]));
+        for (const task of tasks) task.dependencies = fresh.get(task.id) ?? task.dependencies;
+      }
       if (failures.length === 0 && !cancelled) {
         for (const task of runnableTasks(tasks, new Set(running.keys()))) {
           if (running.size >= this.settings.maxParallelTasks) break;

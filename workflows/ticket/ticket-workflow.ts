@@ -33,6 +33,7 @@ import {
   artifactsChangedSignal,
   cancelTaskSignal,
   cancelTicketSignal,
+  tasksChangedSignal,
   getPhaseHistoryQuery,
   getStateQuery,
   getValidTransitionsQuery,
@@ -168,6 +169,8 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
   setHandler(cancelTaskSignal, ({ taskId, reason }) => {
     if (!work.cancelTask(String(taskId), String(reason ?? 'cancelled on request'))) log.warn('cancelTask ignored: no such pending or running task', { taskId });
   });
+
+  setHandler(tasksChangedSignal, () => work.tasksChanged());
 
   setHandler(artifactsChangedSignal, () => {
     // Outside a block the running phase work collects every stored artifact anyway.

@@ -9,6 +9,7 @@ import type { PhaseWorkClient } from '../../tickets/phase-work-client';
 import {
   artifactBody,
   cancelTaskBody,
+  dependenciesBody,
   callbackQuery,
   completeTaskBody,
   contextSummaryQuery,
@@ -74,6 +75,23 @@ export function phaseWorkRouter(work: PhaseWorkClient): Router {
     res.status(202).json(await work.cancelTask(req.params.id, reason ?? 'cancelled through the API'));
   });
 
+  /**
+   * GET /tasks/:id/dependencies — `{ task, dependsOn, blockedBy, blocks }`: what it waits for,
+   * which of those are not completed, and what waits for it. 200; 404 TASK_NOT_FOUND.
+   */
+  router.get('/tasks/:id/dependencies', async (req, res) => {
+    res.json(await work.dependencies(req.params.id));
+  });
+
+  /**
+   * POST /tasks/:id/dependencies — body `{ dependsOn: [taskId, ...] }` (tasks of the same phase
+   * run). 200 with the dependencies as GET returns them; 409 TASK_NOT_PENDING; 422
+   * INVALID_DEPENDENCY; 422 DEPENDENCY_CYCLE with `details.cycle` (the path); 404; 400.
+   */
+  router.post('/tasks/:id/dependencies', async (req, res) => {
+    res.json(await work.addDependencies(req.params.id, dependenciesBody.parse(req.body).dependsOn));
+  });
+
   /** GET /task-templates?phase_id=&include_inactive= — 200 `{ items: TaskTemplate[] }`; 400. */
   router.get('/task-templates', async (req, res) => {
     const { phase, includeInactive } = templatesQuery.parse(req.query);
@@ -82,13 +100,14 @@ export function phaseWorkRouter(work: PhaseWorkClient): Router {
 
   /**
    * POST /task-templates — body `{ phaseId, taskType, templateDescription, defaultPriority?,
-   * requiredCapabilities?, dependenciesTemplate? }`. 201 with the template; 409 TEMPLATE_EXISTS; 400.
+   * requiredCapabilities?, dependenciesTemplate? }`. 201 with the template; 409 TEMPLATE_EXISTS;
+   * 422 DEPENDENCY_CYCLE (details.cycle: the task types around it); 400.
    */
   router.post('/task-templates', async (req, res) => {
     res.status(201).json(await work.createTemplate(createTemplateBody.parse(req.body)));
   });
 
-  /** PATCH /task-templates/:id — any of description, priority, capabilities, dependencies, isActive. 200; 404 TEMPLATE_NOT_FOUND; 400. */
+  /** PATCH /task-templates/:id — any of description, priority, capabilities, dependencies, isActive. 200; 404 TEMPLATE_NOT_FOUND; 422 DEPENDENCY_CYCLE; 400. */
   router.patch('/task-templates/:id', async (req, res) => {
     res.json(await work.updateTemplate(req.params.id, updateTemplateBody.parse(req.body)));
   });

@@ -1,0 +1,49 @@
+/** Waiting with deadlines (never a fixed sleep as an assertion) and process liveness. */
+import { readFileSync } from 'node:fs';
+
+/**
+ * Calls `read` every `intervalMs` until `done(value)`, and returns that value.
+ *
+ * @throws Error naming `what` and the last value read when `timeoutMs` passes first
+ */
+export async function poll<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)?.slice(0, 2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Waits `ms` (to let time pass — a fault's duration — never to assert on). */
+export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Whether process `pid` is alive. A zombie (exited, not yet reaped: an orphan whose new parent does
+ * not reap it) counts as dead.
+ */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ..."; comm may contain spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Sends `signal` to `pid` (or to the process group when `group`), ignoring a process already gone. */
+export function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGKILL', group = false): void {
+  try {
+    process.kill(group ? -pid : pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
