@@ -42,6 +42,8 @@ const schema = z.object({
   TASK_RETRY_INITIAL_MS: z.coerce.number().int().min(1).default(DEFAULT_TICKET_SETTINGS.taskRetry.initialIntervalMs),
   /** Retry delay cap of an agent task, ms. */
   TASK_RETRY_MAX_MS: z.coerce.number().int().min(1).default(DEFAULT_TICKET_SETTINGS.taskRetry.maximumIntervalMs),
+  /** Agent tasks a worker process runs at once across all tickets (the global limit). */
+  MAX_CONCURRENT_AGENT_TASKS: z.coerce.number().int().min(1).max(256).default(8),
   /** Re-validations of a failed gate before the ticket is blocked. */
   GATE_RETRIES: z.coerce.number().int().min(0).max(100).default(DEFAULT_TICKET_SETTINGS.gateRetries),
   /** Wait before a gate re-validation, ms. */

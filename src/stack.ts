@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import type { PrismaClient } from '@prisma/client';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createApp } from './api/app';
 import type { Config } from './config';
 import { createPrismaClient } from './db/prisma';
@@ -15,7 +15,7 @@ import { startDatabase } from './infra/embedded-postgres';
 import { startTemporalServer } from './infra/temporal-server';
 import type { Logger } from './logger';
 import { loadRuntime } from './runtime';
-import { createTicketWorker } from './worker/create-worker';
+import { createTicketWorkers } from './worker/create-worker';
 
 /** A running stack. */
 export interface Stack {
@@ -58,11 +58,12 @@ export async function startStack(config: Config, log: Logger): Promise<Stack> {
     const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     stops.push(() => workerConnection.close());
     log.info('bundling workflows and starting the worker');
-    const worker: Worker = await createTicketWorker({
+    const worker = await createTicketWorkers({
       connection: workerConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities: runtime.activities,
+      maxConcurrentAgentTasks: config.MAX_CONCURRENT_AGENT_TASKS,
     });
     const running = worker.run();
     stops.push(async () => {

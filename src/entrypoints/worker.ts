@@ -8,7 +8,7 @@ import { loadConfig } from '../config';
 import { createPrismaClient } from '../db/prisma';
 import { createLogger } from '../logger';
 import { loadRuntime } from '../runtime';
-import { createTicketWorker } from '../worker/create-worker';
+import { createTicketWorkers } from '../worker/create-worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -17,11 +17,12 @@ async function main(): Promise<void> {
   const prisma = createPrismaClient(config.DATABASE_URL);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
-    const worker = await createTicketWorker({
+    const worker = await createTicketWorkers({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities: loadRuntime(config, prisma, log).activities,
+      maxConcurrentAgentTasks: config.MAX_CONCURRENT_AGENT_TASKS,
     });
     log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
     await worker.run();

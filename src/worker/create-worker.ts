@@ -1,9 +1,12 @@
 /**
- * The Temporal worker of the ticket task queue: bundles `workflows/` and registers the activities
- * built around the given dependencies.
+ * The workers of one ticket task queue: one runs the ticket workflows (bundled from `workflows/`)
+ * and their bookkeeping activities on the ticket queue; the other runs agent task executions on
+ * the agent queue beside it, with at most `maxConcurrentAgentTasks` at once, the global limit
+ * across tickets (each ticket also has its own, `maxParallelTasks`).
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities';
+import { agentTaskQueue } from '../temporal/task-queues';
 
 /** Where the worker gets its workflow code: bundled from source (default) or a prebuilt bundle. */
 export type WorkflowSource = Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;
@@ -11,24 +14,54 @@ export type WorkflowSource = Pick<WorkerOptions, 'workflowsPath' | 'workflowBund
 /** Path of the workflow entry point, for `workflowsPath` and `bundleWorkflowCode`. */
 export const WORKFLOWS_PATH = require.resolve('../../workflows');
 
-/** Options of {@link createTicketWorker}. */
+/** Options of {@link createTicketWorkers}. */
 export interface TicketWorkerOptions {
   connection: NativeConnection;
   namespace: string;
+  /** The ticket queue; agent tasks go to {@link agentTaskQueue} of it. */
   taskQueue: string;
   /** Database, orchestrator configuration, workspaces and logger the activities use. */
   activities: ActivityDependencies;
+  /** Agent tasks this process runs at once, across all tickets (≥ 1). */
+  maxConcurrentAgentTasks: number;
   /** Defaults to bundling {@link WORKFLOWS_PATH} (a few seconds). */
   workflows?: WorkflowSource;
 }
 
-/** Creates (does not run) the worker for ticket workflows and their activities. */
-export function createTicketWorker(options: TicketWorkerOptions): Promise<Worker> {
-  return Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
+/** Both workers, run and stopped together. */
+export interface TicketWorkers {
+  /** Runs until shut down; rejects (after stopping the other) if either worker fails. */
+  run(): Promise<void>;
+  /** Starts a graceful shutdown of both. */
+  shutdown(): void;
+}
+
+/** Creates (does not run) the ticket and agent workers. */
+export async function createTicketWorkers(options: TicketWorkerOptions): Promise<TicketWorkers> {
+  const { executeTask, ...bookkeeping } = createActivities(options.activities);
+  const common = { connection: options.connection, namespace: options.namespace };
+  const tickets = await Worker.create({
+    ...common,
     taskQueue: options.taskQueue,
     ...(options.workflows ?? { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(options.activities),
+    activities: bookkeeping,
   });
+  const agents = await Worker.create({
+    ...common,
+    taskQueue: agentTaskQueue(options.taskQueue),
+    activities: { executeTask },
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentAgentTasks,
+  });
+  const workers = [tickets, agents];
+  const shutdown = () => {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  return {
+    run: async () => {
+      const results = await Promise.allSettled(workers.map((worker) => worker.run().catch((error: unknown) => (shutdown(), Promise.reject(error)))));
+      const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failure) throw failure.reason;
+    },
+    shutdown,
+  };
 }

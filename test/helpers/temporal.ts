@@ -8,14 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PrismaClient } from '@prisma/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
 import { gatedPhases, loadOrchestratorConfig, type OrchestratorConfig } from '../../src/agents/config';
 import type { TicketSettings } from '../../src/domain/ticket-settings';
 import { createLogger } from '../../src/logger';
 import { TICKET_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { TicketClient } from '../../src/tickets/ticket-client';
-import { createTicketWorker } from '../../src/worker/create-worker';
+import { createTicketWorkers } from '../../src/worker/create-worker';
 import { createTestDatabase, type TestDatabase } from './database';
 import { testEnv } from './env';
 
@@ -33,8 +33,8 @@ export async function createTemporalEnvironment(): Promise<TestWorkflowEnvironme
 
 /** A running worker on a fresh task queue, and how to stop it. */
 export interface RunningWorker {
+  /** The ticket queue (agent tasks run on its `-agents` queue). */
   taskQueue: string;
-  worker: Worker;
   stop(): Promise<void>;
 }
 
@@ -66,20 +66,23 @@ export function testActivities(prisma: PrismaClient, orchestrator: OrchestratorC
   };
 }
 
-/** Creates and runs the ticket worker on a new task queue of `env`. */
-export async function startWorker(env: TestWorkflowEnvironment, activities: ActivityDependencies): Promise<RunningWorker> {
+/**
+ * Creates and runs the ticket and agent workers on a new task queue of `env`, with at most
+ * `maxConcurrentAgentTasks` (default 8) agent tasks at once.
+ */
+export async function startWorker(env: TestWorkflowEnvironment, activities: ActivityDependencies, maxConcurrentAgentTasks = 8): Promise<RunningWorker> {
   const taskQueue = `tickets-${randomUUID()}`;
-  const worker = await createTicketWorker({
+  const worker = await createTicketWorkers({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     activities,
+    maxConcurrentAgentTasks,
     workflows: { workflowBundle: { codePath: testEnv.workflowBundle() } },
   });
   const running = worker.run();
   return {
     taskQueue,
-    worker,
     async stop() {
       worker.shutdown();
       await running;
@@ -101,10 +104,11 @@ export interface TicketStack {
 
 /**
  * Registers `beforeAll`/`afterAll` hooks that give the calling test file its own dev server,
- * database and running ticket worker (activities from {@link testActivities} with `orchestrator`,
- * default the repository's configuration), and tear all three down afterwards.
+ * database and running ticket workers (activities from {@link testActivities} with `orchestrator`,
+ * default the repository's configuration; `maxConcurrentAgentTasks` agent tasks at once, default
+ * 8), and tear all three down afterwards.
  */
-export function useTicketStack(orchestrator: OrchestratorConfig = loadOrchestratorConfig()): TicketStack {
+export function useTicketStack(orchestrator: OrchestratorConfig = loadOrchestratorConfig(), { maxConcurrentAgentTasks = 8 } = {}): TicketStack {
   const stack = {
     orchestrator,
     tickets: (overrides) => new TicketClient(stack.db.prisma, stack.env.client, stack.worker.taskQueue, testSettings(orchestrator, overrides)),
@@ -113,7 +117,7 @@ export function useTicketStack(orchestrator: OrchestratorConfig = loadOrchestrat
     [stack.env, stack.db] = await Promise.all([createTemporalEnvironment(), createTestDatabase()]);
     const activities = testActivities(stack.db.prisma, orchestrator);
     stack.workspacesDir = activities.workspacesDir;
-    stack.worker = await startWorker(stack.env, activities);
+    stack.worker = await startWorker(stack.env, activities, maxConcurrentAgentTasks);
   });
   afterAll(async () => {
     await stack.worker?.stop();

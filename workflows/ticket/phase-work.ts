@@ -14,6 +14,7 @@ import {
   isCancellation,
   proxyActivities,
   sleep,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { TicketActivities } from '../../activities';
 import type { PhaseRunRef } from '../../activities/phase-run';
@@ -21,6 +22,7 @@ import type { GateVerdict } from '../../activities/validate-gate';
 import { TaskStatus, runnableTasks, unreachableTasks, type AgentAssignment, type PlannedTask } from '../../src/domain/task';
 import type { PhaseRun, TicketLifecycle } from '../../src/domain/ticket-lifecycle';
 import type { TicketSettings } from '../../src/domain/ticket-settings';
+import { agentTaskQueue } from '../../src/temporal/task-queues';
 
 /** How a run's work ended. */
 export type WorkOutcome =
@@ -244,6 +246,7 @@ export class PhaseWork {
       // A command agent's process is confirmed killed before the workflow moves on.
       cancellationType: agent.type === 'command' ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL,
       retry: { maximumAttempts, initialInterval: initialIntervalMs, backoffCoefficient: 2, maximumInterval: maximumIntervalMs },
+      taskQueue: agentTaskQueue(workflowInfo().taskQueue),
       summary: `${taskType} via ${agent.name}`,
     });
   }

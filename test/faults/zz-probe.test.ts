@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import request from 'supertest';
+import type { Express } from 'express';
+import { createApp } from '../../src/api/app';
+import { createLogger } from '../../src/logger';
+import { testSettings, useTicketStack } from '../helpers/temporal';
+import { poll } from '../helpers/poll';
+
+const stack = useTicketStack();
+let app: Express;
+beforeAll(() => {
+  app = createApp({ prisma: stack.db.prisma, temporal: stack.env.client, taskQueue: stack.worker.taskQueue, logger: createLogger('silent'), orchestrator: stack.orchestrator, settings: testSettings(stack.orchestrator) });
+});
+const show = (name: string, r: request.Response) => console.log(name, r.status, JSON.stringify(r.body).slice(0, 300));
+it('probes', async () => {
+  const t = await request(app).post('/api/v1/tickets').send({ title: 'probe', policy: 'manual' });
+  show('create', t);
+  const id = t.body.id;
+  await poll(() => request(app).get(`/api/v1/tickets/${id}/state`), (r) => r.body.run?.step === 'complete', 'quiet');
+  show('nul title', await request(app).post('/api/v1/tickets').send({ title: 'a\u0000b', policy: 'manual' }));
+  show('nul artifact', await request(app).post(`/api/v1/tickets/${id}/artifacts`).send({ artifactType: 'note', content: { x: 'a\u0000b' } }));
+  show('nul artifact path', await request(app).post(`/api/v1/tickets/${id}/artifacts`).send({ artifactType: 'note', artifactPath: 'a\u0000b', content: 'x' }));
+  const depth = 20000;
+  show('deep', await request(app).post(`/api/v1/tickets/${id}/artifacts`).set('content-type', 'application/json').send(`{"artifactType":"deep","content":${'['.repeat(depth)}1${']'.repeat(depth)}}`));
+  show('pct', await request(app).get(`/api/v1/tickets/%E0%A4%A`));
+  show('pct2', await request(app).get(`/api/v1/tasks/%`));
+  show('gzip garbage', await request(app).post('/api/v1/tickets').set('content-type', 'application/json').set('content-encoding', 'gzip').send('not gzip'));
+  show('gzip ok', await request(app).post('/api/v1/tickets').set('content-type', 'application/json').set('content-encoding', 'gzip').send(gzipSync('{"title":5}')));
+  show('br', await request(app).post('/api/v1/tickets').set('content-type', 'application/json').set('content-encoding', 'compress').send('{"title":5}'));
+  show('proto', await request(app).post('/api/v1/tickets').set('content-type', 'application/json').send('{"title":"p","policy":"manual","__proto__":{"x":1}}'));
+  show('constructor', await request(app).post('/api/v1/tickets').set('content-type', 'application/json').send('{"title":"p","policy":"manual","constructor":{"x":1}}'));
+  show('record array', await request(app).post(`/api/v1/tasks/${randomUUID()}/complete`).send({ output: [] }));
+  show('utf16', await request(app).post('/api/v1/tickets').set('content-type', 'application/json; charset=utf-16').send('{"title":5}'));
+  show('text', await request(app).post('/api/v1/tickets').set('content-type', 'text/plain').send('{"title":"x"}'));
+  show('nul reason', await request(app).post(`/api/v1/tickets/${id}/transition`).timeout(8000).send({ toPhase: 'PHASE_REQUIREMENTS', reason: 'a\u0000b' }).catch((e) => ({ status: 0, body: String(e) }) as never));
+  show('state', await request(app).get(`/api/v1/tickets/${id}/state`));
+  show('big id', await request(app).get(`/api/v1/tickets/${'x'.repeat(20000)}`));
+  show('lone surrogate', await request(app).post('/api/v1/tickets').set('content-type', 'application/json').send('{"title":"a\\ud800b","policy":"manual"}'));
+}, 60000);

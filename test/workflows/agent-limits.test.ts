@@ -1,0 +1,51 @@
+/**
+ * Parallel agent tasks within limits (seed 004, milestone 3.3): independent tasks of a run run in
+ * parallel up to the ticket's limit, and never more than the worker's global limit across tickets.
+ */
+import path from 'node:path';
+import { parseOrchestratorConfig } from '../../src/agents/config';
+import { Phase } from '../../src/domain/phases';
+import { useTicketStack } from '../helpers/temporal';
+
+const GLOBAL_LIMIT = 2;
+const config = parseOrchestratorConfig(
+  {
+    backends: [{ name: 'hanging-agent', type: 'command', capabilities: ['hang'], command: 'node', args: ['./fault-agent.mjs'], env: { FAULT: 'hang' }, heartbeatTimeoutMs: 3000 }],
+    validationPhases: [],
+  },
+  path.resolve(__dirname, '..', 'fixtures', 'agents'),
+);
+const stack = useTicketStack(config, { maxConcurrentAgentTasks: GLOBAL_LIMIT });
+
+beforeAll(async () => {
+  // Three independent REQUIREMENTS tasks whose agents hang until cancelled.
+  await stack.db.prisma.taskTemplate.updateMany({ where: { phaseId: Phase.REQUIREMENTS }, data: { requiredCapabilities: ['hang'], dependenciesTemplate: [] } });
+  await stack.db.prisma.taskTemplate.create({
+    data: { phaseId: Phase.REQUIREMENTS, taskType: 'survey_users', templateDescription: 'Survey users about {ticket_title}', requiredCapabilities: ['hang'] },
+  });
+});
+
+/** Samples the number of running tasks for `ms`; returns the largest seen. */
+async function peakRunning(ticketIds: string[], ms: number): Promise<number> {
+  let peak = 0;
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    peak = Math.max(peak, await stack.db.prisma.task.count({ where: { ticketId: { in: ticketIds }, status: 'running' } }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return peak;
+}
+
+it('runs at most the global limit of agent tasks across tickets, and at most the ticket limit per ticket', async () => {
+  const wide = stack.tickets({ maxParallelTasks: 3 });
+  const a = (await wide.create({ title: 'A', policy: 'manual' })).ticket;
+  const b = (await wide.create({ title: 'B', policy: 'manual' })).ticket;
+  for (const ticket of [a, b]) await wide.transition(ticket.id, { toPhase: Phase.REQUIREMENTS, requestId: `start-${ticket.id}` });
+  expect(await peakRunning([a.id, b.id], 3000)).toBe(GLOBAL_LIMIT);
+  for (const ticket of [a, b]) await wide.cancel(ticket.id, 'limit checked', 'test');
+
+  const narrow = stack.tickets({ maxParallelTasks: 1 });
+  const c = (await narrow.create({ title: 'C', policy: 'manual' })).ticket;
+  await narrow.transition(c.id, { toPhase: Phase.REQUIREMENTS, requestId: 'start-c' });
+  expect(await peakRunning([c.id], 2000)).toBe(1);
+  await narrow.cancel(c.id, 'limit checked', 'test');
+});
