@@ -2,10 +2,8 @@
  * Generates a phase run's tasks from the active task templates (seed 001/002, Stream F:
  * `generate_phase_tasks`, `generate_task_from_template`), and plans the validation agent's review.
  */
-import { ApplicationFailure } from '@temporalio/activity';
 import { Prisma, type PrismaClient, type Task } from '@prisma/client';
-import { assignmentOf, selectBackend, VALIDATION_CAPABILITY, type OrchestratorConfig } from '../src/agents/config';
-import { AgentFailureType } from '../src/agents/agent-failure';
+import { VALIDATION_CAPABILITY } from '../src/agents/config';
 import { contextForPhase, type TicketContext } from '../src/domain/context-summary';
 import type { Phase } from '../src/domain/phases';
 import { TaskStatus, type PlannedTask } from '../src/domain/task';
@@ -18,27 +16,9 @@ function placeholderValues(context: TicketContext, phase: Phase): Record<string,
   return Object.assign({}, ...Object.values(contextForPhase(context, phase)).filter((value) => typeof value === 'object'));
 }
 
-/**
- * The workflow's view of task rows: each with its agent assignment.
- *
- * @throws ApplicationFailure `NoAgentForCapabilities` (non-retryable) when no backend can run a task.
- */
-export function planTasks(config: OrchestratorConfig, tasks: Task[]): PlannedTask[] {
-  return tasks.map((task) => {
-    const backend = selectBackend(config, task.requiredCapabilities);
-    if (!backend) {
-      const message = `no agent backend has the capabilities [${task.requiredCapabilities.join(', ')}] that task ${task.taskType} requires`;
-      throw ApplicationFailure.nonRetryable(message, AgentFailureType.NO_BACKEND);
-    }
-    return {
-      id: task.id,
-      taskType: task.taskType,
-      priority: task.priority as Priority,
-      status: task.status as TaskStatus,
-      dependencies: task.dependencies,
-      agent: assignmentOf(backend),
-    };
-  });
+/** The workflow's view of a task row (where it runs is decided per attempt by `routeTask`). */
+function planTask(task: Task): PlannedTask {
+  return { id: task.id, taskType: task.taskType, priority: task.priority as Priority, status: task.status as TaskStatus, dependencies: task.dependencies };
 }
 
 /**
@@ -54,7 +34,7 @@ export function planTasks(config: OrchestratorConfig, tasks: Task[]): PlannedTas
  * @returns the run's tasks, planned (agent assignment per task), in creation order
  * @throws ApplicationFailure TicketNotFound, NoAgentForCapabilities (both non-retryable)
  */
-export function createGenerateTasks(prisma: PrismaClient, config: OrchestratorConfig) {
+export function createGenerateTasks(prisma: PrismaClient) {
   return async function generateTasks(run: PhaseRunRef): Promise<PlannedTask[]> {
     const ticket = await loadTicket(prisma, run.ticketId);
     const templates = await prisma.taskTemplate.findMany({ where: { phaseId: run.phase, isActive: true }, orderBy: { createdAt: 'asc' } });
@@ -95,7 +75,7 @@ export function createGenerateTasks(prisma: PrismaClient, config: OrchestratorCo
         }),
       );
     });
-    return planTasks(config, tasks);
+    return tasks.map(planTask);
   };
 }
 
@@ -106,7 +86,7 @@ export function createGenerateTasks(prisma: PrismaClient, config: OrchestratorCo
  *
  * @throws ApplicationFailure TicketNotFound, NoAgentForCapabilities (both non-retryable)
  */
-export function createPlanValidationTask(prisma: PrismaClient, config: OrchestratorConfig) {
+export function createPlanValidationTask(prisma: PrismaClient) {
   return async function planValidationTask(run: PhaseRunRef): Promise<PlannedTask> {
     const ticket = await loadTicket(prisma, run.ticketId);
     const task = await prisma.task.upsert({
@@ -120,6 +100,6 @@ export function createPlanValidationTask(prisma: PrismaClient, config: Orchestra
       },
       update: { status: TaskStatus.PENDING, result: Prisma.DbNull, error: null, startedAt: null, completedAt: null },
     });
-    return planTasks(config, [task])[0]!;
+    return planTask(task);
   };
 }

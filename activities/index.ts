@@ -3,12 +3,14 @@
  * configuration, workspaces, logger) so the worker passes the real ones and tests their own.
  * Workflows import the *type* only. Activity names are what the Temporal Web UI shows.
  */
+import { AgentRegistry } from '../src/agents/registry';
 import { createCollectArtifacts } from './collect-artifacts';
 import { createExecuteTask, type ExecuteTaskDependencies } from './execute-task';
 import { createGenerateTasks, createPlanValidationTask } from './generate-tasks';
 import { createRecordCancellation } from './record-cancellation';
 import { createRecordTaskOutcome } from './record-task-outcome';
 import { createRecordTransition } from './record-transition';
+import { createRouteTask } from './route-task';
 import { createUpdateContext } from './update-context';
 import { createValidateGate } from './validate-gate';
 
@@ -20,8 +22,9 @@ export function createActivities(deps: ActivityDependencies) {
   const { prisma, config } = deps;
   return {
     recordTransition: createRecordTransition(prisma),
-    generateTasks: createGenerateTasks(prisma, config),
-    planValidationTask: createPlanValidationTask(prisma, config),
+    generateTasks: createGenerateTasks(prisma),
+    planValidationTask: createPlanValidationTask(prisma),
+    routeTask: createRouteTask(prisma, config, new AgentRegistry(prisma)),
     executeTask: createExecuteTask(deps),
     recordTaskOutcome: createRecordTaskOutcome(prisma),
     recordCancellation: createRecordCancellation(prisma),

@@ -29,6 +29,8 @@ export interface AgentAssignment {
   timeoutMs: number;
   /** Heartbeat timeout, ms (command backends heartbeat while the process runs; 0 = none). */
   heartbeatTimeoutMs: number;
+  /** Task queue of a registered agent worker; absent: the built-in agent queue beside the ticket queue. */
+  taskQueue?: string;
 }
 
 /** A task of a phase run as the workflow schedules it. */
@@ -39,7 +41,6 @@ export interface PlannedTask {
   status: TaskStatus;
   /** IDs of tasks of the same run that must complete first. */
   dependencies: string[];
-  agent: AgentAssignment;
 }
 
 const rank = (priority: Priority) => PRIORITIES.indexOf(priority);

@@ -17,11 +17,12 @@ import type { OrchestratorConfig } from '../agents/config';
 import type { AgentArtifact } from '../agents/protocol';
 import { DEFAULT_SUMMARY_TOKENS, contextForPhase, summarizeContext, type TicketContext } from '../domain/context-summary';
 import { dependencyCycle } from '../domain/dependencies';
+import { isUuid } from '../domain/ids';
 import { Phase, nextInSequence } from '../domain/phases';
 import { TaskStatus } from '../domain/task';
 import type { Priority } from '../domain/ticket';
 import { artifactsChangedSignal, cancelTaskSignal, tasksChangedSignal } from '../../workflows/ticket/messages';
-import { isUuid, type TicketClient } from './ticket-client';
+import type { TicketClient } from './ticket-client';
 
 /** Error codes of phase work, each with its meaning; the API maps them to HTTP statuses. */
 export type PhaseWorkErrorCode =
@@ -42,9 +43,7 @@ export type PhaseWorkErrorCode =
   /** 422: a dependency is not a task of the same phase run. */
   | 'INVALID_DEPENDENCY'
   /** 422: the dependencies would form a cycle (`details.cycle` is its path). */
-  | 'DEPENDENCY_CYCLE'
-  /** 422: no configured agent backend has the capabilities a task requires. */
-  | 'NO_AGENT_FOR_CAPABILITIES';
+  | 'DEPENDENCY_CYCLE';
 
 /** A refused phase-work request, with a machine-readable code and details. */
 export class PhaseWorkError extends Error {
@@ -88,7 +87,7 @@ export class PhaseWorkClient {
     private readonly tickets: TicketClient,
     private readonly config: OrchestratorConfig,
   ) {
-    this.generate = createGenerateTasks(prisma, config);
+    this.generate = createGenerateTasks(prisma);
     this.collect = createCollectArtifacts(prisma);
     this.validate = createValidateGate(prisma, config);
     this.refreshContext = createUpdateContext(prisma);
@@ -112,16 +111,11 @@ export class PhaseWorkClient {
 
   /**
    * Generates the tasks of a phase run from the active templates (idempotent: existing tasks are
-   * returned as they are). @throws TicketNotFoundError; PhaseWorkError PHASE_NOT_ENTERED, NO_AGENT_FOR_CAPABILITIES
+   * returned as they are). @throws TicketNotFoundError; PhaseWorkError PHASE_NOT_ENTERED
    */
   async generateTasks(ticketId: string, phase?: Phase): Promise<TaskView[]> {
     const run = await this.run(ticketId, phase);
-    await this.generate(run).catch((error: unknown) => {
-      if (error instanceof ApplicationFailure && error.type === AgentFailureType.NO_BACKEND) {
-        throw new PhaseWorkError('NO_AGENT_FOR_CAPABILITIES', error.message, { phaseId: run.phase });
-      }
-      throw error;
-    });
+    await this.generate(run);
     return this.runTasks(run);
   }
 

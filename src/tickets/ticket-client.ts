@@ -13,6 +13,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { isUuid } from '../domain/ids';
 import { Phase, isTerminal } from '../domain/phases';
 import { type Priority, TicketStatus, statusForPhase, ticketWorkflowId } from '../domain/ticket';
 import { transitionRefusal } from '../domain/ticket-lifecycle';
@@ -83,10 +84,6 @@ export class InvalidTransitionError extends Error {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Whether `id` is a UUID (row IDs are; anything else cannot name a row and is "not found"). */
-export const isUuid = (id: string) => UUID.test(id);
 
 /** Tickets as rows (Prisma) and as workflows (Temporal). */
 export class TicketClient {

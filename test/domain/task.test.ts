@@ -1,14 +1,12 @@
 /** Task scheduling rules the workflow applies (seed 004, milestone 1.1: tasks run after their dependencies). */
 import { TaskStatus, runnableTasks, unreachableTasks, type PlannedTask } from '../../src/domain/task';
 
-const agent = { name: 'a', type: 'command' as const, timeoutMs: 1000, heartbeatTimeoutMs: 0 };
 const task = (id: string, dependencies: string[] = [], status: TaskStatus = TaskStatus.PENDING, priority: PlannedTask['priority'] = 'MEDIUM'): PlannedTask => ({
   id,
   taskType: `type_${id}`,
   priority,
   status,
   dependencies,
-  agent,
 });
 
 describe('runnableTasks', () => {

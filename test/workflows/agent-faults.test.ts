@@ -227,14 +227,15 @@ describe('agent faults in the ticket workflow', () => {
     expect(history[1]!.transitionReason).toBe(reason);
     await expectNoDuplicates(id);
 
-    // Temporal ran three attempts of executeTask with backoff (200 ms, then 400 ms) in between.
+    // Three executions, each routed afresh (routeTask before each), with backoff (200 ms, then 400 ms) in between.
     const { events } = await handle.fetchHistory();
-    const executions = (events ?? []).filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'executeTask');
-    expect(executions).toHaveLength(1);
-    const scheduledId = executions[0]!.eventId!.toString();
-    const started = (events ?? []).find((event) => event.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduledId)!;
-    expect(started.activityTaskStartedEventAttributes!.attempt).toBe(3);
-    const failed = (events ?? []).find((event) => event.activityTaskFailedEventAttributes?.scheduledEventId?.toString() === scheduledId)!;
+    const scheduled = (name: string) => (events ?? []).filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === name);
+    const executions = scheduled('executeTask');
+    expect(executions).toHaveLength(3);
+    expect(scheduled('routeTask')).toHaveLength(3);
+    expect(executions.every((event) => event.activityTaskScheduledEventAttributes!.retryPolicy!.maximumAttempts === 1)).toBe(true);
+    const lastId = executions[2]!.eventId!.toString();
+    const failed = (events ?? []).find((event) => event.activityTaskFailedEventAttributes?.scheduledEventId?.toString() === lastId)!;
     expect(failed).toBeDefined();
     expect(millis(failed.eventTime) - millis(executions[0]!.eventTime)).toBeGreaterThanOrEqual(600);
   });

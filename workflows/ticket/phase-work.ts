@@ -42,18 +42,33 @@ const bookkeeping = proxyActivities<TicketActivities>({
   },
 });
 
-/** One line for a task's final failure: the failure type, message and why retrying stopped. */
-function describeFailure(error: unknown): string {
-  if (!(error instanceof ActivityFailure)) return error instanceof Error ? error.message : String(error);
-  const cause = error.cause;
+/** Whether another attempt could help: anything but a failure the agent or activity declared permanent. */
+function isRetryable(error: unknown): boolean {
+  return !(error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable);
+}
+
+/** One line for a task's final failure: the failure type and message, and why retrying stopped. */
+function describeFailure(error: unknown, attempts: number): string {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
   const what =
     cause instanceof ApplicationFailure
       ? `${cause.type ?? 'Error'}: ${cause.message}`
       : cause instanceof TimeoutFailure
         ? `${cause.timeoutType} timeout`
-        : (cause?.message ?? error.message);
-  const why = error.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? 'retries exhausted' : error.retryState === 'NON_RETRYABLE_FAILURE' ? 'not retryable' : error.retryState;
-  return `${what} (${why})`;
+        : cause instanceof Error
+          ? cause.message
+          : String(cause);
+  return `${what} (${isRetryable(error) ? `retries exhausted after ${attempts} attempts` : 'not retryable'})`;
+}
+
+/** The last failure of a task's executions and how many attempts were made. */
+class ExecutionsFailed extends Error {
+  constructor(
+    readonly last: unknown,
+    readonly attempts: number,
+  ) {
+    super(describeFailure(last, attempts));
+  }
 }
 
 /** Runs the work of phase runs for one ticket workflow. */
@@ -218,14 +233,14 @@ export class PhaseWork {
     task.status = TaskStatus.RUNNING;
     try {
       if (this.cancelRequests.has(task.id)) scope.cancel();
-      await scope.run(() => this.executor(task.agent, task.taskType).executeTask({ taskId: task.id }));
+      await scope.run(() => this.execute(task));
       task.status = TaskStatus.COMPLETED;
       return undefined;
     } catch (error) {
       const cancelled = isCancellation(error);
       const requested = this.cancelRequests.get(task.id);
       const reason = !cancelled
-        ? `task ${task.taskType} failed: ${describeFailure(error)}`
+        ? `task ${task.taskType} failed: ${error instanceof ExecutionsFailed ? error.message : describeFailure(error, 1)}`
         : requested !== undefined
           ? `task ${task.taskType} cancelled: ${requested}`
           : `task ${task.taskType} cancelled: the ticket left the phase`;
@@ -237,16 +252,37 @@ export class PhaseWork {
     }
   }
 
-  /** The executeTask activity with the assignment's timeouts and the ticket's retry policy. */
-  private executor(agent: AgentAssignment, taskType: string) {
+  /**
+   * Executes `task` until it completes. Each attempt is routed afresh (`routeTask`: the best-fit
+   * healthy registered agent, else the built-in backend), so a retry after an agent died goes
+   * elsewhere; retryable failures are retried with exponential backoff up to the ticket's limit.
+   *
+   * @throws ExecutionsFailed after a permanent failure or the last attempt; a cancellation as is
+   */
+  private async execute(task: PlannedTask): Promise<void> {
     const { maximumAttempts, initialIntervalMs, maximumIntervalMs } = this.settings.taskRetry;
+    for (let attempt = 1; ; attempt++) {
+      const agent = await bookkeeping.routeTask({ taskId: task.id });
+      try {
+        await this.executor(agent, task.taskType).executeTask({ taskId: task.id });
+        return;
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        if (!isRetryable(error) || attempt >= maximumAttempts) throw new ExecutionsFailed(error, attempt);
+        await sleep(Math.min(initialIntervalMs * 2 ** (attempt - 1), maximumIntervalMs));
+      }
+    }
+  }
+
+  /** The executeTask activity for one attempt on the assignment's queue, with its timeouts. */
+  private executor(agent: AgentAssignment, taskType: string) {
     return proxyActivities<TicketActivities>({
       startToCloseTimeout: agent.timeoutMs,
       heartbeatTimeout: agent.heartbeatTimeoutMs > 0 ? agent.heartbeatTimeoutMs : undefined,
       // A command agent's process is confirmed killed before the workflow moves on.
       cancellationType: agent.type === 'command' ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL,
-      retry: { maximumAttempts, initialInterval: initialIntervalMs, backoffCoefficient: 2, maximumInterval: maximumIntervalMs },
-      taskQueue: agentTaskQueue(workflowInfo().taskQueue),
+      retry: { maximumAttempts: 1 },
+      taskQueue: agent.taskQueue ?? agentTaskQueue(workflowInfo().taskQueue),
       summary: `${taskType} via ${agent.name}`,
     });
   }

@@ -28,7 +28,7 @@ export function phaseWorkRouter(work: PhaseWorkClient): Router {
   /**
    * POST /tickets/:id/generate-tasks — body `{ phaseId? }` (default: the current phase run).
    * Generates the run's tasks from the active templates; idempotent. 200 `{ items: Task[] }`;
-   * 404 TICKET_NOT_FOUND; 409 PHASE_NOT_ENTERED; 422 NO_AGENT_FOR_CAPABILITIES; 400.
+   * 404 TICKET_NOT_FOUND; 409 PHASE_NOT_ENTERED; 400.
    */
   router.post('/tickets/:id/generate-tasks', async (req, res) => {
     res.json({ items: await work.generateTasks(req.params.id, phaseBody.parse(req.body)) });

@@ -1,0 +1,97 @@
+/**
+ * The agent registry (seed 004 milestone 3.1): agents register with their capabilities, capacity,
+ * tags and task queue, heartbeat, and are searched by capability (ranked best fit), enabled and
+ * disabled. Used by the API, the stand-alone agent workers and the `routeTask` activity.
+ */
+import type { Agent, PrismaClient } from '@prisma/client';
+import { rankAgents, type AgentHealth } from '../domain/agents';
+import { isUuid } from '../domain/ids';
+import { TaskStatus } from '../domain/task';
+
+/** Fields of an agent registration. */
+export interface AgentRegistration {
+  name: string;
+  capabilities: string[];
+  capacity?: number;
+  tags?: string[];
+  /** The Temporal task queue its worker polls. */
+  taskQueue: string;
+  timeoutMs?: number;
+  heartbeatTimeoutMs?: number;
+}
+
+/** An agent with the number of tasks it runs now. */
+export type RankedAgent = Agent & { running: number };
+
+/** No agent with that ID (API: 404 AGENT_NOT_FOUND). */
+export class AgentNotFoundError extends Error {
+  constructor(readonly agentId: string) {
+    super(`agent ${agentId} not found`);
+  }
+}
+
+/** Agents as rows. */
+export class AgentRegistry {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /**
+   * Registers an agent, or updates the registration of the one with that name (an agent worker
+   * re-registers each time it starts). Counts as a heartbeat.
+   *
+   * @returns the agent and whether it was new
+   */
+  async register(input: AgentRegistration): Promise<{ agent: Agent; created: boolean }> {
+    const existing = await this.prisma.agent.findUnique({ where: { name: input.name } });
+    const heartbeat = { lastHeartbeat: new Date(), healthStatus: 'healthy' satisfies AgentHealth };
+    const agent = await this.prisma.agent.upsert({ where: { name: input.name }, create: { ...input, ...heartbeat }, update: { ...input, ...heartbeat } });
+    return { agent, created: existing === null };
+  }
+
+  /** One agent. @throws AgentNotFoundError */
+  async get(id: string): Promise<Agent> {
+    const agent = isUuid(id) ? await this.prisma.agent.findUnique({ where: { id } }) : null;
+    if (!agent) throw new AgentNotFoundError(id);
+    return agent;
+  }
+
+  /** Every agent, by name. */
+  list(): Promise<Agent[]> {
+    return this.prisma.agent.findMany({ orderBy: { name: 'asc' } });
+  }
+
+  /** Changes capabilities, capacity, tags, timeouts or the enabled flag. @throws AgentNotFoundError */
+  async update(id: string, changes: Partial<Omit<AgentRegistration, 'name'>> & { enabled?: boolean }): Promise<Agent> {
+    await this.get(id);
+    return this.prisma.agent.update({ where: { id }, data: changes });
+  }
+
+  /** Records a heartbeat: the agent is healthy as of now. @throws AgentNotFoundError */
+  async heartbeat(id: string): Promise<Agent> {
+    await this.get(id);
+    return this.prisma.agent.update({ where: { id }, data: { lastHeartbeat: new Date(), healthStatus: 'healthy' } });
+  }
+
+  /** Marks an agent unhealthy (stale heartbeat, or no worker polls its queue). */
+  async markUnhealthy(id: string): Promise<void> {
+    await this.prisma.agent.updateMany({ where: { id }, data: { healthStatus: 'unhealthy' } });
+  }
+
+  /**
+   * Agents that can take a task requiring `capabilities`, best fit first (see `rankAgents`), each
+   * with the number of tasks it runs now.
+   */
+  async search(capabilities: readonly string[], now = new Date()): Promise<RankedAgent[]> {
+    const agents = await this.prisma.agent.findMany({ where: { enabled: true, capabilities: { hasEvery: [...capabilities] } } });
+    const running = await this.prisma.task.groupBy({
+      by: ['assignedAgent'],
+      where: { status: TaskStatus.RUNNING, assignedAgent: { in: agents.map((agent) => agent.name) } },
+      _count: true,
+    });
+    const runningOf = new Map(running.map((row) => [row.assignedAgent, row._count]));
+    return rankAgents(
+      agents.map((agent) => ({ ...agent, running: runningOf.get(agent.name) ?? 0 })),
+      capabilities,
+      now,
+    );
+  }
+}
