@@ -30,6 +30,8 @@ export interface ExecuteTaskDependencies {
   /** Base URL of the REST API as agents reach it, e.g. `http://127.0.0.1:3000/api/v1` (http callbacks). */
   publicApiUrl: string;
   logger: Logger;
+  /** The registered agent this worker is, recorded as the tasks' `assignedAgent` (default: the backend's name). */
+  agentName?: string;
 }
 
 /** Result of an execution, as the workflow sees it (the agent's output stays in the database). */
@@ -75,7 +77,7 @@ export async function storeCompletion(
  * @throws ApplicationFailure of an {@link AgentFailureType} (non-retryable when permanent),
  *   TaskNotFound (non-retryable); CancelledFailure when the workflow cancels it (the process is killed).
  */
-export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl, logger }: ExecuteTaskDependencies) {
+export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl, logger, agentName }: ExecuteTaskDependencies) {
   return async function executeTask({ taskId }: { taskId: string }): Promise<TaskExecution> {
     const context = Context.current();
     const task = await prisma.task.findUnique({ where: { id: taskId }, include: { ticket: true } });
@@ -90,7 +92,7 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
         status: TaskStatus.RUNNING,
         // Every execution counts, across retries and resumed runs.
         attempts: { increment: 1 },
-        assignedAgent: backend.name,
+        assignedAgent: agentName ?? backend.name,
         startedAt: task.startedAt ?? new Date(),
         taskToken: backend.type === 'http' ? Buffer.from(context.info.taskToken) : null,
         callbackAt: null,
@@ -131,7 +133,8 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
       artifacts: artifacts.map((artifact) => ({ type: artifact.artifactType, path: artifact.artifactPath || undefined, content: artifact.artifactContent })),
       workspace,
     };
-    const log = logger.child({ taskId, taskType: task.taskType, agent: backend.name, attempt });
+    const agent = agentName ?? backend.name;
+    const log = logger.child({ taskId, taskType: task.taskType, agent, attempt });
 
     try {
       if (backend.type === 'http') {
@@ -156,7 +159,7 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
         throw new AgentFailure(result.error ?? 'agent reported failure', AgentFailureType.TASK_FAILED, result.retryable ?? true);
       }
       await storeCompletion(prisma, taskId, { output: result.output, artifacts: result.artifacts });
-      return { taskId, status: TaskStatus.COMPLETED, agent: backend.name };
+      return { taskId, status: TaskStatus.COMPLETED, agent };
     } catch (error) {
       if (error instanceof CompleteAsyncError) throw error;
       if (!(error instanceof AgentFailure)) throw error;

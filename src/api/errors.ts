@@ -4,6 +4,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { AgentNotFoundError } from '../agents/registry';
 import { GATE_NOT_PASSED } from '../domain/transition';
 import { PhaseWorkError } from '../tickets/phase-work-client';
 import { InvalidTransitionError, TicketNotActiveError, TicketNotFoundError } from '../tickets/ticket-client';
@@ -15,6 +16,7 @@ export const ERROR_STATUS = {
   INVALID_JSON: 400,
   TICKET_NOT_FOUND: 404,
   TASK_NOT_FOUND: 404,
+  AGENT_NOT_FOUND: 404,
   TEMPLATE_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   INVALID_TRANSITION: 409,
@@ -64,6 +66,7 @@ function toApiError(error: unknown): ApiError {
   if (error instanceof InvalidTransitionError) {
     return new ApiError(error.code === GATE_NOT_PASSED ? 'GATE_NOT_PASSED' : 'INVALID_TRANSITION', error.message, { ...error.details });
   }
+  if (error instanceof AgentNotFoundError) return new ApiError('AGENT_NOT_FOUND', error.message, { agentId: error.agentId });
   if (error instanceof TicketNotActiveError) return new ApiError('TICKET_NOT_ACTIVE', error.message, { ticketId: error.ticketId, status: error.status });
   if (error instanceof PhaseWorkError) return new ApiError(error.code, error.message, error.details);
   const { type, status } = error as { type?: string; status?: number };

@@ -8,3 +8,8 @@
 export function agentTaskQueue(ticketQueue: string): string {
   return `${ticketQueue}-agents`;
 }
+
+/** The queue of the registered agent `name` for the ticket queue `ticketQueue`: `<ticketQueue>-agent-<name>`. */
+export function registeredAgentQueue(ticketQueue: string, name: string): string {
+  return `${ticketQueue}-agent-${name}`;
+}

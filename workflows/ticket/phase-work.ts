@@ -31,6 +31,9 @@ export type WorkOutcome =
   /** The ticket left the phase (or was blocked by hand) while the work ran; the work was cancelled. */
   | { kind: 'interrupted' };
 
+/** Longest wait for a registered agent's worker to pick an execution up, ms. */
+const REGISTERED_AGENT_PICKUP_MS = 30_000;
+
 const bookkeeping = proxyActivities<TicketActivities>({
   startToCloseTimeout: '30 seconds',
   retry: {
@@ -282,6 +285,8 @@ export class PhaseWork {
       // A command agent's process is confirmed killed before the workflow moves on.
       cancellationType: agent.type === 'command' ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL,
       retry: { maximumAttempts: 1 },
+      // A registered agent that died leaves its queue unpolled: give up waiting and route again.
+      scheduleToStartTimeout: agent.taskQueue ? REGISTERED_AGENT_PICKUP_MS : undefined,
       taskQueue: agent.taskQueue ?? agentTaskQueue(workflowInfo().taskQueue),
       summary: `${taskType} via ${agent.name}`,
     });
