@@ -20,6 +20,7 @@ import { TaskStatus } from '../src/domain/task';
 import type { Priority } from '../src/domain/ticket';
 import type { Logger } from '../src/logger';
 import { runArtifacts, TASK_NOT_FOUND, VALIDATION_TASK_TYPE } from './phase-run';
+import { acquireResources, releaseResources, renewResources } from './resource-locks';
 
 /** What the activity needs besides the database. */
 export interface ExecuteTaskDependencies {
@@ -63,6 +64,7 @@ export async function storeCompletion(
     where: { id: taskId, status: { not: TaskStatus.COMPLETED }, ...where },
     data: { status: TaskStatus.COMPLETED, result: result as Prisma.InputJsonValue, error: null, completedAt: now, taskToken: null, ...(viaCallback && { callbackAt: now }) },
   });
+  if (count === 1) await releaseResources(prisma, taskId);
   return count === 1;
 }
 
@@ -86,6 +88,10 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
     const backend = selectBackend(config, task.requiredCapabilities);
     if (!backend) throw ApplicationFailure.nonRetryable(`no agent backend for task ${task.taskType}`, AgentFailureType.NO_BACKEND);
 
+    // Resources first: an execution that cannot have them does not start (and is not counted).
+    const leaseMs = backend.type === 'command' ? Math.max(30_000, 2 * backend.heartbeatTimeoutMs) : backend.timeoutMs;
+    const lease = () => new Date(Date.now() + leaseMs);
+    if (task.resources.length) await acquireResources(prisma, taskId, task.resources, lease());
     const { attempts: attempt } = await prisma.task.update({
       where: { id: taskId },
       data: {
@@ -151,7 +157,10 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
         cwd: workspace,
         baseDir: config.baseDir,
         signal: context.cancellationSignal,
-        heartbeat: (details) => context.heartbeat(details),
+        heartbeat: (details) => {
+          context.heartbeat(details);
+          if (task.resources.length) renewResources(prisma, taskId, lease()).catch((error: unknown) => log.warn({ err: error }, 'lease renewal failed'));
+        },
         heartbeatIntervalMs: Math.max(100, Math.floor(backend.heartbeatTimeoutMs / 3)),
         log: (line) => log.debug({ stderr: line }, 'agent stderr'),
       });
@@ -162,6 +171,7 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
       return { taskId, status: TaskStatus.COMPLETED, agent };
     } catch (error) {
       if (error instanceof CompleteAsyncError) throw error;
+      await releaseResources(prisma, taskId);
       if (!(error instanceof AgentFailure)) throw error;
       log.warn({ failure: error.type, retryable: error.retryable }, error.message);
       await prisma.task.update({

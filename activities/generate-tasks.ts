@@ -18,7 +18,14 @@ function placeholderValues(context: TicketContext, phase: Phase): Record<string,
 
 /** The workflow's view of a task row (where it runs is decided per attempt by `routeTask`). */
 function planTask(task: Task): PlannedTask {
-  return { id: task.id, taskType: task.taskType, priority: task.priority as Priority, status: task.status as TaskStatus, dependencies: task.dependencies };
+  return {
+    id: task.id,
+    taskType: task.taskType,
+    priority: task.priority as Priority,
+    status: task.status as TaskStatus,
+    dependencies: task.dependencies,
+    resources: task.resources,
+  };
 }
 
 /**
@@ -38,7 +45,8 @@ export function createGenerateTasks(prisma: PrismaClient) {
   return async function generateTasks(run: PhaseRunRef): Promise<PlannedTask[]> {
     const ticket = await loadTicket(prisma, run.ticketId);
     const templates = await prisma.taskTemplate.findMany({ where: { phaseId: run.phase, isActive: true }, orderBy: { createdAt: 'asc' } });
-    const values = placeholderValues((ticket.context ?? {}) as TicketContext, run.phase);
+    const values = { ...placeholderValues((ticket.context ?? {}) as TicketContext, run.phase), ticket_id: ticket.id };
+    const resources = (template: { resources: string[] }) => template.resources.map((resource) => renderDescription(resource, ticket, values));
     const tasks = await prisma.$transaction(async (tx) => {
       await tx.task.createMany({
         data: templates.map((template) => ({
@@ -47,6 +55,8 @@ export function createGenerateTasks(prisma: PrismaClient) {
           description: renderDescription(template.templateDescription, ticket, values),
           priority: template.defaultPriority,
           requiredCapabilities: template.requiredCapabilities,
+          resources: resources(template),
+          timeoutSeconds: template.timeoutSeconds,
         })),
         skipDuplicates: true,
       });
@@ -68,6 +78,8 @@ export function createGenerateTasks(prisma: PrismaClient) {
             data: {
               dependencies,
               requiredCapabilities: template.requiredCapabilities,
+              resources: resources(template),
+              timeoutSeconds: template.timeoutSeconds,
               priority: template.defaultPriority,
               description: renderDescription(template.templateDescription, ticket, values),
             },

@@ -5,6 +5,7 @@
  */
 import type { PrismaClient } from '@prisma/client';
 import { TaskStatus } from '../src/domain/task';
+import { releaseResources } from './resource-locks';
 
 /** Input of the `recordTaskOutcome` activity. */
 export interface TaskOutcome {
@@ -16,7 +17,7 @@ export interface TaskOutcome {
 
 /**
  * Builds the `recordTaskOutcome` activity. Idempotent (a plain update), and it never overwrites
- * a completion that raced ahead of it (a late http callback).
+ * a completion that raced ahead of it (a late http callback). Releases the task's resources.
  */
 export function createRecordTaskOutcome(prisma: PrismaClient) {
   return async function recordTaskOutcome({ taskId, status, error }: TaskOutcome): Promise<void> {
@@ -24,5 +25,6 @@ export function createRecordTaskOutcome(prisma: PrismaClient) {
       where: { id: taskId, status: { not: TaskStatus.COMPLETED } },
       data: { status, error, taskToken: null },
     });
+    await releaseResources(prisma, taskId);
   };
 }

@@ -41,18 +41,22 @@ export function createRouteTask(prisma: PrismaClient, config: OrchestratorConfig
   return async function routeTask({ taskId }: { taskId: string }): Promise<AgentAssignment> {
     const task = await prisma.task.findUnique({ where: { id: taskId } });
     if (!task) throw ApplicationFailure.nonRetryable(`task ${taskId} does not exist`, TASK_NOT_FOUND);
+    await registry.markStale();
+    // The task's own limit, if it has one, replaces the agent's (seed 004 milestone 1.4).
+    const timeoutMs = task.timeoutSeconds ? task.timeoutSeconds * 1000 : undefined;
     for (const agent of await registry.search(task.requiredCapabilities)) {
       if (agent.running >= agent.capacity) break; // ranked: the rest are at capacity too
       if (!(await hasPollers(agent.taskQueue))) {
         await registry.markUnhealthy(agent.id);
         continue;
       }
-      return { name: agent.name, type: 'command', timeoutMs: agent.timeoutMs, heartbeatTimeoutMs: agent.heartbeatTimeoutMs, taskQueue: agent.taskQueue };
+      return { name: agent.name, type: 'command', timeoutMs: timeoutMs ?? agent.timeoutMs, heartbeatTimeoutMs: agent.heartbeatTimeoutMs, taskQueue: agent.taskQueue };
     }
     const backend = selectBackend(config, task.requiredCapabilities);
     if (!backend) {
       throw ApplicationFailure.nonRetryable(`no agent has the capabilities [${task.requiredCapabilities.join(', ')}] of task ${task.taskType}`, AgentFailureType.NO_BACKEND);
     }
-    return assignmentOf(backend);
+    const assignment = assignmentOf(backend);
+    return { ...assignment, timeoutMs: timeoutMs ?? assignment.timeoutMs };
   };
 }

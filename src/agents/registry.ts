@@ -4,7 +4,7 @@
  * disabled. Used by the API, the stand-alone agent workers and the `routeTask` activity.
  */
 import type { Agent, PrismaClient } from '@prisma/client';
-import { rankAgents, type AgentHealth } from '../domain/agents';
+import { AGENT_STALE_AFTER_MS, rankAgents, type AgentHealth } from '../domain/agents';
 import { isUuid } from '../domain/ids';
 import { TaskStatus } from '../domain/task';
 
@@ -54,8 +54,9 @@ export class AgentRegistry {
     return agent;
   }
 
-  /** Every agent, by name. */
-  list(): Promise<Agent[]> {
+  /** Every agent, by name, stale ones marked unhealthy first. */
+  async list(): Promise<Agent[]> {
+    await this.markStale();
     return this.prisma.agent.findMany({ orderBy: { name: 'asc' } });
   }
 
@@ -74,6 +75,15 @@ export class AgentRegistry {
   /** Marks an agent unhealthy (stale heartbeat, or no worker polls its queue). */
   async markUnhealthy(id: string): Promise<void> {
     await this.prisma.agent.updateMany({ where: { id }, data: { healthStatus: 'unhealthy' } });
+  }
+
+  /** Marks every agent that missed three heartbeats unhealthy. @returns how many were marked */
+  async markStale(now = new Date()): Promise<number> {
+    const { count } = await this.prisma.agent.updateMany({
+      where: { healthStatus: { not: 'unhealthy' }, OR: [{ lastHeartbeat: null }, { lastHeartbeat: { lt: new Date(now.getTime() - AGENT_STALE_AFTER_MS) } }] },
+      data: { healthStatus: 'unhealthy' },
+    });
+    return count;
   }
 
   /**

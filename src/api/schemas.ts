@@ -61,6 +61,9 @@ export const templatesQuery = z
 const taskType = z.string().trim().regex(/^[a-z][a-z0-9_]{0,99}$/, 'lowercase letters, digits and underscores, starting with a letter');
 const capabilities = z.array(text(100)).max(20);
 
+const resources = z.array(text(500)).max(20);
+const timeoutSeconds = z.number().int().min(1).max(86_400);
+
 /** POST /task-templates body. */
 export const createTemplateBody = z.strictObject({
   phaseId: phase,
@@ -69,6 +72,8 @@ export const createTemplateBody = z.strictObject({
   defaultPriority: z.enum(PRIORITIES).optional(),
   requiredCapabilities: capabilities.optional(),
   dependenciesTemplate: z.array(taskType).max(20).optional(),
+  resources: resources.optional(),
+  timeoutSeconds: timeoutSeconds.optional(),
 });
 
 /** PATCH /task-templates/:id body: at least one field. */
@@ -78,6 +83,8 @@ export const updateTemplateBody = z
     defaultPriority: z.enum(PRIORITIES).optional(),
     requiredCapabilities: capabilities.optional(),
     dependenciesTemplate: z.array(taskType).max(20).optional(),
+    resources: resources.optional(),
+    timeoutSeconds: timeoutSeconds.nullable().optional(),
     isActive: z.boolean().optional(),
   })
   .refine((value) => Object.keys(value).length > 0, 'give at least one field to change');

@@ -17,6 +17,12 @@ export const TaskStatus = {
 /** One of the {@link TaskStatus} values. */
 export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
 
+/**
+ * Failure type of an execution that could not start because another task holds one of its
+ * resources; the workflow waits and tries again without counting it as an attempt.
+ */
+export const RESOURCE_BUSY = 'ResourceBusy';
+
 /** How an agent backend runs: a local process, or an HTTP service that calls back. */
 export type AgentBackendType = 'command' | 'http';
 
@@ -41,22 +47,33 @@ export interface PlannedTask {
   status: TaskStatus;
   /** IDs of tasks of the same run that must complete first. */
   dependencies: string[];
+  /** Resources it needs alone. */
+  resources: string[];
 }
 
 const rank = (priority: Priority) => PRIORITIES.indexOf(priority);
 
 /**
- * The tasks that may start now: not completed, not running, every dependency completed; highest
- * priority first, then in plan order.
+ * The tasks that may start now: not completed, not running, every dependency completed, and no
+ * resource shared with a running task or with a task chosen before it; highest priority first,
+ * then in plan order.
  *
  * @param running IDs of tasks executing now
  */
 export function runnableTasks(tasks: readonly PlannedTask[], running: ReadonlySet<string>): PlannedTask[] {
   const completed = new Set(tasks.filter((task) => task.status === TaskStatus.COMPLETED).map((task) => task.id));
-  return tasks
+  const held = new Set(tasks.filter((task) => running.has(task.id)).flatMap((task) => task.resources));
+  const chosen: PlannedTask[] = [];
+  const candidates = tasks
     .filter((task) => task.status !== TaskStatus.COMPLETED && task.status !== TaskStatus.FAILED && !running.has(task.id))
     .filter((task) => task.dependencies.every((id) => completed.has(id)))
     .sort((a, b) => rank(a.priority) - rank(b.priority));
+  for (const task of candidates) {
+    if (task.resources.some((resource) => held.has(resource))) continue;
+    for (const resource of task.resources) held.add(resource);
+    chosen.push(task);
+  }
+  return chosen;
 }
 
 /**

@@ -72,6 +72,10 @@ export interface NewTaskTemplate {
   defaultPriority?: Priority;
   requiredCapabilities?: string[];
   dependenciesTemplate?: string[];
+  /** Resources its tasks need alone (`{ticket_id}` substituted), e.g. `repo:main`. */
+  resources?: string[];
+  /** Start-to-close limit of one execution, s. */
+  timeoutSeconds?: number;
 }
 
 /** Phase-work operations on tickets, tasks and templates. */
@@ -292,7 +296,7 @@ export class PhaseWorkClient {
    * Updates a template's description, priority, capabilities, dependencies or active flag.
    * @throws PhaseWorkError TEMPLATE_NOT_FOUND, DEPENDENCY_CYCLE
    */
-  async updateTemplate(id: string, changes: Partial<Omit<NewTaskTemplate, 'phaseId' | 'taskType'>> & { isActive?: boolean }) {
+  async updateTemplate(id: string, changes: Partial<Omit<NewTaskTemplate, 'phaseId' | 'taskType' | 'timeoutSeconds'>> & { isActive?: boolean; timeoutSeconds?: number | null }) {
     const template = isUuid(id) ? await this.prisma.taskTemplate.findUnique({ where: { id } }) : null;
     if (!template) throw new PhaseWorkError('TEMPLATE_NOT_FOUND', `task template ${id} not found`, { templateId: id });
     await this.checkTemplateCycle(template.phaseId as Phase, template.taskType, changes.dependenciesTemplate);

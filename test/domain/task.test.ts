@@ -1,13 +1,13 @@
 /** Task scheduling rules the workflow applies (seed 004, milestone 1.1: tasks run after their dependencies). */
 import { TaskStatus, runnableTasks, unreachableTasks, type PlannedTask } from '../../src/domain/task';
 
-const task = (id: string, dependencies: string[] = [], status: TaskStatus = TaskStatus.PENDING, priority: PlannedTask['priority'] = 'MEDIUM'): PlannedTask => ({
-  id,
-  taskType: `type_${id}`,
-  priority,
-  status,
-  dependencies,
-});
+const task = (
+  id: string,
+  dependencies: string[] = [],
+  status: TaskStatus = TaskStatus.PENDING,
+  priority: PlannedTask['priority'] = 'MEDIUM',
+  resources: string[] = [],
+): PlannedTask => ({ id, taskType: `type_${id}`, priority, status, dependencies, resources });
 
 describe('runnableTasks', () => {
   it('offers tasks whose dependencies completed, highest priority first', () => {
@@ -20,6 +20,14 @@ describe('runnableTasks', () => {
   it('never offers completed, failed or running tasks', () => {
     const tasks = [task('a', [], TaskStatus.COMPLETED), task('b', [], TaskStatus.FAILED), task('c'), task('d', [], TaskStatus.CANCELLED)];
     expect(runnableTasks(tasks, new Set(['c'])).map((t) => t.id)).toEqual(['d']);
+  });
+});
+
+describe('runnableTasks with resources', () => {
+  it('never offers two tasks that share a resource, nor one whose resource a running task holds', () => {
+    const tasks = [task('a', [], TaskStatus.PENDING, 'HIGH', ['repo']), task('b', [], TaskStatus.PENDING, 'MEDIUM', ['repo', 'db']), task('c', [], TaskStatus.PENDING, 'LOW', ['db'])];
+    expect(runnableTasks(tasks, new Set()).map((t) => t.id)).toEqual(['a', 'c']);
+    expect(runnableTasks(tasks, new Set(['c'])).map((t) => t.id)).toEqual(['a']);
   });
 });
 

@@ -123,4 +123,5 @@ it('routes the next attempt elsewhere when the agent process running the task di
   const { events } = await handle.fetchHistory();
   const timedOut = (events ?? []).filter((event) => event.activityTaskTimedOutEventAttributes);
   expect(timedOut).toHaveLength(1);
+  expect((await stack.db.prisma.agent.findUniqueOrThrow({ where: { name: 'doomed' } })).healthStatus).toBe('unhealthy');
 });

@@ -19,7 +19,7 @@ import {
 import type { TicketActivities } from '../../activities';
 import type { PhaseRunRef } from '../../activities/phase-run';
 import type { GateVerdict } from '../../activities/validate-gate';
-import { TaskStatus, runnableTasks, unreachableTasks, type AgentAssignment, type PlannedTask } from '../../src/domain/task';
+import { RESOURCE_BUSY, TaskStatus, runnableTasks, unreachableTasks, type AgentAssignment, type PlannedTask } from '../../src/domain/task';
 import type { PhaseRun, TicketLifecycle } from '../../src/domain/ticket-lifecycle';
 import type { TicketSettings } from '../../src/domain/ticket-settings';
 import { agentTaskQueue } from '../../src/temporal/task-queues';
@@ -30,6 +30,9 @@ export type WorkOutcome =
   | { kind: 'failed'; cause: 'gate' | 'task'; reason: string }
   /** The ticket left the phase (or was blocked by hand) while the work ran; the work was cancelled. */
   | { kind: 'interrupted' };
+
+/** Wait before trying again for a resource another task holds, ms. */
+const RESOURCE_WAIT_MS = 1000;
 
 /** Longest wait for a registered agent's worker to pick an execution up, ms. */
 const REGISTERED_AGENT_PICKUP_MS = 30_000;
@@ -271,6 +274,12 @@ export class PhaseWork {
         return;
       } catch (error) {
         if (isCancellation(error)) throw error;
+        if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === RESOURCE_BUSY) {
+          // Another task holds a resource this one needs: wait for it, without spending an attempt.
+          attempt--;
+          await sleep(RESOURCE_WAIT_MS);
+          continue;
+        }
         if (!isRetryable(error) || attempt >= maximumAttempts) throw new ExecutionsFailed(error, attempt);
         await sleep(Math.min(initialIntervalMs * 2 ** (attempt - 1), maximumIntervalMs));
       }

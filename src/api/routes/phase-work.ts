@@ -100,7 +100,7 @@ export function phaseWorkRouter(work: PhaseWorkClient): Router {
 
   /**
    * POST /task-templates — body `{ phaseId, taskType, templateDescription, defaultPriority?,
-   * requiredCapabilities?, dependenciesTemplate? }`. 201 with the template; 409 TEMPLATE_EXISTS;
+   * requiredCapabilities?, dependenciesTemplate?, resources?, timeoutSeconds? }`. 201 with the template; 409 TEMPLATE_EXISTS;
    * 422 DEPENDENCY_CYCLE (details.cycle: the task types around it); 400.
    */
   router.post('/task-templates', async (req, res) => {
