@@ -27,7 +27,7 @@ export function createActivities(deps: ActivityDependencies) {
     routeTask: createRouteTask(prisma, config, new AgentRegistry(prisma)),
     executeTask: createExecuteTask(deps),
     recordTaskOutcome: createRecordTaskOutcome(prisma),
-    recordCancellation: createRecordCancellation(prisma),
+    recordCancellation: createRecordCancellation(prisma, deps.workspacesDir),
     collectArtifacts: createCollectArtifacts(prisma),
     validateGate: createValidateGate(prisma, config),
     updateContext: createUpdateContext(prisma),

@@ -78,6 +78,7 @@ describe('cancellation', () => {
     const tasks = await stack.db.prisma.task.findMany({ where: { ticketId: id } });
     expect(tasks.find((task) => task.taskType === 'analyze_requirements')).toMatchObject({ status: 'cancelled' });
     expect(tasks.every((task) => task.status !== 'running' && task.status !== 'pending')).toBe(true);
+    expect(existsSync(path.join(stack.workspacesDir, id))).toBe(false);
     await expect(tickets.cancel(id, 'again', 'bob')).rejects.toBeInstanceOf(TicketNotActiveError);
     await expect(tickets.transition(id, { toPhase: Phase.DESIGN, requestId: 'late' })).rejects.toBeInstanceOf(InvalidTransitionError);
   });
