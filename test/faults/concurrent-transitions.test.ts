@@ -103,10 +103,12 @@ function shuffled<T>(items: T[], seed: number): T[] {
 }
 
 /**
- * The burst: 100 requests. REQUIREMENTS is valid only from BACKLOG and nothing in the burst leads
- * back there (no BLOCKED), DONE and BACKLOG are never reachable from the phases the burst can reach,
- * so each repeated ID has one answer whatever the order; DESIGN, IMPLEMENTATION and TESTING are
- * valid only once the phase before them was applied, so how many of them succeed depends on the order.
+ * The burst: 100 requests. REQUIREMENTS is valid only from BACKLOG (nothing in the burst leads back
+ * there: no BLOCKED), and DONE and BACKLOG are never reachable from the phases the burst can reach
+ * (DEPLOYMENT is not in it), so each repeated ID has one right answer whatever the order. DESIGN,
+ * IMPLEMENTATION and TESTING become valid only once the phase before them was applied (and TESTING →
+ * IMPLEMENTATION is a valid regression), so how many of those succeed depends on the order.
+ * Repeated IDs whose target can turn from invalid to valid are left to the sequential test below.
  */
 function plan(tag: string): Planned[] {
   const requests: Planned[] = [];
