@@ -5,8 +5,9 @@
  * config/orchestrator.json and real gate verdicts. A ticket blocked by its gate is shown with its
  * reasons and unblocked through the API with a reviewer's document from examples/reviews/. Prints
  * a summary table and the Web UI address, then keeps the stack up until Ctrl-C, or with `--once`
- * exits: status 0 only if every ticket reached PHASE_DONE. `--record-histories <dir>` writes each
- * ticket's workflow history there as JSON (the replay fixtures of test/fixtures/histories).
+ * exits: status 0 only if every ticket reached PHASE_DONE. `--record-histories <dir>` writes the
+ * workflow histories of up to four tickets per distinct phase path there as JSON (the replay
+ * fixtures of test/fixtures/histories).
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,7 @@ import { recordHistories } from '../temporal/histories';
 const ROOT = path.resolve(__dirname, '..', '..');
 const DEFAULT_TICKET_FILES = [path.resolve(ROOT, '..', 'shared', 'data', 'roadmap-tickets.json'), path.join(ROOT, 'examples', 'tickets', 'reality-tickets.json')];
 const REVIEWS_DIR = path.join(ROOT, 'examples', 'reviews');
+const HISTORIES_PER_PATH = 4;
 
 const short = (phase: Phase) => phase.replace('PHASE_', '');
 const clip = (text: string, length: number) => (text.length > length ? `${text.slice(0, length - 1)}…` : text);
@@ -81,7 +83,14 @@ async function main(): Promise<number> {
   console.log(`REST API: ${stack.apiUrl}/tickets`);
   const allDone = reports.every((report) => report.finalPhase === Phase.DONE);
   if (values['record-histories']) {
-    const workflows = Object.fromEntries(reports.map((report) => [report.externalId, ticketWorkflowId(report.ticketId)]));
+    // Up to HISTORIES_PER_PATH tickets of each distinct phase path: more of the same path add no coverage.
+    const perPath = new Map<string, number>();
+    const chosen = reports.filter((report) => {
+      const key = report.phasesVisited.join('>');
+      perPath.set(key, (perPath.get(key) ?? 0) + 1);
+      return perPath.get(key)! <= HISTORIES_PER_PATH;
+    });
+    const workflows = Object.fromEntries(chosen.map((report) => [report.externalId, ticketWorkflowId(report.ticketId)]));
     const files = await recordHistories(stack.temporal, workflows, path.resolve(values['record-histories']));
     console.log(`recorded ${files.length} workflow histories in ${values['record-histories']}`);
   }
