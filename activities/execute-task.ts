@@ -20,6 +20,7 @@ import { TaskStatus } from '../src/domain/task';
 import type { Priority } from '../src/domain/ticket';
 import type { Logger } from '../src/logger';
 import { runArtifacts, TASK_NOT_FOUND, VALIDATION_TASK_TYPE } from './phase-run';
+import { forgetAgent, rememberAgent, stopLeftoverAgent } from './agent-processes';
 import { acquireResources, releaseResources, renewResources } from './resource-locks';
 
 /** What the activity needs besides the database. */
@@ -153,8 +154,11 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
         log.info('task handed over to http agent; waiting for its callback');
         throw new CompleteAsyncError();
       }
+      const leftover = await stopLeftoverAgent(workspace, taskId);
+      if (leftover) log.warn({ pid: leftover }, 'stopped the agent a previous execution left running');
       const result = await runCommandAgent(backend, request, {
         cwd: workspace,
+        onSpawn: (pid) => rememberAgent(workspace, taskId, pid),
         baseDir: config.baseDir,
         signal: context.cancellationSignal,
         heartbeat: (details) => {
@@ -163,7 +167,7 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
         },
         heartbeatIntervalMs: Math.max(100, Math.floor(backend.heartbeatTimeoutMs / 3)),
         log: (line) => log.debug({ stderr: line }, 'agent stderr'),
-      });
+      }).finally(() => forgetAgent(workspace, taskId));
       if (result.status === 'failed') {
         throw new AgentFailure(result.error ?? 'agent reported failure', AgentFailureType.TASK_FAILED, result.retryable ?? true);
       }

@@ -28,6 +28,8 @@ export interface CommandRunOptions {
   heartbeatIntervalMs: number;
   /** Receives each stderr line. */
   log: (line: string) => void;
+  /** Called with the process ID (also its process group's) once the agent started. */
+  onSpawn?: (pid: number) => void;
   /** Wait between SIGTERM and SIGKILL, ms (default 2000). */
   killGraceMs?: number;
 }
@@ -70,6 +72,7 @@ export function runCommandAgent(backend: CommandBackendConfig, request: AgentReq
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true, // own process group, so a kill reaches the agent's children too
     });
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     let stderrRest = '';

@@ -14,6 +14,7 @@ import type { Logger } from '../logger';
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   INVALID_JSON: 400,
+  BAD_REQUEST: 400,
   TICKET_NOT_FOUND: 404,
   TASK_NOT_FOUND: 404,
   AGENT_NOT_FOUND: 404,
@@ -75,19 +76,29 @@ function toApiError(error: unknown): ApiError {
   if (status === 415 || type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'unsupported request encoding');
   }
+  // Any other client error Express or the body parser raised (a malformed URL escape, a corrupt gzip body, ...).
+  if (typeof status === 'number' && status >= 400 && status < 500) return new ApiError('BAD_REQUEST', (error as Error).message || 'bad request', { status });
   if (isUnavailable(error)) return new ApiError('SERVICE_UNAVAILABLE', 'a backing service (Temporal or PostgreSQL) is unreachable; retry later');
   return new ApiError('INTERNAL', 'internal error');
 }
 
-/** Connection-level failures of Temporal (gRPC UNAVAILABLE) or PostgreSQL. */
+/** Prisma codes of an unreachable or dropped database: can't reach, closed connection, pool timeout. */
+const DATABASE_UNAVAILABLE = ['P1001', 'P1017', 'P2024'];
+
+/**
+ * Connection-level failures of Temporal (gRPC UNAVAILABLE) or PostgreSQL, including a connection
+ * dropped under a query in flight (pg's plain "Connection terminated unexpectedly").
+ */
 function isUnavailable(error: unknown): boolean {
-  const { code, name } = (error ?? {}) as { code?: unknown; name?: string };
+  const { code, name, message } = (error ?? {}) as { code?: unknown; name?: string; message?: string };
   const grpcCode = (error as { cause?: { code?: number } })?.cause?.code ?? code;
   return (
     (name === 'ServiceError' && grpcCode === 14) ||
     code === 'ECONNREFUSED' ||
-    code === 'P1001' ||
-    name === 'PrismaClientInitializationError'
+    code === 'ECONNRESET' ||
+    DATABASE_UNAVAILABLE.includes(code as string) ||
+    name === 'PrismaClientInitializationError' ||
+    /Connection terminated/.test(message ?? '')
   );
 }
 

@@ -5,13 +5,51 @@ import { ALL_STATUSES, PRIORITIES, type TicketStatus } from '../domain/ticket';
 import { TICKET_POLICIES } from '../domain/ticket-settings';
 
 const phase = z.enum(ALL_PHASES as [Phase, ...Phase[]]);
-const text = (max: number) => z.string().trim().min(1).max(max);
+
+/** Text PostgreSQL can store: well-formed Unicode (no lone surrogates) without NUL characters. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const storable = (value: string) => !value.includes('\u0000') && !LONE_SURROGATE.test(value);
+const STORABLE = 'must be well-formed Unicode without NUL characters';
+
+/** Any storable string of at most `max` characters. */
+const plain = (max: number) => z.string().max(max).refine(storable, STORABLE);
+/** A non-empty, trimmed, storable string of at most `max` characters. */
+const text = (max: number) => z.string().trim().min(1).max(max).refine(storable, STORABLE);
+
+/** Deepest nesting accepted in free-form JSON (artifact content, agent output). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Why free-form JSON cannot be stored, or undefined: nesting deeper than {@link MAX_JSON_DEPTH},
+ * or a string or key that is not storable. Walks iteratively, so any depth is safe to check.
+ */
+function jsonProblem(value: unknown): string | undefined {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node === 'string' && !storable(node)) return `strings ${STORABLE}`;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > MAX_JSON_DEPTH) return `nesting deeper than ${MAX_JSON_DEPTH} levels`;
+    for (const [key, child] of Object.entries(node)) {
+      if (!storable(key)) return `keys ${STORABLE}`;
+      stack.push([child, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+/** Refinement of free-form JSON that PostgreSQL must store (see {@link jsonProblem}). */
+const storableJson = (value: unknown, ctx: z.RefinementCtx) => {
+  const problem = jsonProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `JSON ${problem}` });
+};
+const json = () => z.unknown().superRefine(storableJson);
 
 /** POST /tickets body. */
 export const createTicketBody = z.strictObject({
   externalId: text(255).optional(),
   title: text(500),
-  description: z.string().max(20_000).optional(),
+  description: plain(20_000).optional(),
   priority: z.enum(PRIORITIES).optional(),
   labels: z.array(text(100)).max(50).optional(),
   acceptanceCriteria: z.array(text(2000)).max(100).optional(),
@@ -21,7 +59,7 @@ export const createTicketBody = z.strictObject({
 /** POST /tickets/:id/transition and /signals/transition body. `requestId` defaults to a new UUID. */
 export const transitionBody = z.strictObject({
   toPhase: phase,
-  reason: z.string().max(2000).optional(),
+  reason: plain(2000).optional(),
   transitionedBy: text(255).optional(),
   requestId: text(255).optional(),
 });
@@ -94,8 +132,8 @@ export const artifactBody = z
   .strictObject({
     ...phaseSelector,
     artifactType: taskType,
-    artifactPath: z.string().trim().max(1000).optional(),
-    content: z.unknown().refine((value) => value !== undefined && value !== null, 'content is required'),
+    artifactPath: plain(1000).optional(),
+    content: json().refine((value) => value !== undefined && value !== null, 'content is required'),
     collectedBy: text(255).optional(),
   })
   .transform(({ phaseId: _a, phase_id: _b, ...artifact }) => ({ phase: _a ?? _b, artifact }));
@@ -103,12 +141,12 @@ export const artifactBody = z
 /** Query of the agent callbacks: `?attempt=` (the attempt the agent was given; optional). */
 export const callbackQuery = z.strictObject({ attempt: z.coerce.number().int().min(1).optional() });
 
-const agentArtifact = z.strictObject({ type: taskType, path: z.string().max(1000).optional(), content: z.unknown() });
+const agentArtifact = z.strictObject({ type: taskType, path: plain(1000).optional(), content: json() });
 
 /** POST /tasks/:id/complete body: the agent's result. */
 export const completeTaskBody = z.strictObject({
   status: z.literal('completed').optional(),
-  output: z.record(z.string(), z.unknown()).default({}),
+  output: z.record(z.string(), z.unknown()).default({}).superRefine(storableJson),
   artifacts: z.array(agentArtifact).max(100).default([]),
 });
 

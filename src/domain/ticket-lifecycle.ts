@@ -251,7 +251,7 @@ export class TicketLifecycle {
 
   /**
    * Why `request` would be refused now, or `undefined` if it would be accepted or was seen before.
-   * Used by the update validator, which must not change state.
+   * Changes nothing.
    */
   refusal(request: TransitionRequest): Refusal | undefined {
     if (this.outcomeOf(request.requestId)) return undefined;

@@ -4,14 +4,17 @@ import { readFileSync } from 'node:fs';
 /**
  * Calls `read` every `intervalMs` until `done(value)`, and returns that value.
  *
+ * @param what what is awaited, for the error (a function: evaluated only then, e.g. to add a process's output)
  * @throws Error naming `what` and the last value read when `timeoutMs` passes first
  */
-export async function poll<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+export async function poll<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string | (() => string), timeoutMs = 30_000, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)?.slice(0, 2000)}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}; last: ${JSON.stringify(value)?.slice(0, 2000)}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

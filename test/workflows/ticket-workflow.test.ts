@@ -82,14 +82,18 @@ describe('ticketWorkflow', () => {
     expect(history[0]).toMatchObject({ sequence: 1, requestId: 'q-1-0-0-0', fromPhase: Phase.BACKLOG, toPhase: Phase.REQUIREMENTS });
   });
 
-  it('rejects an invalid update in its validator with the reason and valid targets, writing nothing', async () => {
+  it('refuses an invalid update with the reason and valid targets, records it, and keeps that answer for its request ID', async () => {
     const { id, handle } = await newTicket();
-    const failure = await updateFailure(move(handle, Phase.TESTING));
+    const failure = await updateFailure(move(handle, Phase.DESIGN, 'early-0-0-0-design'));
     expect(failure.type).toBe(INVALID_TRANSITION);
-    expect(failure.message).toContain('PHASE_BACKLOG cannot move to PHASE_TESTING');
-    expect(failure.details?.[0]).toEqual({ fromPhase: Phase.BACKLOG, toPhase: Phase.TESTING, validTransitions: [Phase.REQUIREMENTS], blockingReasons: [] });
-    expect(await handle.query(getStateQuery)).toMatchObject({ phase: Phase.BACKLOG, transitionCount: 0 });
+    expect(failure.message).toContain('PHASE_BACKLOG cannot move to PHASE_DESIGN');
+    expect(failure.details?.[0]).toEqual({ fromPhase: Phase.BACKLOG, toPhase: Phase.DESIGN, validTransitions: [Phase.REQUIREMENTS], blockingReasons: [] });
+    expect(await handle.query(getStateQuery)).toMatchObject({ phase: Phase.BACKLOG, transitionCount: 0, rejectedCount: 1 });
     expect(await stack.db.prisma.phaseHistory.count({ where: { ticketId: id } })).toBe(0);
+    // Once DESIGN would be valid, the same request ID still gets its first answer.
+    await move(handle, Phase.REQUIREMENTS);
+    expect((await updateFailure(move(handle, Phase.DESIGN, 'early-0-0-0-design'))).type).toBe(INVALID_TRANSITION);
+    expect(await handle.query(getStateQuery)).toMatchObject({ phase: Phase.REQUIREMENTS, transitionCount: 1, rejectedCount: 1 });
   });
 
   it('records an invalid signal as a rejection and keeps running', async () => {

@@ -24,10 +24,10 @@ export interface TicketWorkflowState extends TicketState {
 export const transitionSignal = defineSignal<[TransitionRequest]>('transition');
 
 /**
- * Synchronous transition. The validator refuses an invalid target, or a move past a gate that has
- * not passed, before anything reaches history (ApplicationFailure of type `InvalidTransition` or
- * `GateNotPassed`, details: fromPhase, toPhase, validTransitions, blockingReasons).
- * Resolves with the ticket state once the transition is persisted.
+ * Synchronous transition. Resolves with the ticket state once the transition is persisted; an
+ * invalid target, or a move past a gate that has not passed, is recorded as a rejection and fails
+ * the update (ApplicationFailure of type `InvalidTransition` or `GateNotPassed`, details:
+ * fromPhase, toPhase, validTransitions, blockingReasons). A request ID's first outcome is final.
  */
 export const transitionUpdate = defineUpdate<TicketWorkflowState, [TransitionRequest]>('transitionPhase');
 

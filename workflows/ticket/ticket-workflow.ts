@@ -70,8 +70,8 @@ const { recordTransition, recordCancellation } = proxyActivities<TicketActivitie
 const ORCHESTRATOR = 'orchestrator';
 
 /** The failure an update caller receives for a refused transition (the API maps it to 409). */
-function refusalFailure(refusal: Refusal, rejection: Pick<TransitionRejection, 'fromPhase' | 'toPhase' | 'validTransitions'>) {
-  const details: InvalidTransitionDetails = { ...rejection, blockingReasons: refusal.blockingReasons };
+function refusalFailure(refusal: Refusal, { fromPhase, toPhase, validTransitions }: Pick<TransitionRejection, 'fromPhase' | 'toPhase' | 'validTransitions'>) {
+  const details: InvalidTransitionDetails = { fromPhase, toPhase, validTransitions, blockingReasons: refusal.blockingReasons };
   return ApplicationFailure.create({ type: refusal.code, message: refusal.reason, details: [details], nonRetryable: true });
 }
 
@@ -139,24 +139,16 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
     await applyTransition(normalizeRequest(request), 'signal');
   });
 
-  setHandler(
-    transitionUpdate,
-    async (request) => {
-      const outcome = await applyTransition(normalizeRequest(request), 'update');
-      if (!outcome.accepted) {
-        const { code, reason, blockingReasons } = outcome.rejection;
-        throw refusalFailure({ code, reason, blockingReasons }, outcome.rejection);
-      }
-      return state();
-    },
-    {
-      // Validators do not run on replay, so this one must not touch state or randomness.
-      validator: (request) => {
-        const refusal = lifecycle.refusal((request ?? {}) as TransitionRequest);
-        if (refusal) throw refusalFailure(refusal, { fromPhase: lifecycle.phase, toPhase: request?.toPhase, validTransitions: lifecycle.state().validTransitions });
-      },
-    },
-  );
+  // No validator on purpose: a refused update is recorded like a refused signal, so its request ID
+  // keeps its first outcome (a refusal) even after the transition would become valid.
+  setHandler(transitionUpdate, async (request) => {
+    const outcome = await applyTransition(normalizeRequest(request), 'update');
+    if (!outcome.accepted) {
+      const { code, reason, blockingReasons } = outcome.rejection;
+      throw refusalFailure({ code, reason, blockingReasons }, outcome.rejection);
+    }
+    return state();
+  });
 
   /** Cancels the ticket once: stops the phase work; the main loop then records the cancellation. */
   function cancel(reason: string, requestedBy: string): void {

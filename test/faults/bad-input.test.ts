@@ -1,0 +1,489 @@
+/**
+ * Fault "bad input": every endpoint of the REST API (the routes of src/api/routes/*.ts; a check
+ * below fails when one has no case here) is sent wrong types, unknown phases, unknown fields,
+ * oversized and malformed bodies, unknown or garbage IDs and invalid query values, on a real
+ * Temporal dev server, worker and PostgreSQL.
+ *
+ * Each case must be answered with its 4xx and the one error body `{ error: { code, message,
+ * details } }` — never a 5xx, never a hang — and must write nothing: the row count and a digest of
+ * the content of every table (tickets, tasks, task_templates, phase_gate_artifacts,
+ * phase_gate_results, phase_context, phase_history, and the rest) are the same before and after,
+ * and the ticket's workflow history did not grow.
+ *
+ * The tickets here are quiet (manual policy, no gated or validation phases, no active templates),
+ * so nothing else writes while a case runs. Cases that could poison a ticket (text the database
+ * cannot store, in a transition or cancellation the workflow would then try to persist forever)
+ * run on a ticket of their own.
+ */
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Express } from 'express';
+import request from 'supertest';
+import { createApp } from '../../src/api/app';
+import { Phase } from '../../src/domain/phases';
+import { createLogger } from '../../src/logger';
+import { poll } from '../helpers/poll';
+import { testSettings, useTicketStack } from '../helpers/temporal';
+
+const stack = useTicketStack();
+let app: Express;
+
+/** IDs of the real rows the cases aim at (set in beforeAll). */
+const ids = { ticket: '', task: '', template: '', agent: '' };
+
+const ROUTES_DIR = path.resolve(__dirname, '..', '..', 'src', 'api', 'routes');
+/** Every `router.<method>('<path>'` of src/api/routes/*.ts, as "METHOD /path" (as declared: without the /api/v1 prefix the app mounts most routers at). */
+function declaredRoutes(): string[] {
+  return readdirSync(ROUTES_DIR)
+    .filter((file) => file.endsWith('.ts'))
+    .flatMap((file) =>
+      [...readFileSync(path.join(ROUTES_DIR, file), 'utf8').matchAll(/router\.(get|post|put|patch|delete)\(\s*'([^']+)'/g)].map(
+        ([, method, route]) => `${method!.toUpperCase()} ${route}`,
+      ),
+    )
+    .sort();
+}
+
+type Body = { json: unknown } | { raw: string | Buffer; type: string; encoding?: string };
+
+interface Case {
+  /** "METHOD /path" as declared in the routes file (or an undeclared one, for unknown routes). */
+  route: string;
+  name: string;
+  /** Value of `:id` (default: the real ticket, task or template of the route). */
+  id?: string;
+  query?: string;
+  body?: Body;
+  headers?: Record<string, string>;
+  status: number;
+  /** The error code expected; undefined: any code, as long as the status and body shape hold. */
+  code?: string;
+  /** Runs on a ticket of its own, created for the case (see the file's comment). */
+  ownTicket?: boolean;
+}
+
+const json = (value: unknown): Body => ({ json: value });
+const raw = (text: string | Buffer, type = 'application/json', encoding?: string): Body => ({ raw: text, type, encoding });
+
+const KIB = 1024;
+const NUL = 'a\u0000b';
+const GARBAGE_IDS: [string, string][] = [
+  ['a non-UUID ID', 'not-a-uuid'],
+  ['an unknown UUID', randomUUID()],
+  ['the nil UUID', '00000000-0000-0000-0000-000000000000'],
+  ['an SQL-injection ID', "1' OR '1'='1"],
+  ['a 2000-character ID', 'x'.repeat(2000)],
+];
+
+/** The resource `:id` names in a route, and its not-found code. */
+function resourceOf(route: string): { kind: keyof typeof ids; notFound: string } | undefined {
+  if (!route.includes(':id')) return undefined;
+  if (route.includes('/task-templates/')) return { kind: 'template', notFound: 'TEMPLATE_NOT_FOUND' };
+  if (route.includes(' /agents/')) return { kind: 'agent', notFound: 'AGENT_NOT_FOUND' };
+  if (route.includes(' /tasks/')) return { kind: 'task', notFound: 'TASK_NOT_FOUND' };
+  return { kind: 'ticket', notFound: 'TICKET_NOT_FOUND' };
+}
+
+/** Routes taking a JSON body, each with a body that is valid in shape (sent only with a garbage ID or a twist). */
+const BODY_ROUTES: [string, unknown][] = [
+  ['POST /tickets', { title: 'Bad input', policy: 'manual' }],
+  ['POST /tickets/:id/transition', { toPhase: Phase.REQUIREMENTS }],
+  ['POST /tickets/:id/signals/transition', { toPhase: Phase.REQUIREMENTS }],
+  ['POST /tickets/:id/cancel', { reason: 'not wanted' }],
+  ['POST /tickets/:id/generate-tasks', { phaseId: Phase.BACKLOG }],
+  ['POST /tasks/:id/complete', { output: {} }],
+  ['POST /tasks/:id/fail', { error: 'agent failed' }],
+  ['POST /tasks/:id/cancel', { reason: 'not wanted' }],
+  ['POST /tasks/:id/dependencies', { dependsOn: [randomUUID()] }],
+  ['POST /task-templates', { phaseId: Phase.DESIGN, taskType: 'review_design', templateDescription: 'Review {ticket_title}' }],
+  ['PATCH /task-templates/:id', { templateDescription: 'Changed' }],
+  ['POST /task-templates/:id/disable', undefined],
+  ['POST /tickets/:id/validate-gate', { phaseId: Phase.BACKLOG }],
+  ['POST /tickets/:id/artifacts', { artifactType: 'review_note', content: 'looks fine' }],
+  ['POST /tickets/:id/update-context', { phaseId: Phase.BACKLOG }],
+  ['POST /agents', { name: 'bad-input-agent-2', capabilities: ['analysis'] }],
+  ['PATCH /agents/:id', { capacity: 2 }],
+  ['POST /agents/:id/enable', undefined],
+  ['POST /agents/:id/disable', undefined],
+  ['POST /agents/:id/heartbeat', undefined],
+];
+
+/** Routes answering GET with an `:id`. */
+const GET_ID_ROUTES = [
+  'GET /tickets/:id',
+  'GET /tickets/:id/state',
+  'GET /tickets/:id/phase-history',
+  'GET /tickets/:id/valid-transitions',
+  'GET /tickets/:id/tasks',
+  'GET /tasks/:id',
+  'GET /tasks/:id/dependencies',
+  'GET /tickets/:id/gate-status',
+  'GET /tickets/:id/gate-results',
+  'GET /tickets/:id/context',
+  'GET /tickets/:id/context-summary',
+  'GET /agents/:id',
+];
+
+function cases(): Case[] {
+  const all: Case[] = [];
+  const add = (route: string, name: string, status: number, code: string | undefined, extra: Partial<Case> = {}) => all.push({ route, name, status, code, ...extra });
+
+  // Every body route: malformed, non-object, oversized, wrong charset; and unknown fields where the body has a schema.
+  for (const [route, valid] of BODY_ROUTES) {
+    add(route, 'a malformed JSON body', 400, 'INVALID_JSON', { body: raw('{"toPhase": "PHASE_DESIGN",') });
+    add(route, 'the JSON literal null as body', 400, 'INVALID_JSON', { body: raw('null') });
+    add(route, 'a body over 256 KiB', 413, 'PAYLOAD_TOO_LARGE', { body: json({ ...(valid as object), padding: 'x'.repeat(300 * KIB) }) });
+    add(route, 'an unknown charset', 415, 'UNSUPPORTED_MEDIA_TYPE', { body: raw('{}', 'application/json; charset=klingon') });
+    if (valid !== undefined) {
+      add(route, 'an unknown field', 400, 'VALIDATION_FAILED', { body: json({ ...(valid as object), unexpected: true }) });
+      add(route, 'an array instead of an object', 400, 'VALIDATION_FAILED', { body: json([valid]) });
+    }
+  }
+
+  // Every route with an :id: garbage and unknown IDs (with a body valid in shape, so only the ID is wrong).
+  for (const route of [...GET_ID_ROUTES, ...BODY_ROUTES.map(([r]) => r).filter((r) => r.includes(':id'))]) {
+    const { notFound } = resourceOf(route)!;
+    const valid = BODY_ROUTES.find(([r]) => r === route)?.[1];
+    for (const [name, id] of GARBAGE_IDS) add(route, name, 404, notFound, { id, body: valid === undefined ? undefined : json(valid) });
+  }
+  // A malformed percent-encoding in the ID is the client's fault too.
+  add('GET /tickets/:id', 'a malformed percent-encoded ID', 400, undefined, { id: '%E0%A4%A' });
+  add('GET /tasks/:id', 'a lone percent sign as ID', 400, undefined, { id: '%' });
+
+  // POST /tickets
+  const createTicket = 'POST /tickets';
+  add(createTicket, 'an empty body', 400, 'VALIDATION_FAILED', { body: json({}) });
+  add(createTicket, 'a title of the wrong type', 400, 'VALIDATION_FAILED', { body: json({ title: 42 }) });
+  add(createTicket, 'a blank title', 400, 'VALIDATION_FAILED', { body: json({ title: '   ' }) });
+  add(createTicket, 'a 501-character title', 400, 'VALIDATION_FAILED', { body: json({ title: 't'.repeat(501) }) });
+  add(createTicket, 'a 20001-character description', 400, 'VALIDATION_FAILED', { body: json({ title: 't', description: 'd'.repeat(20_001) }) });
+  add(createTicket, 'an unknown priority', 400, 'VALIDATION_FAILED', { body: json({ title: 't', priority: 'URGENT' }) });
+  add(createTicket, 'an unknown policy', 400, 'VALIDATION_FAILED', { body: json({ title: 't', policy: 'sometimes' }) });
+  add(createTicket, 'labels that are not strings', 400, 'VALIDATION_FAILED', { body: json({ title: 't', labels: [1, 2] }) });
+  add(createTicket, '51 labels', 400, 'VALIDATION_FAILED', { body: json({ title: 't', labels: Array.from({ length: 51 }, (_, i) => `l${i}`) }) });
+  add(createTicket, 'acceptance criteria as a string', 400, 'VALIDATION_FAILED', { body: json({ title: 't', acceptanceCriteria: 'works' }) });
+  add(createTicket, 'a 256-character externalId', 400, 'VALIDATION_FAILED', { body: json({ title: 't', externalId: 'e'.repeat(256) }) });
+  add(createTicket, 'a __proto__ field', 400, 'VALIDATION_FAILED', { body: raw('{"title":"t","__proto__":{"policy":"manual"}}') });
+  add(createTicket, 'a text/plain body', 400, 'VALIDATION_FAILED', { body: raw('{"title":"t"}', 'text/plain') });
+  add(createTicket, 'a body claiming gzip that is not gzip', 400, undefined, { body: raw('{"title":"t"}', 'application/json', 'gzip') });
+  add(createTicket, 'an invalid Idempotency-Key', 400, 'VALIDATION_FAILED', { body: json({ title: 't', policy: 'manual' }), headers: { 'Idempotency-Key': 'has spaces in it' } });
+  add(createTicket, 'a NUL character in the title', 400, 'VALIDATION_FAILED', { body: json({ title: NUL, policy: 'manual' }) });
+  add(createTicket, 'a lone UTF-16 surrogate in the title', 400, 'VALIDATION_FAILED', { body: raw('{"title":"a\\ud800b","policy":"manual"}') });
+
+  // GET /tickets
+  const list = 'GET /tickets';
+  for (const [name, query] of [
+    ['an unknown phase', 'phase=PHASE_SOMEWHERE'],
+    ['an unknown status', 'status=closed'],
+    ['an unknown priority', 'priority=URGENT'],
+    ['limit 0', 'limit=0'],
+    ['limit 101', 'limit=101'],
+    ['a non-numeric limit', 'limit=abc'],
+    ['a fractional limit', 'limit=1.5'],
+    ['an empty limit', 'limit='],
+    ['a negative offset', 'offset=-1'],
+    ['a non-numeric offset', 'offset=abc'],
+    ['an unknown filter', 'colour=red'],
+    ['a repeated limit', 'limit=1&limit=2'],
+    ['a bracketed parameter', 'phase[]=PHASE_DESIGN'],
+  ]) {
+    add(list, name, 400, 'VALIDATION_FAILED', { query });
+  }
+
+  // Transitions (update and signal).
+  for (const route of ['POST /tickets/:id/transition', 'POST /tickets/:id/signals/transition']) {
+    add(route, 'an unknown phase', 400, 'VALIDATION_FAILED', { body: json({ toPhase: 'PHASE_SOMEWHERE' }) });
+    add(route, 'a lower-case phase', 400, 'VALIDATION_FAILED', { body: json({ toPhase: 'phase_design' }) });
+    add(route, 'a phase of the wrong type', 400, 'VALIDATION_FAILED', { body: json({ toPhase: 3 }) });
+    add(route, 'no toPhase', 400, 'VALIDATION_FAILED', { body: json({ reason: 'why not' }) });
+    add(route, 'a reason of the wrong type', 400, 'VALIDATION_FAILED', { body: json({ toPhase: Phase.REQUIREMENTS, reason: 5 }) });
+    add(route, 'a 2001-character reason', 400, 'VALIDATION_FAILED', { body: json({ toPhase: Phase.REQUIREMENTS, reason: 'r'.repeat(2001) }) });
+    add(route, 'an empty requestId', 400, 'VALIDATION_FAILED', { body: json({ toPhase: Phase.REQUIREMENTS, requestId: '' }) });
+    add(route, 'a 256-character requestId', 400, 'VALIDATION_FAILED', { body: json({ toPhase: Phase.REQUIREMENTS, requestId: 'q'.repeat(256) }) });
+    add(route, 'transitionedBy as an object', 400, 'VALIDATION_FAILED', { body: json({ toPhase: Phase.REQUIREMENTS, transitionedBy: {} }) });
+    add(route, 'a NUL character in the reason', 400, 'VALIDATION_FAILED', { body: json({ toPhase: Phase.REQUIREMENTS, reason: NUL }), ownTicket: true });
+    add(route, 'a NUL character in transitionedBy', 400, 'VALIDATION_FAILED', { body: json({ toPhase: Phase.REQUIREMENTS, transitionedBy: NUL }), ownTicket: true });
+  }
+
+  // POST /tickets/:id/cancel
+  const cancelTicket = 'POST /tickets/:id/cancel';
+  add(cancelTicket, 'no reason', 400, 'VALIDATION_FAILED', { body: json({}) });
+  add(cancelTicket, 'a blank reason', 400, 'VALIDATION_FAILED', { body: json({ reason: '  ' }) });
+  add(cancelTicket, 'a reason of the wrong type', 400, 'VALIDATION_FAILED', { body: json({ reason: ['no'] }) });
+  add(cancelTicket, 'requestedBy of the wrong type', 400, 'VALIDATION_FAILED', { body: json({ reason: 'r', requestedBy: 7 }) });
+  add(cancelTicket, 'a NUL character in the reason', 400, 'VALIDATION_FAILED', { body: json({ reason: NUL }), ownTicket: true });
+
+  // Phase selectors: generate-tasks, validate-gate, update-context.
+  for (const route of ['POST /tickets/:id/generate-tasks', 'POST /tickets/:id/validate-gate', 'POST /tickets/:id/update-context']) {
+    add(route, 'an unknown phase', 400, 'VALIDATION_FAILED', { body: json({ phaseId: 'PHASE_SOMEWHERE' }) });
+    add(route, 'phase_id of the wrong type', 400, 'VALIDATION_FAILED', { body: json({ phase_id: 7 }) });
+    add(route, 'a phase the ticket never entered', 409, 'PHASE_NOT_ENTERED', { body: json({ phaseId: Phase.TESTING }) });
+  }
+
+  // GET /tickets/:id/tasks
+  add('GET /tickets/:id/tasks', 'an unknown phase_id', 400, 'VALIDATION_FAILED', { query: 'phase_id=PHASE_SOMEWHERE' });
+  add('GET /tickets/:id/tasks', 'an unknown phaseId', 400, 'VALIDATION_FAILED', { query: 'phaseId=design' });
+  add('GET /tickets/:id/tasks', 'an unknown parameter', 400, 'VALIDATION_FAILED', { query: 'status=pending' });
+
+  // Agent callbacks.
+  for (const route of ['POST /tasks/:id/complete', 'POST /tasks/:id/fail']) {
+    const valid = BODY_ROUTES.find(([r]) => r === route)![1];
+    for (const [name, query] of [
+      ['attempt 0', 'attempt=0'],
+      ['a negative attempt', 'attempt=-1'],
+      ['a non-numeric attempt', 'attempt=abc'],
+      ['a fractional attempt', 'attempt=1.5'],
+      ['an unknown parameter', 'token=abc'],
+    ]) {
+      add(route, name, 400, 'VALIDATION_FAILED', { query, body: json(valid) });
+    }
+    add(route, 'a callback for a task not handed to an http agent', 409, 'TASK_NOT_AWAITING_CALLBACK', { body: json(valid), query: 'attempt=1' });
+  }
+  const complete = 'POST /tasks/:id/complete';
+  add(complete, 'status "failed"', 400, 'VALIDATION_FAILED', { body: json({ status: 'failed', output: {} }) });
+  add(complete, 'output as a string', 400, 'VALIDATION_FAILED', { body: json({ output: 'done' }) });
+  add(complete, 'output as an array', 400, 'VALIDATION_FAILED', { body: json({ output: [] }) });
+  add(complete, 'artifacts as a string', 400, 'VALIDATION_FAILED', { body: json({ artifacts: 'a' }) });
+  add(complete, 'an artifact with a bad type', 400, 'VALIDATION_FAILED', { body: json({ artifacts: [{ type: 'Not A Type', content: 'x' }] }) });
+  add(complete, '101 artifacts', 400, 'VALIDATION_FAILED', { body: json({ artifacts: Array.from({ length: 101 }, () => ({ type: 'note', content: 'x' })) }) });
+  const fail = 'POST /tasks/:id/fail';
+  add(fail, 'no error', 400, 'VALIDATION_FAILED', { body: json({}) });
+  add(fail, 'a blank error', 400, 'VALIDATION_FAILED', { body: json({ error: ' ' }) });
+  add(fail, 'retryable as a string', 400, 'VALIDATION_FAILED', { body: json({ error: 'e', retryable: 'yes' }) });
+  add(fail, 'a 10001-character error', 400, 'VALIDATION_FAILED', { body: json({ error: 'e'.repeat(10_001) }) });
+
+  // POST /tasks/:id/cancel
+  add('POST /tasks/:id/cancel', 'a reason of the wrong type', 400, 'VALIDATION_FAILED', { body: json({ reason: 5 }) });
+  add('POST /tasks/:id/cancel', 'a blank reason', 400, 'VALIDATION_FAILED', { body: json({ reason: '' }) });
+
+  // Task dependencies.
+  const deps = 'POST /tasks/:id/dependencies';
+  add(deps, 'no dependsOn', 400, 'VALIDATION_FAILED', { body: json({}) });
+  add(deps, 'an empty dependsOn', 400, 'VALIDATION_FAILED', { body: json({ dependsOn: [] }) });
+  add(deps, 'dependsOn that are not UUIDs', 400, 'VALIDATION_FAILED', { body: json({ dependsOn: ['analyze_requirements'] }) });
+  add(deps, 'dependsOn as a string', 400, 'VALIDATION_FAILED', { body: json({ dependsOn: randomUUID() }) });
+  add(deps, '51 dependsOn', 400, 'VALIDATION_FAILED', { body: json({ dependsOn: Array.from({ length: 51 }, () => randomUUID()) }) });
+  add(deps, 'a task that is not in the run', 422, 'INVALID_DEPENDENCY', { body: json({ dependsOn: [randomUUID()] }) });
+  add(deps, 'the task itself', 422, 'DEPENDENCY_CYCLE', { body: json({ dependsOn: ['<task>'] }) });
+
+  // Task templates.
+  add('GET /task-templates', 'an unknown phase_id', 400, 'VALIDATION_FAILED', { query: 'phase_id=PHASE_SOMEWHERE' });
+  add('GET /task-templates', 'include_inactive=yes', 400, 'VALIDATION_FAILED', { query: 'include_inactive=yes' });
+  add('GET /task-templates', 'include_inactive=1', 400, 'VALIDATION_FAILED', { query: 'include_inactive=1' });
+  add('GET /task-templates', 'an unknown parameter', 400, 'VALIDATION_FAILED', { query: 'active=true' });
+  const createTemplate = 'POST /task-templates';
+  const template = { phaseId: Phase.DESIGN, taskType: 'review_design', templateDescription: 'Review {ticket_title}' };
+  add(createTemplate, 'no fields', 400, 'VALIDATION_FAILED', { body: json({}) });
+  add(createTemplate, 'no templateDescription', 400, 'VALIDATION_FAILED', { body: json({ phaseId: Phase.DESIGN, taskType: 'review_design' }) });
+  add(createTemplate, 'an unknown phase', 400, 'VALIDATION_FAILED', { body: json({ ...template, phaseId: 'PHASE_SOMEWHERE' }) });
+  add(createTemplate, 'a task type with capitals and spaces', 400, 'VALIDATION_FAILED', { body: json({ ...template, taskType: 'Review Design' }) });
+  add(createTemplate, 'a task type starting with a digit', 400, 'VALIDATION_FAILED', { body: json({ ...template, taskType: '9lives' }) });
+  add(createTemplate, 'an unknown priority', 400, 'VALIDATION_FAILED', { body: json({ ...template, defaultPriority: 'URGENT' }) });
+  add(createTemplate, 'capabilities as a string', 400, 'VALIDATION_FAILED', { body: json({ ...template, requiredCapabilities: 'design' }) });
+  add(createTemplate, '21 capabilities', 400, 'VALIDATION_FAILED', { body: json({ ...template, requiredCapabilities: Array.from({ length: 21 }, (_, i) => `c${i}`) }) });
+  add(createTemplate, 'dependencies that are not task types', 400, 'VALIDATION_FAILED', { body: json({ ...template, dependenciesTemplate: ['Not A Type'] }) });
+  add(createTemplate, 'a template for a phase and type that exists', 409, 'TEMPLATE_EXISTS', { body: json({ phaseId: Phase.REQUIREMENTS, taskType: 'analyze_requirements', templateDescription: 'again' }) });
+  add(createTemplate, 'a template depending on itself', 422, 'DEPENDENCY_CYCLE', { body: json({ ...template, taskType: 'loop_task', dependenciesTemplate: ['loop_task'] }) });
+  add(createTemplate, 'a NUL character in the description', 400, 'VALIDATION_FAILED', { body: json({ ...template, templateDescription: NUL }) });
+  const patchTemplate = 'PATCH /task-templates/:id';
+  add(patchTemplate, 'no fields', 400, 'VALIDATION_FAILED', { body: json({}) });
+  add(patchTemplate, 'isActive as a string', 400, 'VALIDATION_FAILED', { body: json({ isActive: 'true' }) });
+  add(patchTemplate, 'a phase (not changeable)', 400, 'VALIDATION_FAILED', { body: json({ phaseId: Phase.DESIGN }) });
+  add(patchTemplate, 'an unknown priority', 400, 'VALIDATION_FAILED', { body: json({ defaultPriority: 'whenever' }) });
+  add(patchTemplate, 'a blank description', 400, 'VALIDATION_FAILED', { body: json({ templateDescription: '' }) });
+
+  // Artifacts.
+  const artifacts = 'POST /tickets/:id/artifacts';
+  const artifact = { artifactType: 'review_note', content: 'looks fine' };
+  add(artifacts, 'no content', 400, 'VALIDATION_FAILED', { body: json({ artifactType: 'review_note' }) });
+  add(artifacts, 'null content', 400, 'VALIDATION_FAILED', { body: json({ artifactType: 'review_note', content: null }) });
+  add(artifacts, 'a bad artifact type', 400, 'VALIDATION_FAILED', { body: json({ ...artifact, artifactType: 'Review Note' }) });
+  add(artifacts, 'an artifact type of the wrong type', 400, 'VALIDATION_FAILED', { body: json({ ...artifact, artifactType: ['review_note'] }) });
+  add(artifacts, 'a 1001-character path', 400, 'VALIDATION_FAILED', { body: json({ ...artifact, artifactPath: 'p'.repeat(1001) }) });
+  add(artifacts, 'a blank collectedBy', 400, 'VALIDATION_FAILED', { body: json({ ...artifact, collectedBy: ' ' }) });
+  add(artifacts, 'an unknown phase', 400, 'VALIDATION_FAILED', { body: json({ ...artifact, phaseId: 'PHASE_SOMEWHERE' }) });
+  add(artifacts, 'a phase the ticket never entered', 409, 'PHASE_NOT_ENTERED', { body: json({ ...artifact, phaseId: Phase.TESTING }) });
+  add(artifacts, 'a NUL character in the content', 400, 'VALIDATION_FAILED', { body: json({ ...artifact, content: { text: NUL } }) });
+  add(artifacts, 'a NUL character in the path', 400, 'VALIDATION_FAILED', { body: json({ ...artifact, artifactPath: NUL }) });
+  const depth = 20_000;
+  add(artifacts, `content nested ${depth} levels deep`, 400, undefined, { body: raw(`{"artifactType":"deep_note","content":${'['.repeat(depth)}1${']'.repeat(depth)}}`) });
+
+  // Context summary.
+  const summary = 'GET /tickets/:id/context-summary';
+  for (const [name, query] of [
+    ['max_tokens 0', 'max_tokens=0'],
+    ['max_tokens 8001', 'max_tokens=8001'],
+    ['a non-numeric max_tokens', 'max_tokens=many'],
+    ['an unknown phase_id', 'phase_id=PHASE_SOMEWHERE'],
+    ['an unknown parameter', 'tokens=10'],
+  ]) {
+    add(summary, name, 400, 'VALIDATION_FAILED', { query });
+  }
+
+  // Agent registry.
+  const register = 'POST /agents';
+  const agent = { name: 'bad-input-agent-2', capabilities: ['analysis'] };
+  add(register, 'no fields', 400, 'VALIDATION_FAILED', { body: json({}) });
+  add(register, 'a name with spaces and punctuation', 400, 'VALIDATION_FAILED', { body: json({ ...agent, name: 'bad name!' }) });
+  add(register, 'no capabilities', 400, 'VALIDATION_FAILED', { body: json({ ...agent, capabilities: [] }) });
+  add(register, 'capabilities as a string', 400, 'VALIDATION_FAILED', { body: json({ ...agent, capabilities: 'analysis' }) });
+  add(register, 'capacity 0', 400, 'VALIDATION_FAILED', { body: json({ ...agent, capacity: 0 }) });
+  add(register, 'a fractional capacity', 400, 'VALIDATION_FAILED', { body: json({ ...agent, capacity: 1.5 }) });
+  add(register, 'capacity 1001', 400, 'VALIDATION_FAILED', { body: json({ ...agent, capacity: 1001 }) });
+  add(register, 'a timeout under a second', 400, 'VALIDATION_FAILED', { body: json({ ...agent, timeoutMs: 999 }) });
+  add(register, 'a heartbeat timeout of the wrong type', 400, 'VALIDATION_FAILED', { body: json({ ...agent, heartbeatTimeoutMs: '3000' }) });
+  add(register, '51 tags', 400, 'VALIDATION_FAILED', { body: json({ ...agent, tags: Array.from({ length: 51 }, (_, i) => `t${i}`) }) });
+  add(register, 'a NUL character in a capability', 400, 'VALIDATION_FAILED', { body: json({ ...agent, capabilities: [NUL] }) });
+  const search = 'GET /agents/search';
+  for (const [name, query] of [
+    ['no capabilities', ''],
+    ['empty capabilities', 'capabilities='],
+    ['only commas', 'capabilities=,,,'],
+    ['a repeated capabilities parameter', 'capabilities=analysis&capabilities=design'],
+    ['an unknown parameter', 'capabilities=analysis&healthy=true'],
+  ]) {
+    add(search, name, 400, 'VALIDATION_FAILED', { query });
+  }
+  add('GET /agents', 'a malformed JSON body', 400, 'INVALID_JSON', { body: raw('{"a":') });
+  const patchAgent = 'PATCH /agents/:id';
+  add(patchAgent, 'no fields', 400, 'VALIDATION_FAILED', { body: json({}) });
+  add(patchAgent, 'capacity 0', 400, 'VALIDATION_FAILED', { body: json({ capacity: 0 }) });
+  add(patchAgent, 'enabled as a string', 400, 'VALIDATION_FAILED', { body: json({ enabled: 'yes' }) });
+  add(patchAgent, 'a name (not changeable)', 400, 'VALIDATION_FAILED', { body: json({ name: 'renamed' }) });
+  add(patchAgent, 'a task queue (not changeable)', 400, 'VALIDATION_FAILED', { body: json({ taskQueue: 'elsewhere' }) });
+
+  // Health endpoints take no input; what they are sent is still parsed first.
+  add('GET /healthz', 'a malformed JSON body', 400, 'INVALID_JSON', { body: raw('{"a":') });
+  add('GET /readyz', 'a body over 256 KiB', 413, 'PAYLOAD_TOO_LARGE', { body: json({ padding: 'x'.repeat(300 * KIB) }) });
+
+  // Routes and methods that do not exist.
+  add('POST /healthz', 'a method the route does not have', 404, 'ROUTE_NOT_FOUND');
+  add('DELETE /tickets/:id', 'a method the route does not have', 404, 'ROUTE_NOT_FOUND');
+  add('PUT /tickets/:id/transition', 'a method the route does not have', 404, 'ROUTE_NOT_FOUND', { body: json({ toPhase: Phase.REQUIREMENTS }) });
+  add('GET /nothing-here', 'an unknown route', 404, 'ROUTE_NOT_FOUND');
+  return all;
+}
+
+const CASES = cases();
+/** Every table of the schema but Prisma's own bookkeeping (so a table added later is watched too). */
+let tables: string[] = [];
+
+/** Row count and a digest of the whole content of each table. */
+async function snapshot(): Promise<Record<string, string>> {
+  const sql = tables.map((table) => `SELECT '${table}' AS name, count(*)::int AS rows, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM "${table}" t`).join(' UNION ALL ');
+  const rows = await stack.db.prisma.$queryRawUnsafe<{ name: string; rows: number; digest: string }[]>(sql);
+  return Object.fromEntries(rows.map(({ name, rows: count, digest }) => [name, `${count} rows, ${digest}`]));
+}
+
+const historyLength = async (workflowId: string) => ((await stack.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []).length;
+
+/** Creates a quiet ticket through the API and waits until its BACKLOG run is complete. */
+async function quietTicket(title: string): Promise<{ id: string; workflowId: string }> {
+  const created = await request(app).post('/api/v1/tickets').send({ title, policy: 'manual' });
+  expect(created.status).toBe(201);
+  const ticket = created.body as { id: string; workflowId: string };
+  await poll(
+    () => stack.env.client.workflow.getHandle(ticket.workflowId).query<{ run: { step: string } }>('getState'),
+    (state) => state.run.step === 'complete',
+    `the BACKLOG run of ticket ${ticket.id} to complete`,
+  );
+  return ticket;
+}
+
+function url(testCase: Case, ticketId: string): string {
+  const [, route] = testCase.route.split(' ') as [string, string];
+  const resource = resourceOf(testCase.route);
+  const id = testCase.id ?? (resource?.kind === 'ticket' ? ticketId : resource ? ids[resource.kind] : '');
+  const prefix = route === '/healthz' || route === '/readyz' ? '' : '/api/v1';
+  return `${prefix}${route.replace(':id', id)}${testCase.query ? `?${testCase.query}` : ''}`;
+}
+
+/** Sends the case; a missing answer within 15 s is reported as status 0. */
+async function send(testCase: Case, ticketId: string): Promise<{ status: number; body: unknown; text: string }> {
+  const method = testCase.route.split(' ')[0]!.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
+  let call = request(app)[method](url(testCase, ticketId)).timeout({ response: 15_000, deadline: 20_000 });
+  for (const [name, value] of Object.entries(testCase.headers ?? {})) call = call.set(name, value);
+  const body = testCase.body;
+  if (body && 'json' in body) {
+    call = call.send(JSON.parse(JSON.stringify(body.json).replaceAll('"<task>"', JSON.stringify(ids.task))) as object);
+  } else if (body) {
+    call = call.set('content-type', body.type);
+    if (body.encoding) call = call.set('content-encoding', body.encoding);
+    call = call.send(body.raw as string);
+  }
+  try {
+    const response = await call;
+    return { status: response.status, body: response.body, text: response.text };
+  } catch (error) {
+    return { status: 0, body: undefined, text: `no answer: ${(error as Error).message}` };
+  }
+}
+
+beforeAll(async () => {
+  tables = (
+    await stack.db.prisma.$queryRaw<{ name: string }[]>`SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations' ORDER BY 1`
+  ).map(({ name }) => name);
+  expect(tables).toEqual(expect.arrayContaining(['tickets', 'tasks', 'task_templates', 'phase_gate_artifacts', 'phase_gate_results', 'phase_context', 'phase_history']));
+  await stack.db.prisma.taskTemplate.updateMany({ data: { isActive: false } });
+  app = createApp({
+    prisma: stack.db.prisma,
+    temporal: stack.env.client,
+    taskQueue: stack.worker.taskQueue,
+    logger: createLogger('silent'),
+    orchestrator: stack.orchestrator,
+    settings: testSettings(stack.orchestrator, { gatedPhases: [], validationPhases: [] }),
+  });
+  const ticket = await quietTicket('Target of bad input');
+  ids.ticket = ticket.id;
+  // A real template and a real (pending) task: a BACKLOG template, its task generated for the quiet BACKLOG run, then disabled.
+  const template = await request(app)
+    .post('/api/v1/task-templates')
+    .send({ phaseId: Phase.BACKLOG, taskType: 'triage_ticket', templateDescription: 'Triage {ticket_title}', requiredCapabilities: ['analysis'] });
+  expect(template.status).toBe(201);
+  ids.template = template.body.id;
+  const generated = await request(app).post(`/api/v1/tickets/${ticket.id}/generate-tasks`).send({ phaseId: Phase.BACKLOG });
+  expect(generated.status).toBe(200);
+  expect(generated.body.items).toHaveLength(1);
+  ids.task = generated.body.items[0].id;
+  expect((await request(app).post(`/api/v1/task-templates/${ids.template}/disable`)).status).toBe(200);
+  // A registered agent on a queue nobody polls (no task runs here, so it is never asked for work).
+  const agent = await request(app).post('/api/v1/agents').send({ name: 'bad-input-agent', capabilities: ['bad-input'], taskQueue: `nobody-polls-${randomUUID()}` });
+  expect(agent.status).toBe(201);
+  ids.agent = agent.body.id;
+});
+
+describe('bad input on every endpoint', () => {
+  it('has cases for every route declared in src/api/routes', () => {
+    const covered = new Set(CASES.map((c) => c.route));
+    expect(declaredRoutes().filter((route) => !covered.has(route))).toEqual([]);
+  });
+
+  it.each(CASES.map((c) => [`${c.route} with ${c.name} → ${c.status}${c.code ? ` ${c.code}` : ''}`, c] as const))('%s', async (_title, testCase) => {
+    const own = testCase.ownTicket ? await quietTicket(`Own ticket: ${testCase.name}`) : undefined;
+    const ticketId = own?.id ?? ids.ticket;
+    const workflowId = own?.workflowId ?? `ticket-${ids.ticket}`;
+    const [rowsBefore, eventsBefore] = await Promise.all([snapshot(), historyLength(workflowId)]);
+    try {
+      const answer = await send(testCase, ticketId);
+      expect({ status: answer.status, body: answer.body ?? answer.text }).toEqual({
+        status: testCase.status,
+        body: { error: { code: testCase.code ?? expect.any(String), message: expect.any(String), details: expect.any(Object) } },
+      });
+      expect(await snapshot()).toEqual(rowsBefore);
+      expect(await historyLength(workflowId)).toBe(eventsBefore);
+    } finally {
+      // A poisoned ticket must not keep its workflow retrying after the case.
+      if (own) await stack.env.client.workflow.getHandle(own.workflowId).terminate('bad-input case done').catch(() => undefined);
+    }
+  });
+
+  it('left the target ticket untouched', async () => {
+    const state = await stack.env.client.workflow.getHandle(`ticket-${ids.ticket}`).query<{ phase: string; transitionCount: number; rejectedCount: number }>('getState');
+    expect(state).toMatchObject({ phase: Phase.BACKLOG, transitionCount: 0, rejectedCount: 0 });
+    const row = await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id: ids.ticket } });
+    expect(row).toMatchObject({ phaseId: Phase.BACKLOG, status: 'open', version: 0 });
+    const task = await stack.db.prisma.task.findUniqueOrThrow({ where: { id: ids.task } });
+    expect(task).toMatchObject({ status: 'pending', attempts: 0, dependencies: [], result: null });
+  });
+});
