@@ -130,8 +130,8 @@ describe('generateTasks', () => {
 
     expect(second).toEqual(first);
     expect([...first].sort((a, b) => a.taskType.localeCompare(b.taskType))).toEqual([
-      { id: analyze.id, taskType: 'analyze_requirements', priority: 'HIGH', status: 'pending', dependencies: []},
-      { id: doc.id, taskType: 'create_requirements_doc', priority: 'MEDIUM', status: 'pending', dependencies: [analyze.id]},
+      { id: analyze.id, taskType: 'analyze_requirements', priority: 'HIGH', status: 'pending', dependencies: [], resources: [] },
+      { id: doc.id, taskType: 'create_requirements_doc', priority: 'MEDIUM', status: 'pending', dependencies: [analyze.id], resources: [] },
     ]);
   });
 
@@ -188,7 +188,7 @@ describe('planValidationTask', () => {
     const run = await newRun();
     await inActivity(generateTasks, run);
     const first = await inActivity(planValidationTask, run);
-    expect(first).toEqual({ id: expect.any(String), taskType: 'validate_phase', priority: 'HIGH', status: 'pending', dependencies: []});
+    expect(first).toEqual({ id: expect.any(String), taskType: 'validate_phase', priority: 'HIGH', status: 'pending', dependencies: [], resources: [] });
     const row = await db.prisma.task.findUniqueOrThrow({ where: { id: first.id } });
     expect(row).toMatchObject({ requiredCapabilities: ['validation'], description: `Validate the completion of ${Phase.REQUIREMENTS} for: ${TITLE}` });
 

@@ -1,23 +1,14 @@
 /** The agent registry endpoints on a real PostgreSQL (supertest): register, search, enable, heartbeat. */
 import type { Express } from 'express';
 import request from 'supertest';
-import { createApp } from '../../src/api/app';
-import { createLogger } from '../../src/logger';
-import { testSettings, useTicketStack } from '../helpers/temporal';
+import { stackApp, useTicketStack } from '../helpers/temporal';
 
 const stack = useTicketStack();
 let app: Express;
 const api = () => request(app);
 
 beforeAll(() => {
-  app = createApp({
-    prisma: stack.db.prisma,
-    temporal: stack.env.client,
-    taskQueue: 'tickets',
-    logger: createLogger('silent'),
-    orchestrator: stack.orchestrator,
-    settings: testSettings(stack.orchestrator),
-  });
+  app = stackApp(stack);
 });
 
 const register = (body: Record<string, unknown>) => api().post('/api/v1/agents').send(body);
@@ -26,7 +17,7 @@ describe('agent registry API', () => {
   it('registers an agent (201), re-registers it by name (200), and names its task queue', async () => {
     const first = await register({ name: 'tester-1', capabilities: ['testing'], capacity: 2, tags: ['linux'] });
     expect(first.status).toBe(201);
-    expect(first.body).toMatchObject({ name: 'tester-1', capabilities: ['testing'], capacity: 2, tags: ['linux'], healthStatus: 'healthy', enabled: true, taskQueue: 'tickets-agent-tester-1' });
+    expect(first.body).toMatchObject({ name: 'tester-1', capabilities: ['testing'], capacity: 2, tags: ['linux'], healthStatus: 'healthy', enabled: true, taskQueue: `${stack.worker.taskQueue}-agent-tester-1` });
     const again = await register({ name: 'tester-1', capabilities: ['testing', 'analysis'] });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ id: first.body.id, capabilities: ['testing', 'analysis'] });

@@ -6,10 +6,8 @@ import path from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
 import { parseOrchestratorConfig } from '../../src/agents/config';
-import { createApp } from '../../src/api/app';
 import { Phase } from '../../src/domain/phases';
-import { createLogger } from '../../src/logger';
-import { testSettings, useTicketStack } from '../helpers/temporal';
+import { stackApp, useTicketStack } from '../helpers/temporal';
 
 const config = parseOrchestratorConfig(
   {
@@ -28,14 +26,7 @@ const api = () => request(app);
 beforeAll(async () => {
   // analyze_requirements hangs, so the tasks after it stay pending for the test to rearrange.
   await stack.db.prisma.taskTemplate.updateMany({ where: { taskType: 'analyze_requirements' }, data: { requiredCapabilities: ['hang'] } });
-  app = createApp({
-    prisma: stack.db.prisma,
-    temporal: stack.env.client,
-    taskQueue: stack.worker.taskQueue,
-    logger: createLogger('silent'),
-    orchestrator: config,
-    settings: testSettings(config),
-  });
+  app = stackApp(stack);
   const review = await api()
     .post('/api/v1/task-templates')
     .send({ phaseId: Phase.REQUIREMENTS, taskType: 'review_requirements', templateDescription: 'Review: {ticket_title}', requiredCapabilities: ['documentation'], dependenciesTemplate: ['create_requirements_doc'] });

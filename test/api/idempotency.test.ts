@@ -4,24 +4,15 @@
  */
 import type { Express } from 'express';
 import request from 'supertest';
-import { createApp } from '../../src/api/app';
 import { Phase } from '../../src/domain/phases';
-import { createLogger } from '../../src/logger';
-import { testSettings, useTicketStack } from '../helpers/temporal';
+import { STATE_MACHINE_ONLY, stackApp, useTicketStack } from '../helpers/temporal';
 
 const stack = useTicketStack();
 let app: Express;
 
 beforeAll(async () => {
   await stack.db.prisma.taskTemplate.updateMany({ data: { isActive: false } });
-  app = createApp({
-    prisma: stack.db.prisma,
-    temporal: stack.env.client,
-    taskQueue: stack.worker.taskQueue,
-    logger: createLogger('silent'),
-    orchestrator: stack.orchestrator,
-    settings: testSettings(stack.orchestrator, { gatedPhases: [], validationPhases: [] }),
-  });
+  app = stackApp(stack, STATE_MACHINE_ONLY);
 });
 
 const post = (path: string, body: unknown, key?: string) => {

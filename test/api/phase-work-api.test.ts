@@ -24,6 +24,7 @@ import { createLogger } from '../../src/logger';
 import type { TicketWorkflowState } from '../../workflows/ticket/messages';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { createTemporalEnvironment, startWorker, testActivities, testSettings, type RunningWorker } from '../helpers/temporal';
+import { RICH_TICKET } from '../helpers/tickets';
 
 const REFERENCE_CAPABILITIES = ['analysis', 'documentation', 'design', 'implementation', 'testing', 'deployment', 'validation'];
 const ANALYZE = 'analyze_requirements';
@@ -132,13 +133,7 @@ async function poll<T>(read: () => Promise<T> | T, done: (value: T) => boolean, 
   }
 }
 
-const RICH = {
-  title: 'Task Dependencies & Blocking',
-  description:
-    'Deliverables:\n- Add `dependencies` JSONB field to Task model\n- Implement dependency resolution in TaskQueueService\n- Add `blocked_by` and `blocks` relationships\n- Tests: Task dependency resolution, blocking detection',
-  acceptanceCriteria: ['Can create tasks with dependencies', 'Tasks only assigned when dependencies complete', 'Circular dependency detection', 'All tests pass'],
-  priority: 'HIGH',
-};
+const RICH: Record<string, unknown> = { ...RICH_TICKET };
 const TERSE = { title: 'Fix typo', description: 'Typo in header', acceptanceCriteria: ['Header reads correctly'], priority: 'LOW' };
 
 /** A requirements document a person supplies for the TERSE ticket: long enough, with the sections and the criterion. */

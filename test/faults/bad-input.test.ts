@@ -20,11 +20,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
-import { createApp } from '../../src/api/app';
 import { Phase } from '../../src/domain/phases';
-import { createLogger } from '../../src/logger';
 import { poll } from '../helpers/poll';
-import { testSettings, useTicketStack } from '../helpers/temporal';
+import { STATE_MACHINE_ONLY, stackApp, useTicketStack } from '../helpers/temporal';
 
 const stack = useTicketStack();
 let app: Express;
@@ -426,14 +424,7 @@ beforeAll(async () => {
   ).map(({ name }) => name);
   expect(tables).toEqual(expect.arrayContaining(['tickets', 'tasks', 'task_templates', 'phase_gate_artifacts', 'phase_gate_results', 'phase_context', 'phase_history']));
   await stack.db.prisma.taskTemplate.updateMany({ data: { isActive: false } });
-  app = createApp({
-    prisma: stack.db.prisma,
-    temporal: stack.env.client,
-    taskQueue: stack.worker.taskQueue,
-    logger: createLogger('silent'),
-    orchestrator: stack.orchestrator,
-    settings: testSettings(stack.orchestrator, { gatedPhases: [], validationPhases: [] }),
-  });
+  app = stackApp(stack, STATE_MACHINE_ONLY);
   const ticket = await quietTicket('Target of bad input');
   ids.ticket = ticket.id;
   // A real template and a real (pending) task: a BACKLOG template, its task generated for the quiet BACKLOG run, then disabled.

@@ -14,10 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../../src/api/app';
 import { Phase } from '../../src/domain/phases';
-import { createLogger } from '../../src/logger';
-import { testSettings, useTicketStack } from '../helpers/temporal';
+import { STATE_MACHINE_ONLY, stackApp, useTicketStack } from '../helpers/temporal';
 
 const stack = useTicketStack();
 let server: http.Server;
@@ -25,14 +23,7 @@ let baseUrl: string;
 
 beforeAll(async () => {
   await stack.db.prisma.taskTemplate.updateMany({ data: { isActive: false } });
-  const app = createApp({
-    prisma: stack.db.prisma,
-    temporal: stack.env.client,
-    taskQueue: stack.worker.taskQueue,
-    logger: createLogger('silent'),
-    orchestrator: stack.orchestrator,
-    settings: testSettings(stack.orchestrator, { gatedPhases: [], validationPhases: [] }),
-  });
+  const app = stackApp(stack, STATE_MACHINE_ONLY);
   server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;

@@ -27,31 +27,15 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { delay, poll } from '../helpers/poll';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { createTemporalEnvironment, startWorker, testActivities, testSettings, type RunningWorker } from '../helpers/temporal';
+import { ALL_PHASE_TASKS, RICH_TICKET } from '../helpers/tickets';
 
 const OUTAGE_MS = 30_000;
 jest.setTimeout(150_000);
 
 const orchestrator = loadOrchestratorConfig();
 /** A ticket whose requirements the reference agent documents well enough for every gate. */
-const RICH: NewTicket = {
-  title: 'Task Dependencies & Blocking',
-  description:
-    'Deliverables:\n- Add `dependencies` JSONB field to Task model\n- Implement dependency resolution in TaskQueueService\n- Add `blocked_by` and `blocks` relationships\n- Tests: Task dependency resolution, blocking detection',
-  acceptanceCriteria: ['Can create tasks with dependencies', 'Tasks only assigned when dependencies complete', 'Circular dependency detection', 'All tests pass'],
-  priority: 'HIGH',
-  policy: 'auto',
-};
-const EXPECTED_TASKS = [
-  'PHASE_REQUIREMENTS/analyze_requirements',
-  'PHASE_REQUIREMENTS/create_requirements_doc',
-  'PHASE_REQUIREMENTS/validate_phase',
-  'PHASE_DESIGN/design_architecture',
-  'PHASE_IMPLEMENTATION/implement_feature',
-  'PHASE_TESTING/write_tests',
-  'PHASE_TESTING/run_tests',
-  'PHASE_TESTING/validate_phase',
-  'PHASE_DEPLOYMENT/deploy_feature',
-].sort();
+const RICH: NewTicket = { ...RICH_TICKET, policy: 'auto' };
+const EXPECTED_TASKS = ALL_PHASE_TASKS;
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;

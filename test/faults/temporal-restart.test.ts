@@ -34,6 +34,7 @@ import { DevServer } from '../helpers/dev-server';
 import { testEnv } from '../helpers/env';
 import { delay, poll } from '../helpers/poll';
 import { testActivities, testSettings } from '../helpers/temporal';
+import { ALL_PHASE_TASKS } from '../helpers/tickets';
 
 jest.setTimeout(180_000);
 
@@ -54,17 +55,7 @@ function richTicket(n: number): NewTicket {
     policy: 'auto',
   };
 }
-const EXPECTED_TASKS = [
-  'PHASE_REQUIREMENTS/analyze_requirements',
-  'PHASE_REQUIREMENTS/create_requirements_doc',
-  'PHASE_REQUIREMENTS/validate_phase',
-  'PHASE_DESIGN/design_architecture',
-  'PHASE_IMPLEMENTATION/implement_feature',
-  'PHASE_TESTING/write_tests',
-  'PHASE_TESTING/run_tests',
-  'PHASE_TESTING/validate_phase',
-  'PHASE_DEPLOYMENT/deploy_feature',
-].sort();
+const EXPECTED_TASKS = ALL_PHASE_TASKS;
 
 /** Class, code and last line of an error, for the report. */
 function describeError(error: unknown): string {

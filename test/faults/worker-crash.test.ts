@@ -22,6 +22,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { isAlive, killQuietly, poll } from '../helpers/poll';
 import { createTemporalEnvironment, testSettings } from '../helpers/temporal';
 import { groupMembers, killAllWorkerProcesses, spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { ALL_PHASE_TASKS, RICH_TICKET } from '../helpers/tickets';
 
 jest.setTimeout(120_000);
 
@@ -29,15 +30,7 @@ const ANALYZE = 'analyze_requirements';
 const FAULT_AGENT = path.resolve(__dirname, '..', 'fixtures', 'agents', 'fault-agent.mjs');
 const HEARTBEAT_TIMEOUT_MS = 3000;
 
-const RICH: NewTicket = {
-  title: 'Task Dependencies & Blocking',
-  description:
-    'Deliverables:\n- Add `dependencies` JSONB field to Task model\n- Implement dependency resolution in TaskQueueService\n- Add `blocked_by` and `blocks` relationships\n- Tests: Task dependency resolution, blocking detection',
-  acceptanceCriteria: ['Can create tasks with dependencies', 'Tasks only assigned when dependencies complete', 'Circular dependency detection', 'All tests pass'],
-  priority: 'HIGH',
-  policy: 'auto',
-  externalId: 'WORKER-CRASH-1',
-};
+const RICH: NewTicket = { ...RICH_TICKET, policy: 'auto' };
 
 /**
  * The repository's configuration with a `hang-once` fault backend first (capability `hang-once`,
@@ -200,19 +193,7 @@ describe('worker process killed with SIGKILL in the middle of an agent task', ()
     const tasks = await db.prisma.task.findMany({ where: { ticketId: ticket.id } });
     const taskKeys = tasks.map((task) => `${task.phaseId}/${task.taskType}`);
     expect(new Set(taskKeys).size).toBe(taskKeys.length);
-    expect(taskKeys.sort()).toEqual(
-      [
-        'PHASE_REQUIREMENTS/analyze_requirements',
-        'PHASE_REQUIREMENTS/create_requirements_doc',
-        'PHASE_REQUIREMENTS/validate_phase',
-        'PHASE_DESIGN/design_architecture',
-        'PHASE_IMPLEMENTATION/implement_feature',
-        'PHASE_TESTING/write_tests',
-        'PHASE_TESTING/run_tests',
-        'PHASE_TESTING/validate_phase',
-        'PHASE_DEPLOYMENT/deploy_feature',
-      ].sort(),
-    );
+    expect(taskKeys.sort()).toEqual(ALL_PHASE_TASKS);
     expect(tasks.filter((task) => task.status !== 'completed').map((task) => [task.taskType, task.status, task.error])).toEqual([]);
     const analyze = tasks.find((task) => task.taskType === ANALYZE)!;
     // Killed once, then one more execution on the new worker: two in all.

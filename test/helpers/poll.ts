@@ -19,6 +19,16 @@ export async function poll<T>(read: () => Promise<T> | T, done: (value: T) => bo
   }
 }
 
+/**
+ * Calls `probe` until it returns something other than undefined, null or false, and returns that.
+ *
+ * @throws Error naming `what` when `timeoutMs` passes first
+ */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 30_000): Promise<T> {
+  const value = await poll(probe, (found) => found !== undefined && found !== null && found !== false, what, timeoutMs);
+  return value as T;
+}
+
 /** Waits `ms` (to let time pass — a fault's duration — never to assert on). */
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -12,6 +12,8 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
 import { gatedPhases, loadOrchestratorConfig, type OrchestratorConfig } from '../../src/agents/config';
 import type { TicketSettings } from '../../src/domain/ticket-settings';
+import type { Express } from 'express';
+import { createApp } from '../../src/api/app';
 import { createLogger } from '../../src/logger';
 import { TICKET_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { TicketClient } from '../../src/tickets/ticket-client';
@@ -125,4 +127,19 @@ export function useTicketStack(orchestrator: OrchestratorConfig = loadOrchestrat
     await stack.db?.drop();
   });
   return stack;
+}
+
+/** Settings overrides that leave only the state machine: no gated phase, no validation agent. */
+export const STATE_MACHINE_ONLY: Partial<TicketSettings> = { gatedPhases: [], validationPhases: [] };
+
+/** The REST app on `stack`'s database, dev server and task queue (silent logs); new tickets get {@link testSettings} with `overrides`. */
+export function stackApp(stack: TicketStack, overrides: Partial<TicketSettings> = {}): Express {
+  return createApp({
+    prisma: stack.db.prisma,
+    temporal: stack.env.client,
+    taskQueue: stack.worker.taskQueue,
+    logger: createLogger('silent'),
+    orchestrator: stack.orchestrator,
+    settings: testSettings(stack.orchestrator, overrides),
+  });
 }

@@ -23,6 +23,7 @@ import type { ticketWorkflow } from '../../workflows';
 import { getStateQuery, transitionUpdate, type TicketWorkflowState } from '../../workflows/ticket/messages';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { createTemporalEnvironment, startWorker, testActivities, testSettings, type RunningWorker } from '../helpers/temporal';
+import { RICH_TICKET } from '../helpers/tickets';
 
 const REFERENCE_CAPABILITIES = ['analysis', 'documentation', 'design', 'implementation', 'testing', 'deployment', 'validation'];
 
@@ -54,13 +55,7 @@ const config = parseOrchestratorConfig(
 );
 
 /** A ticket whose requirements the reference agent documents well enough for the gate. */
-const RICH: NewTicket = {
-  title: 'Task Dependencies & Blocking',
-  description:
-    'Deliverables:\n- Add `dependencies` JSONB field to Task model\n- Implement dependency resolution in TaskQueueService\n- Add `blocked_by` and `blocks` relationships\n- Tests: Task dependency resolution, blocking detection',
-  acceptanceCriteria: ['Can create tasks with dependencies', 'Tasks only assigned when dependencies complete', 'Circular dependency detection', 'All tests pass'],
-  priority: 'HIGH',
-};
+const RICH = RICH_TICKET;
 
 const ANALYZE = 'analyze_requirements';
 const DOCUMENT = 'create_requirements_doc';

@@ -14,6 +14,8 @@ import { startAgentWorker } from '../../src/worker/create-agent-worker';
 import type { ticketWorkflow } from '../../workflows';
 import { getStateQuery } from '../../workflows/ticket/messages';
 import { testActivities, useTicketStack } from '../helpers/temporal';
+import { RICH_TICKET } from '../helpers/tickets';
+import { eventually } from '../helpers/poll';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const stack = useTicketStack();
@@ -29,21 +31,6 @@ afterAll(() => {
   }
 });
 
-async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-}
-
-const RICH = {
-  description: 'Deliverables:\n- Add an agent registry\n- Route tasks by capability\n- Tests: routing, failover',
-  acceptanceCriteria: ['Tasks reach an agent with the capability', 'A dead agent gets no new work', 'All tests pass'],
-};
-
 it('runs a task on the registered agent that fits it best', async () => {
   const analyst = await startAgentWorker({
     connection: stack.env.nativeConnection,
@@ -56,7 +43,7 @@ it('runs a task on the registered agent that fits it best', async () => {
   });
   try {
     const tickets = stack.tickets();
-    const { ticket } = await tickets.create({ title: 'Route me', policy: 'manual', ...RICH });
+    const { ticket } = await tickets.create({ ...RICH_TICKET, title: 'Route me', policy: 'manual' });
     await tickets.transition(ticket.id, { toPhase: Phase.REQUIREMENTS, requestId: 'go' });
     const handle = stack.env.client.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId);
     await eventually(async () => (await handle.query(getStateQuery)).run.step === 'complete', 'REQUIREMENTS to complete');
@@ -102,7 +89,7 @@ it('routes the next attempt elsewhere when the agent process running the task di
   await new Promise((resolve) => setTimeout(resolve, 2000));
 
   const tickets = stack.tickets();
-  const { ticket } = await tickets.create({ title: 'Survive the agent', policy: 'manual', ...RICH });
+  const { ticket } = await tickets.create({ ...RICH_TICKET, title: 'Survive the agent', policy: 'manual' });
   await tickets.transition(ticket.id, { toPhase: Phase.REQUIREMENTS, requestId: 'go' });
   const task = await eventually(
     () => stack.db.prisma.task.findFirst({ where: { ticketId: ticket.id, taskType: 'analyze_requirements', status: 'running', assignedAgent: 'doomed' } }).then((row) => row ?? undefined),

@@ -13,6 +13,8 @@ import { InvalidTransitionError, TicketNotActiveError, type TicketClient } from 
 import type { ticketWorkflow } from '../../workflows';
 import { getStateQuery, type TicketWorkflowState } from '../../workflows/ticket/messages';
 import { useTicketStack } from '../helpers/temporal';
+import { RICH_TICKET } from '../helpers/tickets';
+import { eventually, isAlive } from '../helpers/poll';
 
 const fixtures = path.resolve(__dirname, '..', 'fixtures', 'agents');
 const config = parseOrchestratorConfig(
@@ -33,36 +35,13 @@ beforeAll(async () => {
   tickets = stack.tickets({ taskRetry: { maximumAttempts: 1, initialIntervalMs: 100, maximumIntervalMs: 100 } });
 });
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** Starts an auto ticket and waits until its hanging agent runs; returns the agent's pid. */
 async function startHanging(title: string): Promise<{ id: string; handle: WorkflowHandle<typeof ticketWorkflow>; pid: number }> {
-  const { ticket } = await tickets.create({
-    title,
-    description: 'Deliverables:\n- Add `timeout_seconds` to Task model\n- Add task cancellation API endpoint\n- Handle timeout in worker (kill conversation)\n- Tests: timeout detection, cancellation, cleanup',
-    acceptanceCriteria: ['Long-running tasks timeout after threshold', 'Tasks can be cancelled via API', 'Resources cleaned up on timeout/cancel', 'All tests pass'],
-  });
+  const { ticket } = await tickets.create({ ...RICH_TICKET, title });
   const handle = stack.env.client.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId);
   const pidFile = path.join(stack.workspacesDir, ticket.id, 'analyze_requirements.pid');
   const pid = await eventually(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : undefined), 'the agent to start');
-  expect(alive(pid)).toBe(true);
+  expect(isAlive(pid)).toBe(true);
   return { id: ticket.id, handle, pid };
 }
 
@@ -72,7 +51,7 @@ describe('cancellation', () => {
     await tickets.cancel(id, 'superseded by another ticket', 'alice');
     const final: TicketWorkflowState = await handle.result();
     expect(final).toMatchObject({ phase: Phase.REQUIREMENTS, status: 'cancelled', cancelled: { reason: 'superseded by another ticket', requestedBy: 'alice' } });
-    await eventually(() => !alive(pid), 'the agent process to exit');
+    await eventually(() => !isAlive(pid), 'the agent process to exit');
     const ticket = await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
     expect(ticket).toMatchObject({ status: 'cancelled', cancelReason: 'superseded by another ticket (by alice)' });
     const tasks = await stack.db.prisma.task.findMany({ where: { ticketId: id } });
@@ -87,7 +66,7 @@ describe('cancellation', () => {
     const { id, handle, pid } = await startHanging('Cancel me from Temporal');
     await handle.cancel();
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
-    await eventually(() => !alive(pid), 'the agent process to exit');
+    await eventually(() => !isAlive(pid), 'the agent process to exit');
     expect(await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } })).toMatchObject({ status: 'cancelled', cancelReason: 'cancellation requested through Temporal (by temporal)' });
   });
 
@@ -101,7 +80,7 @@ describe('cancellation', () => {
       return state.phase === Phase.BLOCKED ? state : undefined;
     }, 'the ticket to be blocked');
     expect(blocked.blocked).toMatchObject({ fromPhase: Phase.REQUIREMENTS, cause: 'task', reason: 'task analyze_requirements cancelled: wrong approach' });
-    await eventually(() => !alive(pid), 'the agent process to exit');
+    await eventually(() => !isAlive(pid), 'the agent process to exit');
     expect(await stack.db.prisma.task.findUniqueOrThrow({ where: { id: task.id } })).toMatchObject({ status: 'cancelled', error: 'task analyze_requirements cancelled: wrong approach' });
     await expect(work.cancelTask(task.id, 'again')).rejects.toMatchObject({ code: 'TASK_NOT_CANCELLABLE' });
 

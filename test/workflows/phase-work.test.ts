@@ -12,18 +12,13 @@ import type { NewTicket } from '../../src/tickets/ticket-client';
 import type { ticketWorkflow } from '../../workflows';
 import { artifactsChangedSignal, getStateQuery, transitionUpdate, type TicketWorkflowState } from '../../workflows/ticket/messages';
 import { useTicketStack } from '../helpers/temporal';
+import { ALL_PHASE_TASKS, RICH_TICKET, TERSE_TICKET } from '../helpers/tickets';
 
 const reference = loadOrchestratorConfig();
 const stack = useTicketStack(reference);
 
-const RICH: NewTicket = {
-  title: 'Task Dependencies & Blocking',
-  description:
-    'Deliverables:\n- Add `dependencies` JSONB field to Task model\n- Implement dependency resolution in TaskQueueService\n- Add `blocked_by` and `blocks` relationships\n- Tests: Task dependency resolution, blocking detection',
-  acceptanceCriteria: ['Can create tasks with dependencies', 'Tasks only assigned when dependencies complete', 'Circular dependency detection', 'All tests pass'],
-  priority: 'HIGH',
-};
-const TERSE: NewTicket = { title: 'Fix typo', description: 'Typo in header', acceptanceCriteria: ['Header reads correctly'], priority: 'LOW' };
+const RICH = RICH_TICKET;
+const TERSE = TERSE_TICKET;
 
 async function waitFor(handle: WorkflowHandle<typeof ticketWorkflow>, done: (state: TicketWorkflowState) => boolean, timeoutMs = 50_000): Promise<TicketWorkflowState> {
   const deadline = Date.now() + timeoutMs;
@@ -50,19 +45,7 @@ describe('phase work', () => {
     expect(history.every((row) => row.transitionedBy === 'orchestrator')).toBe(true);
 
     const tasks = await stack.db.prisma.task.findMany({ where: { ticketId: id } });
-    expect(tasks.map((task) => `${task.phaseId}/${task.taskType}`).sort()).toEqual(
-      [
-        'PHASE_REQUIREMENTS/analyze_requirements',
-        'PHASE_REQUIREMENTS/create_requirements_doc',
-        'PHASE_REQUIREMENTS/validate_phase',
-        'PHASE_DESIGN/design_architecture',
-        'PHASE_IMPLEMENTATION/implement_feature',
-        'PHASE_TESTING/write_tests',
-        'PHASE_TESTING/run_tests',
-        'PHASE_TESTING/validate_phase',
-        'PHASE_DEPLOYMENT/deploy_feature',
-      ].sort(),
-    );
+    expect(tasks.map((task) => `${task.phaseId}/${task.taskType}`).sort()).toEqual(ALL_PHASE_TASKS);
     expect(tasks.every((task) => task.status === 'completed' && task.assignedAgent === 'reference-agent' && task.attempts === 1)).toBe(true);
     const analyze = tasks.find((task) => task.taskType === 'analyze_requirements')!;
     const document = tasks.find((task) => task.taskType === 'create_requirements_doc')!;

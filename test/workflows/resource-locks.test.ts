@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseOrchestratorConfig } from '../../src/agents/config';
 import { Phase } from '../../src/domain/phases';
 import { useTicketStack } from '../helpers/temporal';
+import { eventually } from '../helpers/poll';
 
 const config = parseOrchestratorConfig(
   {
@@ -26,16 +27,6 @@ beforeAll(async () => {
     data: { requiredCapabilities: ['hang'], resources: ['repo:shared'] },
   });
 });
-
-async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const analyze = (ticketId: string) => stack.db.prisma.task.findFirst({ where: { ticketId, taskType: 'analyze_requirements' } });
 const running = (ticketId: string, what: string) =>

@@ -1,0 +1,27 @@
+/** Tickets the tests reuse, and what the reference agent makes of them. */
+import type { NewTicket } from '../../src/tickets/ticket-client';
+
+/** A roadmap ticket (seed 004, milestone 1.1) whose requirements document passes its gate. */
+export const RICH_TICKET: NewTicket = {
+  title: 'Task Dependencies & Blocking',
+  description:
+    'Deliverables:\n- Add `dependencies` JSONB field to Task model\n- Implement dependency resolution in TaskQueueService\n- Add `blocked_by` and `blocks` relationships\n- Tests: Task dependency resolution, blocking detection',
+  acceptanceCriteria: ['Can create tasks with dependencies', 'Tasks only assigned when dependencies complete', 'Circular dependency detection', 'All tests pass'],
+  priority: 'HIGH',
+};
+
+/** A terse ticket whose requirements document comes out too short for its gate. */
+export const TERSE_TICKET: NewTicket = { title: 'Fix typo', description: 'Typo in header', acceptanceCriteria: ['Header reads correctly'], priority: 'LOW' };
+
+/** `<phase>/<task type>` of every task a ticket gets on its way to PHASE_DONE with the repository's configuration, sorted. */
+export const ALL_PHASE_TASKS = [
+  'PHASE_REQUIREMENTS/analyze_requirements',
+  'PHASE_REQUIREMENTS/create_requirements_doc',
+  'PHASE_REQUIREMENTS/validate_phase',
+  'PHASE_DESIGN/design_architecture',
+  'PHASE_IMPLEMENTATION/implement_feature',
+  'PHASE_TESTING/write_tests',
+  'PHASE_TESTING/run_tests',
+  'PHASE_TESTING/validate_phase',
+  'PHASE_DEPLOYMENT/deploy_feature',
+].sort();
