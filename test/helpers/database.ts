@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '@prisma/client';
 import { createPrismaClient } from '../../src/db/prisma';
 import { dropDatabase, ensureDatabase, withDatabase } from '../../src/infra/database';
-import { TEMPLATE_DATABASE, testEnv } from './env';
+import { testEnv } from './env';
 
 /** A test database: its URL, a Prisma client on it, and `drop()` to disconnect and remove it. */
 export interface TestDatabase {
@@ -17,7 +17,7 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const server = testEnv.databaseUrl();
   const name = `test_${randomUUID().replaceAll('-', '')}`;
-  await ensureDatabase(server, name, TEMPLATE_DATABASE);
+  await ensureDatabase(server, name, testEnv.templateDatabase());
   const url = withDatabase(server, name);
   const prisma = createPrismaClient(url);
   return {

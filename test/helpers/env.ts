@@ -1,7 +1,5 @@
 /** What the global set-up hands to test files. */
 
-/** Name of the migrated template database each test database is copied from. */
-export const TEMPLATE_DATABASE = 'orchestrator_test_template';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -13,6 +11,8 @@ function required(name: string): string {
 export const testEnv = {
   /** URL of the test PostgreSQL server (its database part is replaced per test file). */
   databaseUrl: () => required('TEST_DATABASE_URL'),
+  /** Name of this run's migrated and seeded template database, which each test database copies. */
+  templateDatabase: () => required('TEST_TEMPLATE_DATABASE'),
   /** Path of the prebuilt workflow bundle. */
   workflowBundle: () => required('TEST_WORKFLOW_BUNDLE'),
   /** Path of the Temporal CLI (set by scripts/start.mjs). */

@@ -13,7 +13,6 @@ import { seedTaskTemplates } from '../../src/db/seed-task-templates';
 import { createLogger } from '../../src/logger';
 import { dropDatabase, ensureDatabase, migrateDatabase, withDatabase } from '../../src/infra/database';
 import { startDatabase } from '../../src/infra/embedded-postgres';
-import { TEMPLATE_DATABASE } from '../helpers/env';
 
 export default async function globalSetup(): Promise<void> {
   const root = path.resolve(__dirname, '..', '..');
@@ -26,10 +25,12 @@ export default async function globalSetup(): Promise<void> {
   const database = await startDatabase(config, createLogger('warn'));
   (globalThis as { stopTestDatabase?: () => Promise<void> }).stopTestDatabase = database.stop;
 
-  await dropDatabase(database.url, TEMPLATE_DATABASE);
-  await ensureDatabase(database.url, TEMPLATE_DATABASE);
-  await migrateDatabase(withDatabase(database.url, TEMPLATE_DATABASE));
-  const prisma = createPrismaClient(withDatabase(database.url, TEMPLATE_DATABASE));
+  // One template per run, so suites sharing a server (DATABASE_URL, or a reused embedded one) never clobber each other's.
+  const template = `orchestrator_test_template_${process.pid}`;
+  await dropDatabase(database.url, template);
+  await ensureDatabase(database.url, template);
+  await migrateDatabase(withDatabase(database.url, template));
+  const prisma = createPrismaClient(withDatabase(database.url, template));
   await seedTaskTemplates(prisma);
   await prisma.$disconnect();
 
@@ -43,5 +44,6 @@ export default async function globalSetup(): Promise<void> {
   writeFileSync(bundlePath, code);
 
   process.env.TEST_DATABASE_URL = database.url;
+  process.env.TEST_TEMPLATE_DATABASE = template;
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
 }

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { parseOrchestratorConfig } from '../../src/agents/config';
 import { Phase } from '../../src/domain/phases';
+import { eventually } from '../helpers/poll';
 import { useTicketStack } from '../helpers/temporal';
 
 const GLOBAL_LIMIT = 2;
@@ -25,11 +26,14 @@ beforeAll(async () => {
   });
 });
 
+/** Tasks of the tickets running now. */
+const running = (ticketIds: string[]) => stack.db.prisma.task.count({ where: { ticketId: { in: ticketIds }, status: 'running' } });
+
 /** Samples the number of running tasks for `ms`; returns the largest seen. */
 async function peakRunning(ticketIds: string[], ms: number): Promise<number> {
   let peak = 0;
   for (const end = Date.now() + ms; Date.now() < end; ) {
-    peak = Math.max(peak, await stack.db.prisma.task.count({ where: { ticketId: { in: ticketIds }, status: 'running' } }));
+    peak = Math.max(peak, await running(ticketIds));
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return peak;
@@ -40,12 +44,15 @@ it('runs at most the global limit of agent tasks across tickets, and at most the
   const a = (await wide.create({ title: 'A', policy: 'manual' })).ticket;
   const b = (await wide.create({ title: 'B', policy: 'manual' })).ticket;
   for (const ticket of [a, b]) await wide.transition(ticket.id, { toPhase: Phase.REQUIREMENTS, requestId: `start-${ticket.id}` });
-  expect(await peakRunning([a.id, b.id], 3000)).toBe(GLOBAL_LIMIT);
+  await eventually(() => running([a.id, b.id]).then((count) => count === GLOBAL_LIMIT), 'the global limit to fill');
+  expect(await peakRunning([a.id, b.id], 2000)).toBe(GLOBAL_LIMIT);
   for (const ticket of [a, b]) await wide.cancel(ticket.id, 'limit checked', 'test');
+  await eventually(() => running([a.id, b.id]).then((count) => count === 0), 'the cancelled tasks to stop');
 
   const narrow = stack.tickets({ maxParallelTasks: 1 });
   const c = (await narrow.create({ title: 'C', policy: 'manual' })).ticket;
   await narrow.transition(c.id, { toPhase: Phase.REQUIREMENTS, requestId: 'start-c' });
+  await eventually(() => running([c.id]).then((count) => count === 1), 'the first task of C to run');
   expect(await peakRunning([c.id], 2000)).toBe(1);
   await narrow.cancel(c.id, 'limit checked', 'test');
 });
