@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { parseOrchestratorConfig } from '../../src/agents/config';
 import { Phase } from '../../src/domain/phases';
+import { eventually } from '../helpers/poll';
 import { stackApp, useTicketStack } from '../helpers/temporal';
 
 const config = parseOrchestratorConfig(
@@ -36,8 +37,12 @@ beforeAll(async () => {
 it('shows blocked-by and blocks, adds dependencies, and refuses cycles with their path', async () => {
   const { body: ticket } = await api().post('/api/v1/tickets').send({ title: 'Deps', policy: 'manual' });
   await api().post(`/api/v1/tickets/${ticket.id}/transition`).send({ toPhase: Phase.REQUIREMENTS }).expect(200);
-  const { body: tasks } = await api().get(`/api/v1/tickets/${ticket.id}/tasks`).expect(200);
-  const id = (type: string) => (tasks.items as { id: string; taskType: string }[]).find((task) => task.taskType === type)!.id;
+  // The workflow generates the run's tasks right after the transition.
+  const tasks = await eventually(async () => {
+    const { body } = await api().get(`/api/v1/tickets/${ticket.id}/tasks`).expect(200);
+    return body.items.length === 3 && (body.items as { id: string; taskType: string }[]);
+  }, 'the three REQUIREMENTS tasks');
+  const id = (type: string) => tasks.find((task) => task.taskType === type)!.id;
   const [analyze, document, review] = [id('analyze_requirements'), id('create_requirements_doc'), id('review_requirements')];
 
   const { body: deps } = await api().get(`/api/v1/tasks/${document}/dependencies`).expect(200);
