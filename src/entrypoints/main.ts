@@ -65,46 +65,49 @@ async function main(): Promise<number> {
   const entries = (await Promise.all(ticketFiles.map(readTicketFile))).flat();
 
   const stack = await startStack(config, log);
-  const started = Date.now();
-  console.log(`importing ${entries.length} tickets from ${ticketFiles.join(', ')}; agents and gates take them through the phases`);
-  const reports = await driveTickets(entries, {
-    apiUrl: stack.apiUrl,
-    reviewsDir: REVIEWS_DIR,
-    onBlocked: (externalId, { blockedReason, action }) => console.log(`  BLOCKED ${externalId}: ${blockedReason}\n          reviewer: ${action}`),
-    onTicketDone: (report, done, total) =>
-      console.log(
-        `[${String(done).padStart(2)}/${total}] ${report.externalId.padEnd(12)} ${report.error ?? report.finalPhase} ` +
-          `(${report.transitions} transitions, ${report.tasksCompleted} tasks, gates ${report.gatesPassed}/${report.gatesFailed}, ${report.wallMs} ms)`,
-      ),
-  });
-  printSummary(reports, Date.now() - started);
-  const query = encodeURIComponent(`TicketPhase="${Phase.DONE}"`);
-  console.log(`Temporal Web UI: ${stack.uiUrl}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows?query=${query}`);
-  console.log(`REST API: ${stack.apiUrl}/tickets`);
-  const allDone = reports.every((report) => report.finalPhase === Phase.DONE);
-  if (values['record-histories']) {
-    // Up to HISTORIES_PER_PATH tickets of each distinct phase path: more of the same path add no coverage.
-    const perPath = new Map<string, number>();
-    const chosen = reports.filter((report) => {
-      const key = report.phasesVisited.join('>');
-      perPath.set(key, (perPath.get(key) ?? 0) + 1);
-      return perPath.get(key)! <= HISTORIES_PER_PATH;
+  try {
+    const started = Date.now();
+    console.log(`importing ${entries.length} tickets from ${ticketFiles.join(', ')}; agents and gates take them through the phases`);
+    const reports = await driveTickets(entries, {
+      apiUrl: stack.apiUrl,
+      reviewsDir: REVIEWS_DIR,
+      onBlocked: (externalId, { blockedReason, action }) => console.log(`  BLOCKED ${externalId}: ${blockedReason}\n          reviewer: ${action}`),
+      onTicketDone: (report, done, total) =>
+        console.log(
+          `[${String(done).padStart(2)}/${total}] ${report.externalId.padEnd(12)} ${report.error ?? report.finalPhase} ` +
+            `(${report.transitions} transitions, ${report.tasksCompleted} tasks, gates ${report.gatesPassed}/${report.gatesFailed}, ${report.wallMs} ms)`,
+        ),
     });
-    const workflows = Object.fromEntries(chosen.map((report) => [report.externalId, ticketWorkflowId(report.ticketId)]));
-    const files = await recordHistories(stack.temporal, workflows, path.resolve(values['record-histories']));
-    console.log(`recorded ${files.length} workflow histories in ${values['record-histories']}`);
-  }
+    printSummary(reports, Date.now() - started);
+    const query = encodeURIComponent(`TicketPhase="${Phase.DONE}"`);
+    console.log(`Temporal Web UI: ${stack.uiUrl}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows?query=${query}`);
+    console.log(`REST API: ${stack.apiUrl}/tickets`);
+    const allDone = reports.every((report) => report.finalPhase === Phase.DONE);
+    if (values['record-histories']) {
+      // Up to HISTORIES_PER_PATH tickets of each distinct phase path: more of the same path add no coverage.
+      const perPath = new Map<string, number>();
+      const chosen = reports.filter((report) => {
+        const key = report.phasesVisited.join('>');
+        perPath.set(key, (perPath.get(key) ?? 0) + 1);
+        return perPath.get(key)! <= HISTORIES_PER_PATH;
+      });
+      const workflows = Object.fromEntries(chosen.map((report) => [report.externalId, ticketWorkflowId(report.ticketId)]));
+      const files = await recordHistories(stack.temporal, workflows, path.resolve(values['record-histories']));
+      console.log(`recorded ${files.length} workflow histories in ${values['record-histories']}`);
+    }
 
-  if (!values.once) {
-    console.log('The stack stays up; press Ctrl-C to stop.');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    if (!values.once) {
+      console.log('The stack stays up; press Ctrl-C to stop.');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+    }
+    return allDone ? 0 : 1;
+  } finally {
+    console.log('stopping the stack');
+    await stack.stop();
   }
-  console.log('stopping the stack');
-  await stack.stop();
-  return allDone ? 0 : 1;
 }
 
 main().then(

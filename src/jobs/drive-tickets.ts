@@ -106,12 +106,11 @@ async function driveOne(entry: TicketFileEntry, options: DriveOptions): Promise<
   const { apiUrl } = options;
   const started = Date.now();
   const deadline = started + (options.timeoutMs ?? 600_000);
-  const ticket = await call<{ id: string; phaseId: string }>('POST', `${apiUrl}/tickets`, { ...entry, policy: 'auto' });
   const report: TicketRunReport = {
     externalId: entry.externalId,
-    ticketId: ticket.id,
+    ticketId: '',
     title: entry.title,
-    finalPhase: isPhase(ticket.phaseId) ? ticket.phaseId : Phase.BACKLOG,
+    finalPhase: Phase.BACKLOG,
     phasesVisited: [],
     transitions: 0,
     tasksCompleted: 0,
@@ -123,6 +122,9 @@ async function driveOne(entry: TicketFileEntry, options: DriveOptions): Promise<
     wallMs: 0,
   };
   try {
+    const ticket = await call<{ id: string; phaseId: string }>('POST', `${apiUrl}/tickets`, { ...entry, policy: 'auto' });
+    report.ticketId = ticket.id;
+    if (isPhase(ticket.phaseId)) report.finalPhase = ticket.phaseId;
     let seen = -1;
     for (;;) {
       const state = await settle(apiUrl, ticket.id, seen, deadline);
@@ -146,7 +148,7 @@ async function driveOne(entry: TicketFileEntry, options: DriveOptions): Promise<
     report.error = (error as Error).message;
   }
   report.wallMs = Date.now() - started;
-  await fillFigures(apiUrl, report);
+  if (report.ticketId) await fillFigures(apiUrl, report).catch((error: unknown) => (report.error ??= (error as Error).message));
   return report;
 }
 
