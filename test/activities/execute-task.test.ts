@@ -21,6 +21,7 @@ import { Phase } from '../../src/domain/phases';
 import { ticketWorkflowId } from '../../src/domain/ticket';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { testActivities } from '../helpers/temporal';
+import { isAlive } from '../helpers/poll';
 
 const REFERENCE_CAPABILITIES = ['analysis', 'documentation', 'design', 'implementation', 'testing', 'deployment', 'validation'];
 /** The token the mock activity environment hands the activity; must never reach an http agent. */
@@ -129,15 +130,6 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
   }
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
-}
 
 describe('executeTask through the command backend', () => {
   it('completes a task with the reference agent and stores its output and artifacts', async () => {
@@ -215,7 +207,7 @@ describe('executeTask through the command backend', () => {
     const pidFile = path.join(deps.workspacesDir, ticketId, 'long_analysis.pid');
     await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '' && beats.length >= 3, 5000, 'the pid file and three heartbeats');
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    expect(processExists(pid)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
     // heartbeatTimeoutMs 600 → one heartbeat every 200 ms, carrying the process id
     expect(beats[0]).toEqual({ pid, elapsedMs: expect.any(Number) });
     expect(beats[0]!.elapsedMs).toBeGreaterThanOrEqual(150);
@@ -226,7 +218,7 @@ describe('executeTask through the command backend', () => {
     env.cancel();
     const error = await run;
     expect(error).toBeInstanceOf(CancelledFailure);
-    await waitFor(() => !processExists(pid), 3000, `agent process ${pid} to be gone`);
+    await waitFor(() => !isAlive(pid), 3000, `agent process ${pid} to be gone`);
     const heartbeatsAtCancel = beats.length;
     await new Promise((resolve) => setTimeout(resolve, 450));
     expect(beats.length).toBe(heartbeatsAtCancel); // heartbeats stopped with the process

@@ -24,7 +24,8 @@ import { createLogger } from '../../src/logger';
 import type { TicketWorkflowState } from '../../workflows/ticket/messages';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { createTemporalEnvironment, startWorker, testActivities, testSettings, type RunningWorker } from '../helpers/temporal';
-import { RICH_TICKET } from '../helpers/tickets';
+import { REVIEWED_TERSE_REQUIREMENTS, RICH_TICKET } from '../helpers/tickets';
+import { poll } from '../helpers/poll';
 
 const REFERENCE_CAPABILITIES = ['analysis', 'documentation', 'design', 'implementation', 'testing', 'deployment', 'validation'];
 const ANALYZE = 'analyze_requirements';
@@ -123,31 +124,11 @@ function expectError(response: request.Response, status: number, code: string) {
   expect(response.body).toEqual({ error: { code, message: expect.any(String), details: expect.any(Object) } });
 }
 
-async function poll<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
 
 const RICH: Record<string, unknown> = { ...RICH_TICKET };
 const TERSE = { title: 'Fix typo', description: 'Typo in header', acceptanceCriteria: ['Header reads correctly'], priority: 'LOW' };
 
-/** A requirements document a person supplies for the TERSE ticket: long enough, with the sections and the criterion. */
-const REVIEWED_REQUIREMENTS = [
-  '# Requirements: Fix typo',
-  '## Scope',
-  'The page header of the dashboard shows "Dashbaord". Correct the spelling in the header template and in the page title; no other copy changes.',
-  '## Acceptance Criteria',
-  '- Header reads correctly: the header and the browser title both read "Dashboard" in every supported locale.',
-  '## Notes',
-  'Reviewed by the product owner; the string is not translated, so one template change covers every locale. A snapshot test guards the header against regressions, and the release notes mention the fix.',
-  '## Out of scope',
-  'Other typos on the page, and the footer, which comes from a separate template owned by another team.',
-].join('\n\n');
+const REVIEWED_REQUIREMENTS = REVIEWED_TERSE_REQUIREMENTS;
 
 type TicketRow = { id: string; workflowId: string; phaseId: string; blockedReason: string | null };
 

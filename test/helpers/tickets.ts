@@ -25,3 +25,16 @@ export const ALL_PHASE_TASKS = [
   'PHASE_TESTING/validate_phase',
   'PHASE_DEPLOYMENT/deploy_feature',
 ].sort();
+
+/** A requirements document a person supplies for {@link TERSE_TICKET}: long enough, with both sections and the criterion. */
+export const REVIEWED_TERSE_REQUIREMENTS = [
+  '# Requirements: Fix typo',
+  '## Scope',
+  'The page header of the dashboard shows "Dashbaord". Correct the spelling in the header template and in the page title; no other copy changes.',
+  '## Acceptance Criteria',
+  '- Header reads correctly: the header and the browser title both read "Dashboard" in every supported locale.',
+  '## Notes',
+  'Reviewed by the product owner; the string is not translated, so one template change covers every locale. A snapshot test guards the header against regressions, and the release notes mention the fix.',
+  '## Out of scope',
+  'Other typos on the page, and the footer, which comes from a separate template owned by another team.',
+].join('\n\n');

@@ -24,6 +24,7 @@ import { getStateQuery, transitionUpdate, type TicketWorkflowState } from '../..
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { createTemporalEnvironment, startWorker, testActivities, testSettings, type RunningWorker } from '../helpers/temporal';
 import { RICH_TICKET } from '../helpers/tickets';
+import { isAlive, poll } from '../helpers/poll';
 
 const REFERENCE_CAPABILITIES = ['analysis', 'documentation', 'design', 'implementation', 'testing', 'deployment', 'validation'];
 
@@ -96,25 +97,7 @@ async function route(taskType: string, capabilities: string[]): Promise<void> {
   expect(count).toBe(1);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
-}
 
-async function poll<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
 
 const pidFile = (ticketId: string, taskType: string) => path.join(activities.workspacesDir, ticketId, `${taskType}.pid`);
 

@@ -12,7 +12,7 @@ import type { NewTicket } from '../../src/tickets/ticket-client';
 import type { ticketWorkflow } from '../../workflows';
 import { artifactsChangedSignal, getStateQuery, transitionUpdate, type TicketWorkflowState } from '../../workflows/ticket/messages';
 import { useTicketStack } from '../helpers/temporal';
-import { ALL_PHASE_TASKS, RICH_TICKET, TERSE_TICKET } from '../helpers/tickets';
+import { ALL_PHASE_TASKS, REVIEWED_TERSE_REQUIREMENTS, RICH_TICKET, TERSE_TICKET } from '../helpers/tickets';
 
 const reference = loadOrchestratorConfig();
 const stack = useTicketStack(reference);
@@ -86,17 +86,7 @@ describe('phase work', () => {
     ]);
     expect((await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } })).blockedReason).toContain('minLength 500');
 
-    const text = [
-      '# Requirements: Fix typo',
-      '## Scope',
-      'The page header of the dashboard shows "Dashbaord". Correct the spelling in the header template and in the page title; no other copy changes.',
-      '## Acceptance Criteria',
-      '- Header reads correctly: the header and the browser title both read "Dashboard" in every supported locale.',
-      '## Notes',
-      'Reviewed by the product owner; the string is not translated, so one template change covers every locale. A snapshot test guards the header against regressions, and the release notes mention the fix.',
-      '## Out of scope',
-      'Other typos on the page, and the footer, which comes from a separate template owned by another team.',
-    ].join('\n\n');
+    const text = REVIEWED_TERSE_REQUIREMENTS;
     await storeArtifact(stack.db.prisma, { ticketId: id, phase: Phase.REQUIREMENTS, entry: blocked.run.entry }, {
       artifactType: 'requirements_document',
       artifactPath: 'docs/requirements-reviewed.md',
