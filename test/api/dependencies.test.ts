@@ -2,24 +2,14 @@
  * Task and template dependencies through the API (seed 004, milestone 1.1), on a real dev server,
  * worker and PostgreSQL: blocked-by and blocks, cycles refused with their path, nothing written.
  */
-import path from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
-import { parseOrchestratorConfig } from '../../src/agents/config';
 import { Phase } from '../../src/domain/phases';
 import { eventually } from '../helpers/poll';
 import { stackApp, useTicketStack } from '../helpers/temporal';
+import { hangThenReference } from '../helpers/agents';
 
-const config = parseOrchestratorConfig(
-  {
-    backends: [
-      { name: 'hanging-agent', type: 'command', capabilities: ['hang'], command: 'node', args: ['./fault-agent.mjs'], env: { FAULT: 'hang' }, heartbeatTimeoutMs: 3000 },
-      { name: 'reference-agent', type: 'command', capabilities: ['analysis', 'documentation', 'validation'], command: 'node', args: ['../../../examples/agents/reference-agent.mjs'] },
-    ],
-    validationPhases: [],
-  },
-  path.resolve(__dirname, '..', 'fixtures', 'agents'),
-);
+const config = hangThenReference();
 const stack = useTicketStack(config);
 let app: Express;
 const api = () => request(app);

@@ -2,20 +2,13 @@
  * Parallel agent tasks within limits (seed 004, milestone 3.3): independent tasks of a run run in
  * parallel up to the ticket's limit, and never more than the worker's global limit across tickets.
  */
-import path from 'node:path';
-import { parseOrchestratorConfig } from '../../src/agents/config';
 import { Phase } from '../../src/domain/phases';
 import { eventually } from '../helpers/poll';
 import { useTicketStack } from '../helpers/temporal';
+import { faultBackend, fixtureConfig } from '../helpers/agents';
 
 const GLOBAL_LIMIT = 2;
-const config = parseOrchestratorConfig(
-  {
-    backends: [{ name: 'hanging-agent', type: 'command', capabilities: ['hang'], command: 'node', args: ['./fault-agent.mjs'], env: { FAULT: 'hang' }, heartbeatTimeoutMs: 3000 }],
-    validationPhases: [],
-  },
-  path.resolve(__dirname, '..', 'fixtures', 'agents'),
-);
+const config = fixtureConfig(faultBackend('hanging-agent', 'hang', ['hang']));
 const stack = useTicketStack(config, { maxConcurrentAgentTasks: GLOBAL_LIMIT });
 
 beforeAll(async () => {

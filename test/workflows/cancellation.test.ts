@@ -6,7 +6,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { parseOrchestratorConfig } from '../../src/agents/config';
 import { Phase } from '../../src/domain/phases';
 import { PhaseWorkClient } from '../../src/tickets/phase-work-client';
 import { InvalidTransitionError, TicketNotActiveError, type TicketClient } from '../../src/tickets/ticket-client';
@@ -15,18 +14,9 @@ import { getStateQuery, type TicketWorkflowState } from '../../workflows/ticket/
 import { useTicketStack } from '../helpers/temporal';
 import { RICH_TICKET } from '../helpers/tickets';
 import { eventually, isAlive } from '../helpers/poll';
+import { hangThenReference } from '../helpers/agents';
 
-const fixtures = path.resolve(__dirname, '..', 'fixtures', 'agents');
-const config = parseOrchestratorConfig(
-  {
-    backends: [
-      { name: 'hanging-agent', type: 'command', capabilities: ['hang'], command: 'node', args: ['./fault-agent.mjs'], env: { FAULT: 'hang' }, heartbeatTimeoutMs: 3000 },
-      { name: 'reference-agent', type: 'command', capabilities: ['analysis', 'documentation', 'design', 'implementation', 'testing', 'deployment', 'validation'], command: 'node', args: ['../../../examples/agents/reference-agent.mjs'] },
-    ],
-    validationPhases: [],
-  },
-  fixtures,
-);
+const config = hangThenReference();
 const stack = useTicketStack(config);
 let tickets: TicketClient;
 

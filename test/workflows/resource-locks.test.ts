@@ -3,22 +3,12 @@
  * tasks declaring the same resource never run at the same time, across tickets; cancelling the
  * holder releases the lock, and a lock whose holder crashed (its lease ran out) is taken over.
  */
-import path from 'node:path';
-import { parseOrchestratorConfig } from '../../src/agents/config';
 import { Phase } from '../../src/domain/phases';
 import { useTicketStack } from '../helpers/temporal';
 import { eventually } from '../helpers/poll';
+import { hangThenReference } from '../helpers/agents';
 
-const config = parseOrchestratorConfig(
-  {
-    backends: [
-      { name: 'hanging-agent', type: 'command', capabilities: ['hang'], command: 'node', args: ['./fault-agent.mjs'], env: { FAULT: 'hang' }, heartbeatTimeoutMs: 3000 },
-      { name: 'reference-agent', type: 'command', capabilities: ['analysis', 'documentation', 'validation'], command: 'node', args: ['../../../examples/agents/reference-agent.mjs'] },
-    ],
-    validationPhases: [],
-  },
-  path.resolve(__dirname, '..', 'fixtures', 'agents'),
-);
+const config = hangThenReference();
 const stack = useTicketStack(config);
 
 beforeAll(async () => {

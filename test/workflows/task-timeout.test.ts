@@ -5,22 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseOrchestratorConfig } from '../../src/agents/config';
 import { Phase } from '../../src/domain/phases';
 import type { ticketWorkflow } from '../../workflows';
 import { getStateQuery } from '../../workflows/ticket/messages';
 import { eventually, isAlive } from '../helpers/poll';
 import { useTicketStack } from '../helpers/temporal';
 import { RICH_TICKET } from '../helpers/tickets';
+import { faultBackend, fixtureConfig } from '../helpers/agents';
 
-const config = parseOrchestratorConfig(
-  {
-    // The agent's own limit is ten minutes; the template's one second must win.
-    backends: [{ name: 'hanging-agent', type: 'command', capabilities: ['analysis'], command: 'node', args: ['./fault-agent.mjs'], env: { FAULT: 'hang' }, timeoutMs: 600_000, heartbeatTimeoutMs: 3000 }],
-    validationPhases: [],
-  },
-  path.resolve(__dirname, '..', 'fixtures', 'agents'),
-);
+// The agent's own limit is ten minutes; the template's one second must win.
+const config = fixtureConfig(faultBackend('hanging-agent', 'hang', ['analysis'], { timeoutMs: 600_000 }));
 const stack = useTicketStack(config);
 
 beforeAll(async () => {
