@@ -67,12 +67,9 @@ function describeFailure(error: unknown, attempts: number): string {
   return `${what} (${isRetryable(error) ? `retries exhausted after ${attempts} attempts` : 'not retryable'})`;
 }
 
-/** The last failure of a task's executions and how many attempts were made. */
+/** A task's executions stopped for good; the message describes the last failure and the attempts. */
 class ExecutionsFailed extends Error {
-  constructor(
-    readonly last: unknown,
-    readonly attempts: number,
-  ) {
+  constructor(last: unknown, attempts: number) {
     super(describeFailure(last, attempts));
   }
 }
