@@ -4,7 +4,7 @@
  * replay always sees the same values. Pure module: no Node, Prisma or Temporal imports.
  * Seeds: 001/002 Streams F–H (phase work), 004 milestones 1.2 (retries with backoff) and 1.4.
  */
-import { Phase } from './phases';
+import type { Phase } from './phases';
 
 /** `auto`: move to the next phase of PHASE_SEQUENCE once the gate passes; `manual`: wait for a transition. */
 export const TICKET_POLICIES = ['auto', 'manual'] as const;
@@ -46,14 +46,16 @@ export interface TicketSettings {
   continueAsNewAfterEvents: number;
 }
 
-/** Defaults: auto policy, 4 tasks at once, 3 executions per task (1 s → 30 s backoff), 1 gate retry after 2 s, continue as new after 10,000 events. */
-export const DEFAULT_TICKET_SETTINGS: TicketSettings = {
-  policy: 'auto',
+/**
+ * Defaults of the tunable settings (the configuration's env variables start from these): 4 tasks at
+ * once, 3 executions per task (1 s → 30 s backoff), 1 gate re-check after 2 s, continue as new
+ * after 10,000 events. The policy comes from each ticket; gated and validation phases from the
+ * orchestrator configuration file.
+ */
+export const DEFAULT_TICKET_SETTINGS: Omit<TicketSettings, 'policy' | 'validationPhases' | 'gatedPhases'> = {
   maxParallelTasks: 4,
   taskRetry: { maximumAttempts: 3, initialIntervalMs: 1000, maximumIntervalMs: 30_000 },
   gateRetries: 1,
   gateRetryDelayMs: 2000,
-  validationPhases: [Phase.REQUIREMENTS],
-  gatedPhases: [Phase.REQUIREMENTS, Phase.IMPLEMENTATION, Phase.TESTING],
   continueAsNewAfterEvents: 10_000,
 };
