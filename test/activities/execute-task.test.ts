@@ -22,8 +22,8 @@ import { ticketWorkflowId } from '../../src/domain/ticket';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { testActivities } from '../helpers/temporal';
 import { isAlive } from '../helpers/poll';
+import { faultBackend, referenceBackend } from '../helpers/agents';
 
-const REFERENCE_CAPABILITIES = ['analysis', 'documentation', 'design', 'implementation', 'testing', 'deployment', 'validation'];
 /** The token the mock activity environment hands the activity; must never reach an http agent. */
 const TASK_TOKEN = Buffer.from('secret-task-token-0123456789');
 
@@ -53,26 +53,19 @@ function startAgentService(): Promise<http.Server> {
 beforeAll(async () => {
   [db, server] = await Promise.all([createTestDatabase(), startAgentService()]);
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const fault = (name: string, capability: string, FAULT: string) => ({
-    name,
-    type: 'command',
-    capabilities: [capability],
-    command: 'node',
-    args: ['./fault-agent.mjs'],
-    env: { FAULT },
-    heartbeatTimeoutMs: 600,
-  });
+  // A 600 ms heartbeat timeout makes the activity heartbeat every 200 ms.
+  const fault = (name: string, kind: string) => faultBackend(name, kind, [kind], { heartbeatTimeoutMs: 600 });
   const httpAgent = (name: string, capability: string, route: string) => ({ name, type: 'http', capabilities: [capability], url: `${base}${route}` });
   config = parseOrchestratorConfig(
     {
       backends: [
-        fault('hanging-agent', 'hang', 'hang'),
-        fault('crashing-agent', 'crash', 'crash'),
-        fault('refusing-agent', 'fail-permanent', 'fail-permanent'),
+        fault('hanging-agent', 'hang'),
+        fault('crashing-agent', 'crash'),
+        fault('refusing-agent', 'fail-permanent'),
         httpAgent('http-accepting', 'http-accept', '/accept'),
         httpAgent('http-rejecting', 'http-reject', '/reject'),
         httpAgent('http-unavailable', 'http-unavailable', '/unavailable'),
-        { name: 'reference', type: 'command', capabilities: REFERENCE_CAPABILITIES, command: 'node', args: ['../../../examples/agents/reference-agent.mjs'] },
+        { ...referenceBackend(), name: 'reference' },
       ],
     },
     path.resolve(__dirname, '..', 'fixtures', 'agents'),

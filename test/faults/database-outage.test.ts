@@ -28,6 +28,8 @@ import { delay, poll } from '../helpers/poll';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { createTemporalEnvironment, startWorker, testActivities, testSettings, type RunningWorker } from '../helpers/temporal';
 import { ALL_PHASE_TASKS, RICH_TICKET } from '../helpers/tickets';
+import { activityRetries } from '../helpers/history';
+import { expectUniqueRunRows } from '../helpers/rows';
 
 const OUTAGE_MS = 30_000;
 jest.setTimeout(150_000);
@@ -75,20 +77,9 @@ function describeError(error: unknown): string {
 }
 
 /** Retries Temporal made, per activity type: the attempt number of each started activity, minus one. */
-async function activityRetries(workflowId: string): Promise<Record<string, number>> {
+async function retriesOf(workflowId: string): Promise<Record<string, number>> {
   const { events } = await env.client.workflow.getHandle(workflowId).fetchHistory();
-  const types = new Map<string, string>();
-  const retries: Record<string, number> = {};
-  for (const event of events ?? []) {
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled) types.set(String(event.eventId), scheduled.activityType?.name ?? '?');
-    const started = event.activityTaskStartedEventAttributes;
-    if (started && (started.attempt ?? 1) > 1) {
-      const type = types.get(String(started.scheduledEventId)) ?? '?';
-      retries[type] = (retries[type] ?? 0) + (started.attempt ?? 1) - 1;
-    }
-  }
-  return retries;
+  return activityRetries(events ?? []);
 }
 
 describe('PostgreSQL unreachable for 30 s in the middle of a run', () => {
@@ -158,7 +149,7 @@ describe('PostgreSQL unreachable for 30 s in the middle of a run', () => {
     const doneAt = Date.now();
     const result = await env.client.workflow.getHandle(ticket.workflowId).result().catch((error: unknown) => error);
     const tasks = await db.prisma.task.findMany({ where: { ticketId: ticket.id } });
-    const retries = await activityRetries(ticket.workflowId);
+    const retries = await retriesOf(ticket.workflowId);
     const executions = tasks.filter((task) => task.attempts > 1).map((task) => `${task.taskType} ×${task.attempts}`);
     console.info(
       `database outage: cut ${((cutAt - t0) / 1000).toFixed(1)} s after start while ${running!.taskType} ran (ticket in ${phaseAtCut}); ` +
@@ -177,16 +168,8 @@ describe('PostgreSQL unreachable for 30 s in the middle of a run', () => {
     // Nothing duplicated: one row per (phase, task type), so one per key of the run too.
     expect(tasks.map((task) => `${task.phaseId}/${task.taskType}`).sort()).toEqual(EXPECTED_TASKS);
     expect(tasks.filter((task) => task.status !== 'completed').map((task) => [task.taskType, task.status, task.error])).toEqual([]);
-    const artifacts = await db.prisma.phaseGateArtifact.findMany({ where: { ticketId: ticket.id } });
-    const artifactKeys = artifacts.map((a) => `${a.phaseId}/${a.phaseEntry}/${a.artifactType}/${a.artifactPath}`);
-    expect(artifactKeys.length).toBeGreaterThan(0);
-    expect(new Set(artifactKeys).size).toBe(artifactKeys.length);
-    const gates = await db.prisma.phaseGateResult.findMany({ where: { ticketId: ticket.id } });
-    const gateKeys = gates.map((g) => `${g.phaseId}/${g.phaseEntry}/${g.validatedBy}/${g.attempt}`);
-    expect(new Set(gateKeys).size).toBe(gateKeys.length);
+    const { gates } = await expectUniqueRunRows(db.prisma, ticket.id);
     // Every phase with tasks had its gate validated and passed (once per round key).
     expect([...new Set(gates.filter((g) => g.gateStatus === 'passed').map((g) => g.phaseId))].sort()).toEqual(PHASE_SEQUENCE.slice(1, -1).slice().sort());
-    const contexts = await db.prisma.phaseContext.findMany({ where: { ticketId: ticket.id } });
-    expect(new Set(contexts.map((c) => `${c.phaseId}/${c.phaseEntry}`)).size).toBe(contexts.length);
   });
 });

@@ -35,6 +35,8 @@ import { testEnv } from '../helpers/env';
 import { delay, poll } from '../helpers/poll';
 import { testActivities, testSettings } from '../helpers/temporal';
 import { ALL_PHASE_TASKS } from '../helpers/tickets';
+import { activityRetries } from '../helpers/history';
+import { expectUniqueRunRows } from '../helpers/rows';
 
 jest.setTimeout(180_000);
 
@@ -201,22 +203,12 @@ afterAll(async () => {
 /** Attempts after the first of each started activity, per activity type, and the workflow tasks that timed out or failed. */
 async function retries(workflowId: string): Promise<{ activities: Record<string, number>; workflowTaskTimeouts: number; workflowTaskFailures: number }> {
   const { events } = await client.workflow.getHandle(workflowId).fetchHistory();
-  const types = new Map<string, string>();
-  const activities: Record<string, number> = {};
-  let workflowTaskTimeouts = 0;
-  let workflowTaskFailures = 0;
-  for (const event of events ?? []) {
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled) types.set(String(event.eventId), scheduled.activityType?.name ?? '?');
-    const started = event.activityTaskStartedEventAttributes;
-    if (started && (started.attempt ?? 1) > 1) {
-      const type = types.get(String(started.scheduledEventId)) ?? '?';
-      activities[type] = (activities[type] ?? 0) + (started.attempt ?? 1) - 1;
-    }
-    if (event.workflowTaskTimedOutEventAttributes) workflowTaskTimeouts++;
-    if (event.workflowTaskFailedEventAttributes) workflowTaskFailures++;
-  }
-  return { activities, workflowTaskTimeouts, workflowTaskFailures };
+  const all = events ?? [];
+  return {
+    activities: activityRetries(all),
+    workflowTaskTimeouts: all.filter((event) => event.workflowTaskTimedOutEventAttributes).length,
+    workflowTaskFailures: all.filter((event) => event.workflowTaskFailedEventAttributes).length,
+  };
 }
 
 describe('the Temporal dev server stopped and restarted on the same --db-filename in the middle of a run', () => {
@@ -336,16 +328,9 @@ describe('the Temporal dev server stopped and restarted on the same --db-filenam
       expect(own.map((task) => `${task.phaseId}/${task.taskType}`).sort()).toEqual(EXPECTED_TASKS);
       expect(own.filter((task) => task.status !== 'completed').map((task) => [task.taskType, task.status, task.error])).toEqual([]);
       // Nothing duplicated: artifacts, gate results and contexts unique per key, all of the first entry.
-      const artifacts = await prisma.phaseGateArtifact.findMany({ where: { ticketId: id } });
-      const artifactKeys = artifacts.map((a) => `${a.phaseId}/${a.phaseEntry}/${a.artifactType}/${a.artifactPath}`);
-      expect(artifactKeys.length).toBeGreaterThan(0);
-      expect(new Set(artifactKeys).size).toBe(artifactKeys.length);
+      const { artifacts, gates, contexts } = await expectUniqueRunRows(prisma, id);
       artifactLists.push(artifacts.map((a) => `${a.phaseId}/${a.phaseEntry}/${a.artifactType}`).sort());
-      const gates = await prisma.phaseGateResult.findMany({ where: { ticketId: id } });
-      const gateKeys = gates.map((g) => `${g.phaseId}/${g.phaseEntry}/${g.validatedBy}/${g.attempt}`);
-      expect(new Set(gateKeys).size).toBe(gateKeys.length);
       expect([...new Set(gates.filter((g) => g.gateStatus === 'passed').map((g) => g.phaseId))].sort()).toEqual(PHASE_SEQUENCE.slice(1, -1).slice().sort());
-      const contexts = await prisma.phaseContext.findMany({ where: { ticketId: id } });
       expect(contexts.map((c) => `${c.phaseId}/${c.phaseEntry}`).sort()).toEqual(
         PHASE_SEQUENCE.slice(1, -1)
           .map((phase, index) => `${phase}/${index + 1}`)

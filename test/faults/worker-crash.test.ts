@@ -23,6 +23,7 @@ import { isAlive, killQuietly, poll } from '../helpers/poll';
 import { createTemporalEnvironment, testSettings } from '../helpers/temporal';
 import { groupMembers, killAllWorkerProcesses, spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 import { ALL_PHASE_TASKS, RICH_TICKET } from '../helpers/tickets';
+import { expectUniqueRunRows } from '../helpers/rows';
 
 jest.setTimeout(120_000);
 
@@ -199,15 +200,7 @@ describe('worker process killed with SIGKILL in the middle of an agent task', ()
     // Killed once, then one more execution on the new worker: two in all.
     expect(analyze).toMatchObject({ id: running.id, attempts: 2, assignedAgent: 'hang-once-agent', error: null });
     expect(tasks.filter((task) => task.id !== analyze.id).every((task) => task.attempts === 1)).toBe(true);
-    const artifacts = await db.prisma.phaseGateArtifact.findMany({ where: { ticketId: ticket.id } });
-    const artifactKeys = artifacts.map((a) => `${a.phaseId}/${a.phaseEntry}/${a.artifactType}/${a.artifactPath}`);
-    expect(artifactKeys.length).toBeGreaterThan(0);
-    expect(new Set(artifactKeys).size).toBe(artifactKeys.length);
-    const gates = await db.prisma.phaseGateResult.findMany({ where: { ticketId: ticket.id } });
-    const gateKeys = gates.map((g) => `${g.phaseId}/${g.phaseEntry}/${g.validatedBy}/${g.attempt}`);
-    expect(new Set(gateKeys).size).toBe(gateKeys.length);
-    const contexts = await db.prisma.phaseContext.findMany({ where: { ticketId: ticket.id } });
-    expect(new Set(contexts.map((c) => `${c.phaseId}/${c.phaseEntry}`)).size).toBe(contexts.length);
+    await expectUniqueRunRows(db.prisma, ticket.id);
 
     // What Temporal saw: every executeTask activity scheduled, and how the killed one ended.
     const { events } = await handle.fetchHistory();

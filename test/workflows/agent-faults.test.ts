@@ -13,7 +13,6 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ActivityDependencies } from '../../activities';
-import { parseOrchestratorConfig } from '../../src/agents/config';
 import { Phase } from '../../src/domain/phases';
 import { PHASE_TASK_TEMPLATES } from '../../src/domain/task-templates';
 import type { TicketSettings } from '../../src/domain/ticket-settings';
@@ -25,34 +24,15 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { createTemporalEnvironment, startWorker, testActivities, testSettings, type RunningWorker } from '../helpers/temporal';
 import { RICH_TICKET } from '../helpers/tickets';
 import { isAlive, poll } from '../helpers/poll';
+import { faultBackend, fixtureConfig, referenceBackend } from '../helpers/agents';
 
-const REFERENCE_CAPABILITIES = ['analysis', 'documentation', 'design', 'implementation', 'testing', 'deployment', 'validation'];
-
-/** A fault-agent backend serving one made-up capability. */
-const fault = (name: string, capability: string, FAULT: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  type: 'command',
-  capabilities: [capability],
-  command: 'node',
-  args: ['./fault-agent.mjs'],
-  env: { FAULT },
-  heartbeatTimeoutMs: 3000,
-  ...extra,
-});
-
-const config = parseOrchestratorConfig(
-  {
-    backends: [
-      fault('crashing-agent', 'crash', 'crash'),
-      fault('hang-once-agent', 'hang-once', 'hang-once'),
-      fault('hanging-agent', 'hang', 'hang'),
-      fault('refusing-agent', 'fail-permanent', 'fail-permanent'),
-      fault('slow-agent', 'slow', 'hang', { timeoutMs: 1500 }),
-      { name: 'reference-agent', type: 'command', capabilities: REFERENCE_CAPABILITIES, command: 'node', args: ['../../../examples/agents/reference-agent.mjs'] },
-    ],
-    validationPhases: [],
-  },
-  path.resolve(__dirname, '..', 'fixtures', 'agents'),
+const config = fixtureConfig(
+  faultBackend('crashing-agent', 'crash', ['crash']),
+  faultBackend('hang-once-agent', 'hang-once', ['hang-once']),
+  faultBackend('hanging-agent', 'hang', ['hang']),
+  faultBackend('refusing-agent', 'fail-permanent', ['fail-permanent']),
+  faultBackend('slow-agent', 'hang', ['slow'], { timeoutMs: 1500 }),
+  referenceBackend(),
 );
 
 /** A ticket whose requirements the reference agent documents well enough for the gate. */
