@@ -16,6 +16,7 @@ import { Phase } from '../domain/phases';
 import { ticketWorkflowId } from '../domain/ticket';
 import { driveTickets, type TicketRunReport } from '../jobs/drive-tickets';
 import { readTicketFile } from '../jobs/roadmap-file';
+import { PATH_LEGEND, summaryTable, totalsLine, writeDetails } from '../jobs/summary';
 import { createLogger } from '../logger';
 import { startStack } from '../stack';
 import { recordHistories } from '../temporal/histories';
@@ -25,33 +26,12 @@ const DEFAULT_TICKET_FILES = [path.resolve(ROOT, '..', 'shared', 'data', 'roadma
 const REVIEWS_DIR = path.join(ROOT, 'examples', 'reviews');
 const HISTORIES_PER_PATH = 4;
 
-const short = (phase: Phase) => phase.replace('PHASE_', '');
-const clip = (text: string, length: number) => (text.length > length ? `${text.slice(0, length - 1)}…` : text);
-
-function printSummary(reports: TicketRunReport[], wallMs: number): void {
-  console.table(
-    reports.map((report) => ({
-      ticket: report.externalId,
-      title: clip(report.title, 32),
-      phases: report.phasesVisited.map(short).join('>'),
-      transitions: report.transitions,
-      'tasks run': `${report.tasksCompleted} (${report.taskExecutions} exec)`,
-      'gates pass/fail': `${report.gatesPassed}/${report.gatesFailed}`,
-      blocked: report.interventions.length ? clip(report.interventions.map((i) => i.blockedReason).join(' | '), 60) : '',
-      'ctx tokens': report.contextTokens,
-      'wall (s)': (report.wallMs / 1000).toFixed(1),
-      result: report.error ? clip(report.error, 40) : short(report.finalPhase),
-    })),
-  );
-  const sum = (pick: (report: TicketRunReport) => number) => reports.reduce((total, report) => total + pick(report), 0);
-  const done = reports.filter((report) => report.finalPhase === Phase.DONE).length;
-  const meanTokens = sum((report) => report.contextTokens) / Math.max(1, reports.length);
-  console.log(
-    `${done}/${reports.length} tickets reached PHASE_DONE; ${sum((r) => r.transitions)} transitions; ` +
-      `${sum((r) => r.tasksCompleted)} tasks run (${sum((r) => r.taskExecutions)} executions); ` +
-      `gates ${sum((r) => r.gatesPassed)} passed, ${sum((r) => r.gatesFailed)} failed; ` +
-      `${sum((r) => r.interventions.length)} blocks; mean context summary ${meanTokens.toFixed(0)} tokens; ${(wallMs / 1000).toFixed(1)} s wall time`,
-  );
+/** Prints the summary table (within 120 columns), its legend and the totals, and where the details are. */
+async function printSummary(reports: TicketRunReport[], wallMs: number, detailsDir: string): Promise<void> {
+  for (const line of summaryTable(reports)) console.log(line);
+  console.log(PATH_LEGEND);
+  console.log(totalsLine(reports, wallMs));
+  console.log(`details (titles, blocked reasons, reviewer actions, errors): ${await writeDetails(detailsDir, reports, wallMs)}`);
 }
 
 async function main(): Promise<number> {
@@ -78,7 +58,7 @@ async function main(): Promise<number> {
             `(${report.transitions} transitions, ${report.tasksCompleted} tasks, gates ${report.gatesPassed}/${report.gatesFailed}, ${report.wallMs} ms)`,
         ),
     });
-    printSummary(reports, Date.now() - started);
+    await printSummary(reports, Date.now() - started, path.join(config.DATA_DIR, 'reports'));
     const query = encodeURIComponent(`TicketPhase="${Phase.DONE}"`);
     console.log(`Temporal Web UI: ${stack.uiUrl}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows?query=${query}`);
     console.log(`REST API: ${stack.apiUrl}/tickets`);

@@ -1,0 +1,91 @@
+/**
+ * The main job's summary: a table that fits in 120 columns (one row per ticket, phases as a compact
+ * path) and a totals line for the terminal, and the full reports (titles, every blocked reason and
+ * reviewer action, errors) as a JSON details file. Issue 8, section 6.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Phase } from '../domain/phases';
+import type { TicketRunReport } from './drive-tickets';
+
+/** One letter per phase in the compact path column. */
+const PHASE_LETTER: Record<Phase, string> = {
+  [Phase.BACKLOG]: 'B',
+  [Phase.REQUIREMENTS]: 'R',
+  [Phase.DESIGN]: 'D',
+  [Phase.IMPLEMENTATION]: 'I',
+  [Phase.TESTING]: 'T',
+  [Phase.DEPLOYMENT]: 'P',
+  [Phase.DONE]: '✓',
+  [Phase.BLOCKED]: 'X',
+};
+
+/** The legend printed under the table. */
+export const PATH_LEGEND = 'path: B backlog, R requirements, D design, I implementation, T testing, P deployment, X blocked, ✓ done';
+
+/** Widest text of the result column (an error message is clipped to it; the details file has it whole). */
+const RESULT_WIDTH = 30;
+
+/** Columns of the table, in order, with their headers. */
+const COLUMNS = ['ticket', 'path', 'moves', 'tasks (exec)', 'gates ok/no', 'blocks', 'ctx tok', 'wall s', 'result'] as const;
+
+/** One row of the table: a cell per column. */
+export type SummaryRow = Record<(typeof COLUMNS)[number], string>;
+
+const clip = (text: string, length: number) => (text.length > length ? `${text.slice(0, length - 1)}…` : text);
+
+/** `BRDITP✓`: the phases a ticket visited, one letter each. */
+export function compactPath(phases: Phase[]): string {
+  return phases.map((phase) => PHASE_LETTER[phase]).join('');
+}
+
+/** The table's rows: short cells only (the long text goes to the details file). */
+export function summaryRows(reports: TicketRunReport[]): SummaryRow[] {
+  return reports.map((report) => ({
+    ticket: report.externalId,
+    path: compactPath(report.phasesVisited),
+    moves: String(report.transitions),
+    'tasks (exec)': `${report.tasksCompleted} (${report.taskExecutions})`,
+    'gates ok/no': `${report.gatesPassed}/${report.gatesFailed}`,
+    blocks: String(report.interventions.length),
+    'ctx tok': String(report.contextTokens),
+    'wall s': (report.wallMs / 1000).toFixed(1),
+    result: report.error ? clip(report.error, RESULT_WIDTH) : report.finalPhase.replace('PHASE_', ''),
+  }));
+}
+
+/** The table as lines: a header and a row per ticket, columns aligned and two spaces apart. */
+export function summaryTable(reports: TicketRunReport[]): string[] {
+  const rows = summaryRows(reports);
+  const width = (column: (typeof COLUMNS)[number]) => Math.max(column.length, ...rows.map((row) => [...row[column]].length));
+  const line = (cells: (column: (typeof COLUMNS)[number]) => string) =>
+    COLUMNS.map((column) => cells(column) + ' '.repeat(width(column) - [...cells(column)].length))
+      .join('  ')
+      .trimEnd();
+  return [line((column) => column), ...rows.map((row) => line((column) => row[column]))];
+}
+
+/** The totals line under the table. `wallMs`: the whole job's wall time, ms. */
+export function totalsLine(reports: TicketRunReport[], wallMs: number): string {
+  const sum = (pick: (report: TicketRunReport) => number) => reports.reduce((total, report) => total + pick(report), 0);
+  const done = reports.filter((report) => report.finalPhase === Phase.DONE).length;
+  const meanTokens = sum((report) => report.contextTokens) / Math.max(1, reports.length);
+  return [
+    `${done}/${reports.length} tickets reached PHASE_DONE in ${(wallMs / 1000).toFixed(1)} s; ${sum((r) => r.transitions)} transitions;`,
+    `${sum((r) => r.tasksCompleted)} tasks run (${sum((r) => r.taskExecutions)} executions); gates ${sum((r) => r.gatesPassed)} passed, ` +
+      `${sum((r) => r.gatesFailed)} failed; ${sum((r) => r.interventions.length)} blocks; mean context summary ${meanTokens.toFixed(0)} tokens`,
+  ].join('\n');
+}
+
+/**
+ * Writes every report in full to `<dir>/main-job-<ISO time>.json`.
+ *
+ * @returns the file's path
+ * @throws the file system's error when `dir` cannot be created or written
+ */
+export async function writeDetails(dir: string, reports: TicketRunReport[], wallMs: number): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `main-job-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, `${JSON.stringify({ wallMs, tickets: reports }, null, 2)}\n`);
+  return file;
+}

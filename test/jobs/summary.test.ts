@@ -1,0 +1,70 @@
+/** The main job's summary fits in 120 columns and keeps the long text in its details file (issue 8, section 6). */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Phase } from '../../src/domain/phases';
+import type { TicketRunReport } from '../../src/jobs/drive-tickets';
+import { PATH_LEGEND, compactPath, summaryTable, totalsLine, writeDetails } from '../../src/jobs/summary';
+
+const { BACKLOG, REQUIREMENTS, DESIGN, IMPLEMENTATION, TESTING, DEPLOYMENT, DONE, BLOCKED } = Phase;
+
+function report(overrides: Partial<TicketRunReport>): TicketRunReport {
+  return {
+    externalId: 'ROADMAP-10.12',
+    ticketId: '6f0c2a9e-0000-4000-8000-000000000000',
+    title: 'A title far longer than any column of the table could hold without wrapping the terminal line',
+    finalPhase: DONE,
+    phasesVisited: [BACKLOG, REQUIREMENTS, DESIGN, IMPLEMENTATION, TESTING, DEPLOYMENT, DONE],
+    transitions: 6,
+    tasksCompleted: 19,
+    taskExecutions: 21,
+    gatesPassed: 5,
+    gatesFailed: 0,
+    interventions: [],
+    contextTokens: 1873,
+    wallMs: 123_456,
+    ...overrides,
+  };
+}
+
+const reasonText = 'requirements_document: minLength 500 not met (328 characters); '.repeat(4);
+const reports = [
+  report({}),
+  report({
+    externalId: 'REALITY-1',
+    phasesVisited: [BACKLOG, REQUIREMENTS, BLOCKED, REQUIREMENTS, BLOCKED, REQUIREMENTS, DESIGN, IMPLEMENTATION, TESTING, IMPLEMENTATION, TESTING, DEPLOYMENT, DONE],
+    transitions: 12,
+    gatesFailed: 4,
+    interventions: [{ blockedReason: reasonText, action: 'posted requirements_document (REALITY-1.requirements_document.md)' }],
+  }),
+  report({ externalId: 'BROKEN-1', finalPhase: REQUIREMENTS, error: `POST /tickets → 503 SERVICE_UNAVAILABLE: ${'database unreachable '.repeat(10)}` }),
+];
+
+describe('main job summary', () => {
+  it('writes the visited phases as one letter each', () => {
+    expect(compactPath([BACKLOG, REQUIREMENTS, BLOCKED, REQUIREMENTS, DESIGN, IMPLEMENTATION, TESTING, DEPLOYMENT, DONE])).toBe('BRXRDITP✓');
+  });
+
+  it('fits the table, its legend and the totals in 120 columns, with the path, counts and result of each ticket', () => {
+    const table = summaryTable(reports);
+    const lines = [...table, PATH_LEGEND, ...totalsLine(reports, 600_000).split('\n')];
+    for (const line of lines) expect([...line].length).toBeLessThanOrEqual(120);
+    expect(table.find((line) => line.includes('REALITY-1'))).toMatch(/^REALITY-1 +BRXRXRDITITP✓ +12 +19 \(21\) +5\/4 +1 +1873 +123\.5 +DONE$/);
+    expect(table.find((line) => line.includes('BROKEN-1'))).toContain('POST /tickets → 503');
+    expect(totalsLine(reports, 600_000)).toContain('2/3 tickets reached PHASE_DONE in 600.0 s; 24 transitions;');
+  });
+
+  it('keeps the titles, blocked reasons and whole errors in the details file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'summary-'));
+    try {
+      const file = await writeDetails(dir, reports, 600_000);
+      const details = JSON.parse(readFileSync(file, 'utf8')) as { wallMs: number; tickets: TicketRunReport[] };
+      expect(details.wallMs).toBe(600_000);
+      expect(details.tickets.map((ticket) => ticket.title)).toEqual(reports.map((ticket) => ticket.title));
+      expect(details.tickets[1]!.interventions[0]!.blockedReason).toBe(reasonText);
+      expect(details.tickets[2]!.error).toBe(reports[2]!.error);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
