@@ -4,15 +4,15 @@
  * Workflows import the *type* only. Activity names are what the Temporal Web UI shows.
  */
 import { AgentRegistry } from '../src/agents/registry';
-import { createCollectArtifacts } from './collect-artifacts';
-import { createExecuteTask, type ExecuteTaskDependencies } from './execute-task';
-import { createGenerateTasks, createPlanValidationTask } from './generate-tasks';
-import { createRecordCancellation } from './record-cancellation';
-import { createRecordTaskOutcome } from './record-task-outcome';
-import { createRecordTransition } from './record-transition';
-import { createRouteTask } from './route-task';
-import { createUpdateContext } from './update-context';
-import { createValidateGate } from './validate-gate';
+import { createCollectArtifacts } from './phase-work/collect-artifacts';
+import { createExecuteTask, type ExecuteTaskDependencies } from './agents/execute-task';
+import { createGenerateTasks, createPlanValidationTask } from './phase-work/generate-tasks';
+import { createRecordCancellation } from './ticket/record-cancellation';
+import { createRecordTaskOutcome } from './phase-work/record-task-outcome';
+import { createRecordTransition } from './ticket/record-transition';
+import { createRouteTask } from './agents/route-task';
+import { createUpdateContext } from './phase-work/update-context';
+import { createValidateGate } from './phase-work/validate-gate';
 
 /** What the activities need (see {@link ExecuteTaskDependencies} for each field). */
 export type ActivityDependencies = ExecuteTaskDependencies;

@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { PHASE_GATE_REQUIREMENTS, extendGateRequirements, type GateRequirements } from '../domain/gates';
-import { ALL_PHASES, type Phase } from '../domain/phases';
-import type { AgentAssignment } from '../domain/task';
+import { PHASE_GATE_REQUIREMENTS, extendGateRequirements, type GateRequirements } from '../phase-work/gates';
+import { ALL_PHASES, type Phase } from '../ticket/phases';
+import type { AgentAssignment } from '../phase-work/tasks';
 
 const phase = z.enum(ALL_PHASES as [Phase, ...Phase[]]);
 const capabilities = z.array(z.string().min(1)).min(1);

@@ -5,8 +5,8 @@
  * POST /tasks/:id/complete (or /fail). Seeds: 001/002 Streams F–H (task, ticket, context).
  */
 import { z } from 'zod';
-import type { Phase } from '../domain/phases';
-import type { Priority } from '../domain/ticket';
+import type { Phase } from '../ticket/phases';
+import type { Priority } from '../ticket/ticket';
 
 /** Protocol identifier sent with every request. */
 export const AGENT_PROTOCOL = 'ticket-orchestrator/agent-v1';

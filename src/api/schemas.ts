@@ -1,8 +1,8 @@
 /** zod schemas of the API's request bodies and query strings (seed 001/002/003 endpoints). */
 import { z } from 'zod';
-import { ALL_PHASES, type Phase } from '../domain/phases';
-import { ALL_STATUSES, PRIORITIES, type TicketStatus } from '../domain/ticket';
-import { TICKET_POLICIES } from '../domain/ticket-settings';
+import { ALL_PHASES, type Phase } from '../ticket/phases';
+import { ALL_STATUSES, PRIORITIES, type TicketStatus } from '../ticket/ticket';
+import { TICKET_POLICIES } from '../ticket/settings';
 
 const phase = z.enum(ALL_PHASES as [Phase, ...Phase[]]);
 

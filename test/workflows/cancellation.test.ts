@@ -6,9 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { Phase } from '../../src/domain/phases';
-import { PhaseWorkClient } from '../../src/tickets/phase-work-client';
-import { InvalidTransitionError, TicketNotActiveError, type TicketClient } from '../../src/tickets/ticket-client';
+import { Phase } from '../../src/ticket/phases';
+import { PhaseWorkClient } from '../../src/phase-work/client';
+import { InvalidTransitionError, TicketNotActiveError, type TicketClient } from '../../src/ticket/client';
 import type { ticketWorkflow } from '../../workflows';
 import { getStateQuery, type TicketWorkflowState } from '../../workflows/ticket/messages';
 import { useTicketStack } from '../helpers/temporal';

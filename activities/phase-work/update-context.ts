@@ -1,0 +1,94 @@
+/**
+ * Aggregates a phase run's context from its completed tasks and refreshes the ticket's context
+ * and summary (seed 002, Stream H: `aggregate_phase_context`, `update_ticket_context`,
+ * `summarize_context(max_tokens=2000)`).
+ */
+import type { Prisma, PrismaClient } from '@prisma/client';
+import {
+  DEFAULT_SUMMARY_TOKENS,
+  contextForPhase,
+  phaseContextKey,
+  summarizeContext,
+  type PhaseContext,
+  type TicketContext,
+} from '../../src/phase-work/context-summary';
+import { PHASE_SEQUENCE, nextInSequence, type Phase } from '../../src/ticket/phases';
+import { TaskStatus } from '../../src/phase-work/tasks';
+import type { StoredTaskResult } from '../agents/execute-task';
+import { loadTicket, runArtifacts, runWhere, VALIDATION_TASK_TYPE, type PhaseRunRef } from '../../src/phase-work/run-store';
+
+/**
+ * One phase's context from its tasks' `output.context` objects: lists are concatenated without
+ * repeats, texts of the same key joined; plus each task's `summary` and the artifact list.
+ */
+export function aggregatePhaseContext(
+  outputs: { output: Record<string, unknown> }[],
+  artifacts: { artifactType: string; artifactPath: string }[],
+): PhaseContext {
+  const merged: Record<string, unknown> = {};
+  for (const { output } of outputs) {
+    const context = (output.context ?? {}) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(context)) {
+      const current = merged[key];
+      if (Array.isArray(value)) merged[key] = [...new Set([...(Array.isArray(current) ? current : []), ...value.map(String)])];
+      else if (typeof value === 'string') merged[key] = typeof current === 'string' ? `${current}\n\n${value}` : value;
+    }
+  }
+  const summaries = outputs.map(({ output }) => output.summary).filter((s): s is string => typeof s === 'string' && s !== '');
+  if (summaries.length) merged.task_summaries = summaries;
+  if (artifacts.length) merged.artifacts = artifacts.map((a) => (a.artifactPath ? `${a.artifactType} (${a.artifactPath})` : a.artifactType));
+  return merged;
+}
+
+/** Result of the `updateContext` activity. */
+export interface ContextUpdate {
+  /** The phase's context key, e.g. `requirements_phase`. */
+  key: string;
+  /** The summary handed to the next phase. */
+  summary: string;
+  /** Its size in cl100k_base tokens (≤ the budget). */
+  summaryTokens: number;
+}
+
+/**
+ * Builds the `updateContext` activity: stores the run's aggregated context (`phase_context`, one
+ * row per run), rebuilds the ticket's context from the latest run of every phase, and summarizes
+ * what the next phase may see within `maxTokens` (default 2000).
+ *
+ * Idempotent: the phase row is keyed by run and the ticket's context is derived from those rows.
+ */
+export function createUpdateContext(prisma: PrismaClient, maxTokens = DEFAULT_SUMMARY_TOKENS) {
+  return async function updateContext(run: PhaseRunRef): Promise<ContextUpdate> {
+    await loadTicket(prisma, run.ticketId);
+    const [tasks, artifacts] = await Promise.all([
+      prisma.task.findMany({
+        where: { ...runWhere(run), status: TaskStatus.COMPLETED, taskType: { not: VALIDATION_TASK_TYPE } },
+        orderBy: [{ createdAt: 'asc' }, { taskType: 'asc' }],
+      }),
+      runArtifacts(prisma, run),
+    ]);
+    const data = aggregatePhaseContext(
+      tasks.map((task) => ({ output: ((task.result as StoredTaskResult | null)?.output ?? {}) as Record<string, unknown> })),
+      artifacts,
+    );
+    return prisma.$transaction(async (tx) => {
+      await tx.phaseContext.upsert({
+        where: { ticketId_phaseId_phaseEntry: runWhere(run) },
+        create: { ...runWhere(run), contextData: data as Prisma.InputJsonValue },
+        update: { contextData: data as Prisma.InputJsonValue },
+      });
+      const rows = await tx.phaseContext.findMany({ where: { ticketId: run.ticketId }, orderBy: { phaseEntry: 'asc' } });
+      const context: TicketContext = {};
+      for (const phase of PHASE_SEQUENCE) {
+        const latest = rows.filter((row) => row.phaseId === phase).at(-1);
+        if (latest) context[phaseContextKey(phase)] = latest.contextData as PhaseContext;
+      }
+      const audience: Phase = nextInSequence(run.phase) ?? run.phase;
+      const { summary, tokens } = summarizeContext(contextForPhase(context, audience), maxTokens);
+      context.summary = summary;
+      await tx.phaseContext.update({ where: { ticketId_phaseId_phaseEntry: runWhere(run) }, data: { contextSummary: summary, summaryTokens: tokens } });
+      await tx.ticket.update({ where: { id: run.ticketId }, data: { context: context as Prisma.InputJsonValue, contextSummary: summary } });
+      return { key: phaseContextKey(run.phase), summary, summaryTokens: tokens };
+    });
+  };
+}
