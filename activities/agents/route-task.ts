@@ -11,7 +11,7 @@ import { AgentFailureType } from '../../src/agents/agent-failure';
 import { assignmentOf, selectBackend, type OrchestratorConfig } from '../../src/agents/config';
 import type { AgentRegistry } from '../../src/agents/registry';
 import type { AgentAssignment } from '../../src/phase-work/tasks';
-import { TASK_NOT_FOUND } from '../../src/phase-work/run-store';
+import { TASK_NOT_FOUND } from '../../src/phase-work/contracts';
 
 /** How recently a worker must have polled an agent's queue to count as alive, ms. */
 export const POLLER_FRESH_MS = 60_000;

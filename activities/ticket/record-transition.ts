@@ -7,14 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { PrismaClient } from '@prisma/client';
 import { Phase } from '../../src/ticket/phases';
 import { statusForPhase } from '../../src/ticket/ticket';
-import type { TransitionRecord } from '../../src/ticket/transition';
-import { TICKET_NOT_FOUND } from '../../src/phase-work/run-store';
-
-/** Input of {@link createRecordTransition}'s activity. */
-export interface RecordTransitionInput {
-  ticketId: string;
-  record: TransitionRecord;
-}
+import { TICKET_NOT_FOUND, type RecordTransitionInput } from '../../src/ticket/contracts';
 
 /**
  * Builds the `recordTransition` activity.

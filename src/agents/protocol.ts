@@ -69,3 +69,11 @@ export const agentResultSchema = z.object({
 
 /** A parsed agent result. */
 export type AgentResult = z.infer<typeof agentResultSchema>;
+
+/** The stored result of a completed task (`tasks.result`): the agent's output and artifacts. */
+export type StoredTaskResult = Pick<AgentResult, 'output' | 'artifacts'>;
+
+/** The output of a task's stored result (`{}` when it has none). */
+export function taskOutput(task: { result: unknown }): Record<string, unknown> {
+  return (task.result as StoredTaskResult | null)?.output ?? {};
+}

@@ -5,7 +5,7 @@
 import { Router } from 'express';
 import type { AgentRegistry } from './registry';
 import { registeredAgentQueue } from '../platform/task-queues';
-import { registerAgentBody, searchAgentsQuery, updateAgentBody } from '../api/schemas';
+import { registerAgentBody, searchAgentsQuery, updateAgentBody } from './schemas';
 
 /** Builds the agents router; `ticketQueue` names new agents' default task queues. */
 export function agentsRouter(registry: AgentRegistry, ticketQueue: string): Router {

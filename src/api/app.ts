@@ -10,6 +10,8 @@ import { AgentRegistry } from '../agents/registry';
 import type { TicketSettings } from '../ticket/settings';
 import type { Logger } from '../platform/logger';
 import { PhaseWorkClient } from '../phase-work/client';
+import { TaskClient } from '../phase-work/task-client';
+import { TemplateStore } from '../phase-work/template-store';
 import { TicketClient } from '../ticket/client';
 import { errorHandler, routeNotFound } from './errors';
 import { idempotency } from './idempotency';
@@ -43,7 +45,14 @@ export function createApp({ prisma, temporal, taskQueue, logger, orchestrator, s
   app.use(healthRouter(prisma, temporal));
   app.use('/api/v1', idempotency(prisma));
   app.use('/api/v1', ticketsRouter(tickets));
-  app.use('/api/v1', phaseWorkRouter(new PhaseWorkClient(prisma, temporal, tickets, orchestrator)));
+  app.use(
+    '/api/v1',
+    phaseWorkRouter({
+      work: new PhaseWorkClient(prisma, temporal, tickets, orchestrator),
+      tasks: new TaskClient(prisma, temporal, tickets),
+      templates: new TemplateStore(prisma),
+    }),
+  );
   app.use('/api/v1', agentsRouter(new AgentRegistry(prisma), taskQueue));
   app.use(routeNotFound);
   app.use(errorHandler(logger));

@@ -6,7 +6,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { AgentNotFoundError } from '../agents/registry';
 import { GATE_NOT_PASSED } from '../ticket/transition';
-import { PhaseWorkError } from '../phase-work/client';
+import { PhaseWorkError } from '../phase-work/errors';
 import { InvalidTransitionError, TicketNotActiveError, TicketNotFoundError } from '../ticket/client';
 import type { Logger } from '../platform/logger';
 

@@ -1,101 +1,35 @@
 /**
- * The application service for phase work, behind the REST API: tasks and their agent callbacks,
- * task templates, gates and artifacts, and context (seed 001/002, Streams F, G and H). It calls
- * the same functions the workflow's activities are (so the API and the workflow cannot disagree)
- * and tells the workflow about artifacts supplied from outside. It knows nothing of HTTP.
+ * Phase work behind the REST API (seed 001/002, Streams F, G and H): a ticket's phase runs, their
+ * tasks, gates and artifacts, and context. It calls the same stores the workflow's activities
+ * call (so the API and the workflow cannot disagree) and tells the workflow about artifacts
+ * supplied from outside. It knows nothing of HTTP. Tasks themselves: ./task-client.ts; task
+ * templates: ./template-store.ts.
  */
-import type { Prisma, PrismaClient, Task } from '@prisma/client';
-import { ApplicationFailure, type Client } from '@temporalio/client';
-import { createCollectArtifacts, storeArtifact, type ArtifactInput } from '../../activities/phase-work/collect-artifacts';
-import { storeCompletion, type StoredTaskResult } from '../../activities/agents/execute-task';
-import { createGenerateTasks } from '../../activities/phase-work/generate-tasks';
-import { runWhere, type PhaseRunRef } from './run-store';
-import { createUpdateContext } from '../../activities/phase-work/update-context';
-import { createValidateGate, type GateVerdict } from '../../activities/phase-work/validate-gate';
-import { AgentFailureType } from '../agents/agent-failure';
-import type { OrchestratorConfig } from '../agents/config';
-import type { AgentArtifact } from '../agents/protocol';
-import { DEFAULT_SUMMARY_TOKENS, contextForPhase, summarizeContext, type TicketContext } from './context-summary';
-import { dependencyCycle } from './dependencies';
-import { isUuid } from '../platform/ids';
-import { Phase, nextInSequence } from '../ticket/phases';
-import { TaskStatus } from './tasks';
-import type { Priority } from '../ticket/ticket';
-import { artifactsChangedSignal, cancelTaskSignal, tasksChangedSignal } from '../../workflows/ticket/messages';
+import type { PrismaClient } from '@prisma/client';
+import type { Client } from '@temporalio/client';
 import type { TicketClient } from '../ticket/client';
+import { Phase, nextInSequence } from '../ticket/phases';
+import { artifactsChangedSignal } from '../../workflows/ticket/messages';
+import type { ContextUpdate, GateVerdict, PhaseRunRef } from './contracts';
+import { DEFAULT_SUMMARY_TOKENS, contextForPhase, summarizeContext, type TicketContext } from './context-summary';
+import { updateContext } from './context-store';
+import { PhaseWorkError } from './errors';
+import { phaseGate, type GatePolicy } from './gate-policy';
+import { collectArtifacts, storeArtifact, validateGate, type ArtifactInput } from './gate-store';
+import { runWhere } from './run-store';
+import { generateTasks, taskView, type TaskView } from './task-store';
 
-/** Error codes of phase work, each with its meaning; the API maps them to HTTP statuses. */
-export type PhaseWorkErrorCode =
-  /** 404: no task with that ID. */
-  | 'TASK_NOT_FOUND'
-  /** 409: the task already finished (completed, failed or cancelled). */
-  | 'TASK_NOT_CANCELLABLE'
-  /** 404: no task template with that ID. */
-  | 'TEMPLATE_NOT_FOUND'
-  /** 409: a template for that phase and task type exists. */
-  | 'TEMPLATE_EXISTS'
-  /** 409: the task is not waiting for an agent's callback (not an http task, already answered, or a later attempt runs). */
-  | 'TASK_NOT_AWAITING_CALLBACK'
-  /** 409: the ticket has never entered that phase, so it has no run to work on. */
-  | 'PHASE_NOT_ENTERED'
-  /** 409: dependencies can be added only to a task that has not started (pending, failed or cancelled). */
-  | 'TASK_NOT_PENDING'
-  /** 422: a dependency is not a task of the same phase run. */
-  | 'INVALID_DEPENDENCY'
-  /** 422: the dependencies would form a cycle (`details.cycle` is its path). */
-  | 'DEPENDENCY_CYCLE';
+/** Who the API's gate validations are recorded as (each validator numbers its own rounds). */
+const API_VALIDATOR = 'api';
 
-/** A refused phase-work request, with a machine-readable code and details. */
-export class PhaseWorkError extends Error {
-  constructor(
-    readonly code: PhaseWorkErrorCode,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
-
-/** A task as the API shows it: every column but the Temporal task token, which never leaves the server. */
-export type TaskView = Omit<Task, 'taskToken'>;
-
-/** The API's view of a task row. */
-export function taskView({ taskToken: _token, ...task }: Task): TaskView {
-  return task;
-}
-
-/** Fields of a new task template (seed 001, table `task_templates`). */
-export interface NewTaskTemplate {
-  phaseId: Phase;
-  taskType: string;
-  templateDescription: string;
-  defaultPriority?: Priority;
-  requiredCapabilities?: string[];
-  dependenciesTemplate?: string[];
-  /** Resources its tasks need alone (`{ticket_id}` substituted), e.g. `repo:main`. */
-  resources?: string[];
-  /** Start-to-close limit of one execution, s. */
-  timeoutSeconds?: number;
-}
-
-/** Phase-work operations on tickets, tasks and templates. */
+/** Phase-work operations on a ticket's runs. */
 export class PhaseWorkClient {
-  private readonly generate;
-  private readonly collect;
-  private readonly validate;
-  private readonly refreshContext;
-
   constructor(
     private readonly prisma: PrismaClient,
     private readonly temporal: Client,
     private readonly tickets: TicketClient,
-    private readonly config: OrchestratorConfig,
-  ) {
-    this.generate = createGenerateTasks(prisma);
-    this.collect = createCollectArtifacts(prisma);
-    this.validate = createValidateGate(prisma, config);
-    this.refreshContext = createUpdateContext(prisma);
-  }
+    private readonly policy: GatePolicy,
+  ) {}
 
   /**
    * The run of `phase` (default: the run the workflow is working, or was blocked in): the current
@@ -119,7 +53,7 @@ export class PhaseWorkClient {
    */
   async generateTasks(ticketId: string, phase?: Phase): Promise<TaskView[]> {
     const run = await this.run(ticketId, phase);
-    await this.generate(run);
+    await generateTasks(this.prisma, run);
     return this.runTasks(run);
   }
 
@@ -139,179 +73,15 @@ export class PhaseWorkClient {
     return rows.map(taskView);
   }
 
-  /** One task. @throws PhaseWorkError TASK_NOT_FOUND */
-  async task(taskId: string): Promise<TaskView> {
-    return taskView(await this.taskRow(taskId));
-  }
-
-  private async taskRow(taskId: string): Promise<Task> {
-    const task = isUuid(taskId) ? await this.prisma.task.findUnique({ where: { id: taskId } }) : null;
-    if (!task) throw new PhaseWorkError('TASK_NOT_FOUND', `task ${taskId} not found`, { taskId });
-    return task;
-  }
-
-  /**
-   * Claims an http agent's callback for `attempt` (default: the running one) exactly once.
-   * @returns the task token to complete, and the task
-   */
-  private async claimCallback(taskId: string, attempt: number | undefined, data: Prisma.TaskUpdateManyMutationInput, result?: StoredTaskResult) {
-    const task = await this.taskRow(taskId);
-    const notAwaiting = (why: string) =>
-      new PhaseWorkError('TASK_NOT_AWAITING_CALLBACK', `task ${taskId} is not waiting for a callback${attempt ? ` of attempt ${attempt}` : ''}: ${why}`, {
-        taskId,
-        status: task.status,
-        attempts: task.attempts,
-      });
-    if (!task.taskToken) throw notAwaiting(task.callbackAt ? 'its callback was already received' : `it is ${task.status} and not handed to an http agent`);
-    if (attempt !== undefined && attempt !== task.attempts) throw notAwaiting(`attempt ${task.attempts} is the current one`);
-    const where: Prisma.TaskWhereInput = { status: TaskStatus.RUNNING, taskToken: { not: null }, callbackAt: null, attempts: task.attempts };
-    const claimed = result
-      ? await storeCompletion(this.prisma, taskId, result, { where, viaCallback: true })
-      : (await this.prisma.task.updateMany({ where: { id: taskId, ...where }, data: { ...data, callbackAt: new Date(), taskToken: null } })).count === 1;
-    if (!claimed) throw notAwaiting('its callback was already received');
-    return { token: new Uint8Array(task.taskToken), task };
-  }
-
-  /**
-   * An http agent reports success (POST /tasks/:id/complete). The first callback for the running
-   * attempt completes the activity; any later or repeated one is refused.
-   *
-   * @throws PhaseWorkError TASK_NOT_FOUND, TASK_NOT_AWAITING_CALLBACK
-   */
-  async completeTask(taskId: string, attempt: number | undefined, result: { output: Record<string, unknown>; artifacts: AgentArtifact[] }): Promise<TaskView> {
-    const { token, task } = await this.claimCallback(taskId, attempt, {}, result);
-    // If the activity timed out meanwhile, its retry finds the task completed and returns at once.
-    await this.temporal.activity.complete(token, { taskId, status: TaskStatus.COMPLETED, agent: task.assignedAgent }).catch(() => undefined);
-    return this.task(taskId);
-  }
-
-  /**
-   * An http agent reports failure (POST /tasks/:id/fail): the activity fails with
-   * `AgentTaskFailed`, retried unless `retryable` is false.
-   *
-   * @throws PhaseWorkError TASK_NOT_FOUND, TASK_NOT_AWAITING_CALLBACK
-   */
-  async failTask(taskId: string, attempt: number | undefined, error: string, retryable: boolean): Promise<TaskView> {
-    const status = retryable ? TaskStatus.PENDING : TaskStatus.FAILED;
-    const { token } = await this.claimCallback(taskId, attempt, { status, error: `${AgentFailureType.TASK_FAILED}: ${error}` });
-    const failure = ApplicationFailure.create({ type: AgentFailureType.TASK_FAILED, message: error, nonRetryable: !retryable });
-    await this.temporal.activity.fail(token, failure).catch(() => undefined);
-    return this.task(taskId);
-  }
-
-  /**
-   * Cancels a pending or running task (signal `cancelTask`): its agent is stopped, and the phase
-   * run fails with the reason, blocking the ticket until a transition resumes it.
-   *
-   * @throws PhaseWorkError TASK_NOT_FOUND, TASK_NOT_CANCELLABLE
-   */
-  async cancelTask(taskId: string, reason: string): Promise<TaskView> {
-    const task = await this.taskRow(taskId);
-    if (task.status !== TaskStatus.PENDING && task.status !== TaskStatus.RUNNING) {
-      throw new PhaseWorkError('TASK_NOT_CANCELLABLE', `task ${taskId} is ${task.status}; only a pending or running task can be cancelled`, { taskId, status: task.status });
-    }
-    const ticket = await this.tickets.get(task.ticketId);
-    await this.temporal.workflow.getHandle(ticket.workflowId).signal(cancelTaskSignal, { taskId, reason });
-    return taskView(task);
-  }
-
-  /**
-   * A task's dependencies: what it depends on, which of those are not completed yet (blocked by),
-   * and the tasks that depend on it (blocks). @throws PhaseWorkError TASK_NOT_FOUND
-   */
-  async dependencies(taskId: string) {
-    const task = await this.taskRow(taskId);
-    const run = await this.prisma.task.findMany({ where: { ticketId: task.ticketId, phaseId: task.phaseId, phaseEntry: task.phaseEntry } });
-    const dependsOn = run.filter((other) => task.dependencies.includes(other.id)).map(taskView);
-    return {
-      task: taskView(task),
-      dependsOn,
-      blockedBy: dependsOn.filter((other) => other.status !== TaskStatus.COMPLETED),
-      blocks: run.filter((other) => other.dependencies.includes(task.id)).map(taskView),
-    };
-  }
-
-  /**
-   * Adds dependencies to a task that has not started: tasks of the same phase run it must wait
-   * for. The workflow re-plans before starting its next task.
-   *
-   * @throws PhaseWorkError TASK_NOT_FOUND, TASK_NOT_PENDING, INVALID_DEPENDENCY, DEPENDENCY_CYCLE (with the cycle's path)
-   */
-  async addDependencies(taskId: string, dependsOn: string[]) {
-    const task = await this.taskRow(taskId);
-    if (task.status === TaskStatus.RUNNING || task.status === TaskStatus.COMPLETED) {
-      throw new PhaseWorkError('TASK_NOT_PENDING', `task ${taskId} is ${task.status}; dependencies can be added only before it starts`, { taskId, status: task.status });
-    }
-    const run = await this.prisma.task.findMany({ where: { ticketId: task.ticketId, phaseId: task.phaseId, phaseEntry: task.phaseEntry } });
-    const unknown = dependsOn.filter((id) => !run.some((other) => other.id === id));
-    if (unknown.length) {
-      throw new PhaseWorkError('INVALID_DEPENDENCY', `not tasks of the same phase run as task ${taskId}: ${unknown.join(', ')}`, { taskId, unknown });
-    }
-    const dependencies = [...new Set([...task.dependencies, ...dependsOn])];
-    const graph = Object.fromEntries(run.map((other) => [other.id, other.id === taskId ? dependencies : other.dependencies]));
-    const cycle = dependencyCycle(graph);
-    if (cycle) {
-      const name = (id: string) => `${run.find((other) => other.id === id)?.taskType ?? id} (${id})`;
-      throw new PhaseWorkError('DEPENDENCY_CYCLE', `the dependencies would form a cycle: ${cycle.map(name).join(' → ')}`, { cycle });
-    }
-    await this.prisma.task.update({ where: { id: taskId }, data: { dependencies } });
-    const ticket = await this.tickets.get(task.ticketId);
-    await this.temporal.workflow
-      .getHandle(ticket.workflowId)
-      .signal(tasksChangedSignal)
-      .catch(() => undefined); // a closed workflow has nothing left to schedule
-    return this.dependencies(taskId);
-  }
-
-  /** Refuses template dependencies that would form a cycle among the phase's active templates. */
-  private async checkTemplateCycle(phase: Phase, taskType: string, dependenciesTemplate: string[] | undefined): Promise<void> {
-    if (!dependenciesTemplate?.length) return;
-    const templates = await this.prisma.taskTemplate.findMany({ where: { phaseId: phase, isActive: true } });
-    const graph: Record<string, string[]> = Object.fromEntries(templates.map((template) => [template.taskType, template.dependenciesTemplate]));
-    graph[taskType] = dependenciesTemplate;
-    const cycle = dependencyCycle(graph);
-    if (cycle) throw new PhaseWorkError('DEPENDENCY_CYCLE', `the template dependencies would form a cycle: ${cycle.join(' → ')}`, { cycle });
-  }
-
-  /** Task templates of a phase (or all), active ones unless `includeInactive`. */
-  templates(phase: Phase | undefined, includeInactive: boolean) {
-    return this.prisma.taskTemplate.findMany({
-      where: { phaseId: phase, ...(includeInactive ? {} : { isActive: true }) },
-      orderBy: [{ phaseId: 'asc' }, { createdAt: 'asc' }],
-    });
-  }
-
-  /** Creates a template. @throws PhaseWorkError TEMPLATE_EXISTS, DEPENDENCY_CYCLE */
-  async createTemplate(input: NewTaskTemplate) {
-    await this.checkTemplateCycle(input.phaseId, input.taskType, input.dependenciesTemplate);
-    try {
-      return await this.prisma.taskTemplate.create({ data: input });
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'P2002') throw error;
-      throw new PhaseWorkError('TEMPLATE_EXISTS', `a template for ${input.taskType} in ${input.phaseId} exists`, { phaseId: input.phaseId, taskType: input.taskType });
-    }
-  }
-
-  /**
-   * Updates a template's description, priority, capabilities, dependencies or active flag.
-   * @throws PhaseWorkError TEMPLATE_NOT_FOUND, DEPENDENCY_CYCLE
-   */
-  async updateTemplate(id: string, changes: Partial<Omit<NewTaskTemplate, 'phaseId' | 'taskType' | 'timeoutSeconds'>> & { isActive?: boolean; timeoutSeconds?: number | null }) {
-    const template = isUuid(id) ? await this.prisma.taskTemplate.findUnique({ where: { id } }) : null;
-    if (!template) throw new PhaseWorkError('TEMPLATE_NOT_FOUND', `task template ${id} not found`, { templateId: id });
-    await this.checkTemplateCycle(template.phaseId as Phase, template.taskType, changes.dependenciesTemplate);
-    return this.prisma.taskTemplate.update({ where: { id }, data: changes });
-  }
-
   /**
    * Validates a phase run's gate now (validator `api`, its own round numbers) and persists the result.
    * @throws TicketNotFoundError; PhaseWorkError PHASE_NOT_ENTERED
    */
   async validateGate(ticketId: string, phase?: Phase): Promise<GateVerdict & PhaseRunRef> {
     const run = await this.run(ticketId, phase);
-    await this.collect(run);
-    const rounds = await this.prisma.phaseGateResult.count({ where: { ...runWhere(run), validatedBy: 'api' } });
-    return { ...run, ...(await this.validate({ ...run, attempt: rounds + 1, validatedBy: 'api' })) };
+    await collectArtifacts(this.prisma, run);
+    const rounds = await this.prisma.phaseGateResult.count({ where: { ...runWhere(run), validatedBy: API_VALIDATOR } });
+    return { ...run, ...(await validateGate(this.prisma, this.policy, { ...run, attempt: rounds + 1, validatedBy: API_VALIDATOR })) };
   }
 
   /** Every gate validation of the ticket, oldest first. @throws TicketNotFoundError */
@@ -328,14 +98,15 @@ export class PhaseWorkClient {
       this.prisma.phaseGateResult.findMany({ where: runWhere(run), orderBy: [{ validatedAt: 'asc' }] }),
       this.prisma.phaseGateArtifact.findMany({ where: runWhere(run), orderBy: [{ collectedAt: 'asc' }] }),
     ]);
+    const gate = phaseGate(this.policy, run.phase);
     return {
       phaseId: run.phase,
       entry: run.entry,
       gate: state.run.gate,
       step: state.run.step,
       blocked: state.blocked,
-      requirements: this.config.gateRequirements[run.phase] ?? null,
-      validationAgent: this.config.validationPhases.includes(run.phase),
+      requirements: gate.requirements,
+      validationAgent: gate.validationAgent,
       results,
       artifacts,
     };
@@ -379,10 +150,13 @@ export class PhaseWorkClient {
     return { phaseId: audience, summary, tokens, maxTokens };
   }
 
-  /** Re-aggregates a phase run's context from its completed tasks. @throws TicketNotFoundError; PhaseWorkError PHASE_NOT_ENTERED */
-  async updateContext(ticketId: string, phase?: Phase) {
+  /**
+   * Re-aggregates a phase run's context from its completed tasks.
+   * @throws TicketNotFoundError; PhaseWorkError PHASE_NOT_ENTERED; RowNotFoundError when the ticket row is gone
+   */
+  async updateContext(ticketId: string, phase?: Phase): Promise<ContextUpdate & { phaseId: Phase; entry: number }> {
     const run = await this.run(ticketId, phase);
-    const update = await this.refreshContext(run);
+    const update = await updateContext(this.prisma, run);
     return { ...update, phaseId: run.phase, entry: run.entry };
   }
 }

@@ -3,15 +3,14 @@
  * declares resources holds each one alone while it runs, across tickets and workers. Locks are
  * leases renewed with the task's heartbeats, so a crashed holder's lock runs out and is released.
  */
-import { ApplicationFailure } from '@temporalio/activity';
 import type { PrismaClient } from '@prisma/client';
-import { RESOURCE_BUSY } from './tasks';
+import { ResourceBusyError } from './errors';
 
 /**
  * Takes every resource for `taskId` until `expiresAt`, all or none. A lock held by the same task,
  * or whose lease ran out, is taken over.
  *
- * @throws ApplicationFailure `ResourceBusy` (retryable) naming the resource another task holds
+ * @throws ResourceBusyError naming the resource another task holds
  */
 export async function acquireResources(prisma: PrismaClient, taskId: string, resources: readonly string[], expiresAt: Date): Promise<void> {
   const taken: string[] = [];
@@ -23,7 +22,7 @@ export async function acquireResources(prisma: PrismaClient, taskId: string, res
     if (count === 0) {
       await releaseResources(prisma, taskId, taken);
       const holder = await prisma.resourceLock.findUnique({ where: { resource } });
-      throw ApplicationFailure.retryable(`resource ${resource} is held by task ${holder?.taskId ?? 'another task'}`, RESOURCE_BUSY);
+      throw new ResourceBusyError(`resource ${resource} is held by task ${holder?.taskId ?? 'another task'}`);
     }
     taken.push(resource);
   }

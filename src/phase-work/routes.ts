@@ -2,10 +2,12 @@
  * Phase-work endpoints under /api/v1 (seed 001/002: Stream F task generation and templates,
  * Stream G gates and artifacts, Stream H context; plus the http agents' callbacks). Every handler
  * validates with zod first, so bad input is a 400 and nothing is written. Errors use the API's
- * one body (see ../errors.ts).
+ * one body (see src/api/errors.ts).
  */
 import { Router } from 'express';
 import type { PhaseWorkClient } from './client';
+import type { TaskClient } from './task-client';
+import type { TemplateStore } from './template-store';
 import {
   artifactBody,
   cancelTaskBody,
@@ -19,10 +21,17 @@ import {
   phaseQuery,
   templatesQuery,
   updateTemplateBody,
-} from '../api/schemas';
+} from './schemas';
 
-/** Builds the phase-work router around a {@link PhaseWorkClient}. */
-export function phaseWorkRouter(work: PhaseWorkClient): Router {
+/** What the phase-work router calls: the runs' client, the tasks' client and the template store. */
+export interface PhaseWorkServices {
+  work: PhaseWorkClient;
+  tasks: TaskClient;
+  templates: TemplateStore;
+}
+
+/** Builds the phase-work router around its {@link PhaseWorkServices}. */
+export function phaseWorkRouter({ work, tasks, templates }: PhaseWorkServices): Router {
   const router = Router();
 
   /**
@@ -41,7 +50,7 @@ export function phaseWorkRouter(work: PhaseWorkClient): Router {
 
   /** GET /tasks/:id — one task (never its Temporal task token). 200; 404 TASK_NOT_FOUND. */
   router.get('/tasks/:id', async (req, res) => {
-    res.json(await work.task(req.params.id));
+    res.json(await tasks.task(req.params.id));
   });
 
   /**
@@ -52,7 +61,7 @@ export function phaseWorkRouter(work: PhaseWorkClient): Router {
   router.post('/tasks/:id/complete', async (req, res) => {
     const { attempt } = callbackQuery.parse(req.query);
     const { output, artifacts } = completeTaskBody.parse(req.body);
-    res.json(await work.completeTask(req.params.id, attempt, { output, artifacts }));
+    res.json(await tasks.completeTask(req.params.id, attempt, { output, artifacts }));
   });
 
   /**
@@ -62,7 +71,7 @@ export function phaseWorkRouter(work: PhaseWorkClient): Router {
   router.post('/tasks/:id/fail', async (req, res) => {
     const { attempt } = callbackQuery.parse(req.query);
     const { error, retryable } = failTaskBody.parse(req.body);
-    res.json(await work.failTask(req.params.id, attempt, error, retryable));
+    res.json(await tasks.failTask(req.params.id, attempt, error, retryable));
   });
 
   /**
@@ -72,7 +81,7 @@ export function phaseWorkRouter(work: PhaseWorkClient): Router {
    */
   router.post('/tasks/:id/cancel', async (req, res) => {
     const { reason } = cancelTaskBody.parse(req.body);
-    res.status(202).json(await work.cancelTask(req.params.id, reason ?? 'cancelled through the API'));
+    res.status(202).json(await tasks.cancelTask(req.params.id, reason ?? 'cancelled through the API'));
   });
 
   /**
@@ -80,7 +89,7 @@ export function phaseWorkRouter(work: PhaseWorkClient): Router {
    * which of those are not completed, and what waits for it. 200; 404 TASK_NOT_FOUND.
    */
   router.get('/tasks/:id/dependencies', async (req, res) => {
-    res.json(await work.dependencies(req.params.id));
+    res.json(await tasks.dependencies(req.params.id));
   });
 
   /**
@@ -89,13 +98,13 @@ export function phaseWorkRouter(work: PhaseWorkClient): Router {
    * INVALID_DEPENDENCY; 422 DEPENDENCY_CYCLE with `details.cycle` (the path); 404; 400.
    */
   router.post('/tasks/:id/dependencies', async (req, res) => {
-    res.json(await work.addDependencies(req.params.id, dependenciesBody.parse(req.body).dependsOn));
+    res.json(await tasks.addDependencies(req.params.id, dependenciesBody.parse(req.body).dependsOn));
   });
 
   /** GET /task-templates?phase_id=&include_inactive= — 200 `{ items: TaskTemplate[] }`; 400. */
   router.get('/task-templates', async (req, res) => {
     const { phase, includeInactive } = templatesQuery.parse(req.query);
-    res.json({ items: await work.templates(phase, includeInactive) });
+    res.json({ items: await templates.list(phase, includeInactive) });
   });
 
   /**
@@ -104,17 +113,17 @@ export function phaseWorkRouter(work: PhaseWorkClient): Router {
    * 422 DEPENDENCY_CYCLE (details.cycle: the task types around it); 400.
    */
   router.post('/task-templates', async (req, res) => {
-    res.status(201).json(await work.createTemplate(createTemplateBody.parse(req.body)));
+    res.status(201).json(await templates.create(createTemplateBody.parse(req.body)));
   });
 
   /** PATCH /task-templates/:id — any of description, priority, capabilities, dependencies, isActive. 200; 404 TEMPLATE_NOT_FOUND; 422 DEPENDENCY_CYCLE; 400. */
   router.patch('/task-templates/:id', async (req, res) => {
-    res.json(await work.updateTemplate(req.params.id, updateTemplateBody.parse(req.body)));
+    res.json(await templates.update(req.params.id, updateTemplateBody.parse(req.body)));
   });
 
   /** POST /task-templates/:id/disable — no new tasks come from it (existing ones stay). 200; 404. */
   router.post('/task-templates/:id/disable', async (req, res) => {
-    res.json(await work.updateTemplate(req.params.id, { isActive: false }));
+    res.json(await templates.update(req.params.id, { isActive: false }));
   });
 
   /**

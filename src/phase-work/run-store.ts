@@ -1,32 +1,15 @@
 /**
- * Reading one phase run's rows (tasks, artifacts) and the failures activities share. A phase run
- * is identified by (ticket, phase, entry): see `PhaseRun` in src/domain/ticket-lifecycle.ts.
+ * Reading one phase run's rows (tasks, artifacts) and its ticket. A phase run is identified by
+ * (ticket, phase, entry): see {@link PhaseRunRef}.
  */
-import { ApplicationFailure } from '@temporalio/activity';
 import type { PrismaClient, Ticket } from '@prisma/client';
-import type { Phase } from '../ticket/phases';
+import { TICKET_NOT_FOUND, VALIDATION_TASK_TYPE, type PhaseRunRef } from './contracts';
+import { RowNotFoundError } from './errors';
 
-/** Identifies one run of a phase's work. */
-export interface PhaseRunRef {
-  ticketId: string;
-  phase: Phase;
-  /** Sequence of the transition that began the run (0 before any transition). */
-  entry: number;
-}
-
-/** Task type of the validation agent's review (seed 002, ValidationAgent); not part of the phase's own tasks. */
-export const VALIDATION_TASK_TYPE = 'validate_phase';
-
-/** Failure type of a missing ticket row (non-retryable). */
-export const TICKET_NOT_FOUND = 'TicketNotFound';
-
-/** Failure type of a missing task row (non-retryable). */
-export const TASK_NOT_FOUND = 'TaskNotFound';
-
-/** The ticket row. @throws ApplicationFailure TicketNotFound (non-retryable) */
+/** The ticket row. @throws RowNotFoundError TicketNotFound */
 export async function loadTicket(prisma: PrismaClient, ticketId: string): Promise<Ticket> {
   const ticket = await prisma.ticket.findUnique({ where: { id: ticketId } });
-  if (!ticket) throw ApplicationFailure.nonRetryable(`ticket ${ticketId} does not exist`, TICKET_NOT_FOUND);
+  if (!ticket) throw new RowNotFoundError(TICKET_NOT_FOUND, `ticket ${ticketId} does not exist`);
   return ticket;
 }
 

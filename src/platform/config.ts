@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { OrchestratorConfig } from '../agents/config';
-import { gatedPhases } from '../agents/config';
+import { gatedPhases } from '../phase-work/gate-policy';
 import { DEFAULT_TICKET_SETTINGS, type TicketSettings } from '../ticket/settings';
 
 const port = z.coerce.number().int().min(1).max(65535);

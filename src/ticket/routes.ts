@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import type { TransitionRequest } from './transition';
 import type { TicketClient } from './client';
-import { cancelTicketBody, createTicketBody, listTicketsQuery, transitionBody } from '../api/schemas';
+import { cancelTicketBody, createTicketBody, listTicketsQuery, transitionBody } from './schemas';
 
 function transitionRequest(body: unknown): TransitionRequest {
   const parsed = transitionBody.parse(body);

@@ -1,6 +1,7 @@
 /** The orchestrator configuration file: validation, backend selection by capability, gates. */
 import path from 'node:path';
-import { assignmentOf, gatedPhases, loadOrchestratorConfig, parseOrchestratorConfig, selectBackend } from '../../src/agents/config';
+import { assignmentOf, loadOrchestratorConfig, parseOrchestratorConfig, selectBackend } from '../../src/agents/config';
+import { gatedPhases } from '../../src/phase-work/gate-policy';
 import { PHASE_GATE_REQUIREMENTS } from '../../src/phase-work/gates';
 import { Phase } from '../../src/ticket/phases';
 

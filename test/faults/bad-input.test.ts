@@ -1,5 +1,5 @@
 /**
- * Fault "bad input": every endpoint of the REST API (the routes of src/api/routes/*.ts; a check
+ * Fault "bad input": every endpoint of the REST API (the routes of src/<context>/routes.ts and src/api/health.ts; a check
  * below fails when one has no case here) is sent wrong types, unknown phases, unknown fields,
  * oversized and malformed bodies, unknown or garbage IDs and invalid query values, on a real
  * Temporal dev server, worker and PostgreSQL.
@@ -447,7 +447,7 @@ beforeAll(async () => {
 });
 
 describe('bad input on every endpoint', () => {
-  it('has cases for every route declared in src/api/routes', () => {
+  it('has cases for every route declared in the route files', () => {
     const covered = new Set(CASES.map((c) => c.route));
     expect(declaredRoutes().filter((route) => !covered.has(route))).toEqual([]);
   });

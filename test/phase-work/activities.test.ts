@@ -11,12 +11,16 @@ import type { Prisma } from '@prisma/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { createCollectArtifacts, storeArtifact } from '../../activities/phase-work/collect-artifacts';
-import { createGenerateTasks, createPlanValidationTask } from '../../activities/phase-work/generate-tasks';
-import type { PhaseRunRef } from '../../src/phase-work/run-store';
-import { createRecordTaskOutcome } from '../../activities/phase-work/record-task-outcome';
-import { createUpdateContext } from '../../activities/phase-work/update-context';
-import { createValidateGate } from '../../activities/phase-work/validate-gate';
+import {
+  createCollectArtifacts,
+  createGenerateTasks,
+  createPlanValidationTask,
+  createRecordTaskOutcome,
+  createUpdateContext,
+  createValidateGate,
+} from '../../activities/phase-work';
+import type { PhaseRunRef } from '../../src/phase-work/contracts';
+import { storeArtifact } from '../../src/phase-work/gate-store';
 import { parseOrchestratorConfig } from '../../src/agents/config';
 import { countTokens } from '../../src/phase-work/context-summary';
 import { Phase } from '../../src/ticket/phases';

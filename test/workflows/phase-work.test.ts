@@ -5,7 +5,7 @@
  * and unblocking, policies.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { storeArtifact } from '../../activities/phase-work/collect-artifacts';
+import { storeArtifact } from '../../src/phase-work/gate-store';
 import { loadOrchestratorConfig } from '../../src/agents/config';
 import { Phase, PHASE_SEQUENCE } from '../../src/ticket/phases';
 import type { NewTicket } from '../../src/ticket/client';

@@ -16,9 +16,8 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { TicketActivities } from '../../activities';
-import type { PhaseRunRef } from '../../src/phase-work/run-store';
-import type { GateVerdict } from '../../activities/phase-work/validate-gate';
+import type { TicketActivities } from '../../src/ticket/contracts';
+import type { GateVerdict, PhaseRunRef } from '../../src/phase-work/contracts';
 import { RESOURCE_BUSY, TaskStatus, runnableTasks, unreachableTasks, type AgentAssignment, type PlannedTask } from '../../src/phase-work/tasks';
 import type { PhaseRun, TicketLifecycle } from '../../src/ticket/lifecycle';
 import type { TicketSettings } from '../../src/ticket/settings';

@@ -22,7 +22,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { TicketActivities } from '../../activities';
+import type { TicketActivities } from '../../src/ticket/contracts';
 import { Phase, nextInSequence } from '../../src/ticket/phases';
 import { TicketStatus, statusForPhase } from '../../src/ticket/ticket';
 import { TicketLifecycle, type BlockedState, type Refusal, type TicketLifecycleSnapshot } from '../../src/ticket/lifecycle';
