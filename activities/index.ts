@@ -1,38 +1,29 @@
 /**
  * The orchestrator's activities, built around injected dependencies (Prisma client, orchestrator
  * configuration, workspaces, logger) so the worker passes the real ones and tests their own.
- * Workflows import the *type* only. Activity names are what the Temporal Web UI shows.
+ * One folder per bounded context (ticket/, phase-work/, agents/), each a thin adapter over its
+ * context's stores. Workflows never import this: they proxy the {@link TicketActivities}
+ * interface of src/ticket/contracts.ts. Activity names are what the Temporal Web UI shows.
  */
 import { AgentRegistry } from '../src/agents/registry';
-import { createCollectArtifacts } from './collect-artifacts';
-import { createExecuteTask, type ExecuteTaskDependencies } from './execute-task';
-import { createGenerateTasks, createPlanValidationTask } from './generate-tasks';
-import { createRecordCancellation } from './record-cancellation';
-import { createRecordTaskOutcome } from './record-task-outcome';
-import { createRecordTransition } from './record-transition';
-import { createRouteTask } from './route-task';
-import { createUpdateContext } from './update-context';
-import { createValidateGate } from './validate-gate';
+import type { TicketActivities } from '../src/ticket/contracts';
+import { createExecuteTask, type ExecuteTaskDependencies } from './agents/execute-task';
+import { createRouteTask } from './agents/route-task';
+import { createPhaseWorkActivities } from './phase-work';
+import { createRecordCancellation } from './ticket/record-cancellation';
+import { createRecordTransition } from './ticket/record-transition';
 
 /** What the activities need (see {@link ExecuteTaskDependencies} for each field). */
 export type ActivityDependencies = ExecuteTaskDependencies;
 
 /** Every activity the ticket workflow calls, keyed by activity name. */
-export function createActivities(deps: ActivityDependencies) {
+export function createActivities(deps: ActivityDependencies): TicketActivities {
   const { prisma, config } = deps;
   return {
     recordTransition: createRecordTransition(prisma),
-    generateTasks: createGenerateTasks(prisma),
-    planValidationTask: createPlanValidationTask(prisma),
+    recordCancellation: createRecordCancellation(prisma, deps.workspacesDir),
+    ...createPhaseWorkActivities(prisma, config),
     routeTask: createRouteTask(prisma, config, new AgentRegistry(prisma)),
     executeTask: createExecuteTask(deps),
-    recordTaskOutcome: createRecordTaskOutcome(prisma),
-    recordCancellation: createRecordCancellation(prisma, deps.workspacesDir),
-    collectArtifacts: createCollectArtifacts(prisma),
-    validateGate: createValidateGate(prisma, config),
-    updateContext: createUpdateContext(prisma),
   };
 }
-
-/** The activity interface workflows proxy (`proxyActivities<TicketActivities>`). */
-export type TicketActivities = ReturnType<typeof createActivities>;

@@ -7,9 +7,9 @@ import path from 'node:path';
 import type { PrismaClient } from '@prisma/client';
 import type { ActivityDependencies } from '../activities';
 import { loadOrchestratorConfig, type OrchestratorConfig } from './agents/config';
-import { workflowSettings, type Config } from './config';
-import type { TicketSettings } from './domain/ticket-settings';
-import type { Logger } from './logger';
+import { workflowSettings, type Config } from './platform/config';
+import type { TicketSettings } from './ticket/settings';
+import type { Logger } from './platform/logger';
 
 /** The derived runtime configuration. */
 export interface Runtime {

@@ -7,11 +7,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { PHASE_GATE_REQUIREMENTS, extendGateRequirements, type GateRequirements } from '../domain/gates';
-import { ALL_PHASES, type Phase } from '../domain/phases';
-import type { AgentAssignment } from '../domain/task';
+import { gateOverridesSchema, gatePolicy, validationPhasesSchema, type GatePolicy } from '../phase-work/gate-policy';
+import type { AgentAssignment } from '../phase-work/tasks';
 
-const phase = z.enum(ALL_PHASES as [Phase, ...Phase[]]);
 const capabilities = z.array(z.string().min(1)).min(1);
 const timeouts = {
   /** Start-to-close timeout of one execution, ms (default 10 min). */
@@ -44,28 +42,14 @@ const httpBackend = z.strictObject({
   ...timeouts,
 });
 
-const criteria = z.strictObject({
-  minLength: z.number().int().nonnegative().optional(),
-  requiredSections: z.array(z.string().min(1)).optional(),
-  minPercentage: z.number().min(0).max(100).optional(),
-  mustHaveTests: z.boolean().optional(),
-  allPassed: z.boolean().optional(),
-});
-
-const gate = z.strictObject({
-  requiredArtifacts: z.array(z.string().min(1)).default([]),
-  requiredTasksCompleted: z.boolean().default(false),
-  validationCriteria: z.record(z.string(), criteria).default({}),
-});
-
 const schema = z.strictObject({
   $comment: z.string().optional(),
   /** Agent backends; a task goes to the first whose capabilities include all it requires. */
   backends: z.array(z.discriminatedUnion('type', [commandBackend, httpBackend])).min(1),
   /** Phases whose gate validation also runs the validation agent (a `validate_phase` task). */
-  validationPhases: z.array(phase).default([]),
+  validationPhases: validationPhasesSchema,
   /** Gate requirements added to the seeds' PHASE_GATE_REQUIREMENTS, phase by phase. */
-  gates: z.partialRecord(phase, gate).default({}),
+  gates: gateOverridesSchema,
 });
 
 /** A backend entry of the file. */
@@ -77,17 +61,12 @@ export type CommandBackendConfig = Extract<AgentBackendConfig, { type: 'command'
 /** An `http` backend entry. */
 export type HttpBackendConfig = Extract<AgentBackendConfig, { type: 'http' }>;
 
-/** The validated file, with the gate requirements already merged onto the seeds'. */
-export interface OrchestratorConfig {
+/** The validated file; its gate policy has the requirements already merged onto the seeds' (src/phase-work/gate-policy.ts). */
+export interface OrchestratorConfig extends GatePolicy {
   backends: AgentBackendConfig[];
-  validationPhases: Phase[];
-  gateRequirements: GateRequirements;
   /** Directory the file was read from; relative `args` of command backends resolve against it. */
   baseDir: string;
 }
-
-/** Capability the validation agent's `validate_phase` tasks require. */
-export const VALIDATION_CAPABILITY = 'validation';
 
 /** Default location of the file: `config/orchestrator.json` in the repository. */
 export const DEFAULT_ORCHESTRATOR_CONFIG = path.resolve(__dirname, '..', '..', 'config', 'orchestrator.json');
@@ -105,7 +84,7 @@ export function parseOrchestratorConfig(raw: unknown, baseDir: string): Orchestr
     throw new Error(`invalid orchestrator configuration: ${problems.join('; ')}`);
   }
   const { backends, validationPhases, gates } = parsed.data;
-  return { backends, validationPhases, gateRequirements: extendGateRequirements(PHASE_GATE_REQUIREMENTS, gates), baseDir };
+  return { backends, ...gatePolicy(gates, validationPhases), baseDir };
 }
 
 /** Reads and validates the file at `file`. @throws Error when it is unreadable or invalid. */
@@ -130,9 +109,4 @@ export function assignmentOf(backend: AgentBackendConfig): AgentAssignment {
     timeoutMs: backend.timeoutMs,
     heartbeatTimeoutMs: backend.type === 'command' ? backend.heartbeatTimeoutMs : 0,
   };
-}
-
-/** Phases whose gate must pass before the next phase: those with requirements or a validation agent. */
-export function gatedPhases(config: OrchestratorConfig): Phase[] {
-  return ALL_PHASES.filter((p) => config.gateRequirements[p] !== undefined || config.validationPhases.includes(p));
 }

@@ -5,8 +5,8 @@
  * POST /tasks/:id/complete (or /fail). Seeds: 001/002 Streams F–H (task, ticket, context).
  */
 import { z } from 'zod';
-import type { Phase } from '../domain/phases';
-import type { Priority } from '../domain/ticket';
+import type { Phase } from '../ticket/phases';
+import type { Priority } from '../ticket/ticket';
 
 /** Protocol identifier sent with every request. */
 export const AGENT_PROTOCOL = 'ticket-orchestrator/agent-v1';
@@ -69,3 +69,11 @@ export const agentResultSchema = z.object({
 
 /** A parsed agent result. */
 export type AgentResult = z.infer<typeof agentResultSchema>;
+
+/** The stored result of a completed task (`tasks.result`): the agent's output and artifacts. */
+export type StoredTaskResult = Pick<AgentResult, 'output' | 'artifacts'>;
+
+/** The output of a task's stored result (`{}` when it has none). */
+export function taskOutput(task: { result: unknown }): Record<string, unknown> {
+  return (task.result as StoredTaskResult | null)?.output ?? {};
+}

@@ -4,9 +4,9 @@
  * disabled. Used by the API, the stand-alone agent workers and the `routeTask` activity.
  */
 import type { Agent, PrismaClient } from '@prisma/client';
-import { AGENT_STALE_AFTER_MS, rankAgents, type AgentHealth } from '../domain/agents';
-import { isUuid } from '../domain/ids';
-import { TaskStatus } from '../domain/task';
+import { AGENT_STALE_AFTER_MS, rankAgents, type AgentHealth } from './ranking';
+import { isUuid } from '../platform/ids';
+import { TaskStatus } from '../phase-work/tasks';
 
 /** Fields of an agent registration. */
 export interface AgentRegistration {

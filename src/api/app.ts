@@ -7,16 +7,18 @@ import type { PrismaClient } from '@prisma/client';
 import type { Client } from '@temporalio/client';
 import type { OrchestratorConfig } from '../agents/config';
 import { AgentRegistry } from '../agents/registry';
-import type { TicketSettings } from '../domain/ticket-settings';
-import type { Logger } from '../logger';
-import { PhaseWorkClient } from '../tickets/phase-work-client';
-import { TicketClient } from '../tickets/ticket-client';
+import type { TicketSettings } from '../ticket/settings';
+import type { Logger } from '../platform/logger';
+import { PhaseWorkClient } from '../phase-work/client';
+import { TaskClient } from '../phase-work/task-client';
+import { TemplateStore } from '../phase-work/template-store';
+import { TicketClient } from '../ticket/client';
 import { errorHandler, routeNotFound } from './errors';
 import { idempotency } from './idempotency';
-import { agentsRouter } from './routes/agents';
-import { healthRouter } from './routes/health';
-import { phaseWorkRouter } from './routes/phase-work';
-import { ticketsRouter } from './routes/tickets';
+import { agentsRouter } from '../agents/routes';
+import { healthRouter } from './health';
+import { phaseWorkRouter } from '../phase-work/routes';
+import { ticketsRouter } from '../ticket/routes';
 
 /** What the app needs: the database, a Temporal client, the ticket task queue and a logger. */
 export interface AppDependencies {
@@ -43,7 +45,14 @@ export function createApp({ prisma, temporal, taskQueue, logger, orchestrator, s
   app.use(healthRouter(prisma, temporal));
   app.use('/api/v1', idempotency(prisma));
   app.use('/api/v1', ticketsRouter(tickets));
-  app.use('/api/v1', phaseWorkRouter(new PhaseWorkClient(prisma, temporal, tickets, orchestrator)));
+  app.use(
+    '/api/v1',
+    phaseWorkRouter({
+      work: new PhaseWorkClient(prisma, temporal, tickets, orchestrator),
+      tasks: new TaskClient(prisma, temporal, tickets),
+      templates: new TemplateStore(prisma),
+    }),
+  );
   app.use('/api/v1', agentsRouter(new AgentRegistry(prisma), taskQueue));
   app.use(routeNotFound);
   app.use(errorHandler(logger));

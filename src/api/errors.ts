@@ -5,10 +5,10 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { AgentNotFoundError } from '../agents/registry';
-import { GATE_NOT_PASSED } from '../domain/transition';
-import { PhaseWorkError } from '../tickets/phase-work-client';
-import { InvalidTransitionError, TicketNotActiveError, TicketNotFoundError } from '../tickets/ticket-client';
-import type { Logger } from '../logger';
+import { GATE_NOT_PASSED } from '../ticket/transition';
+import { PhaseWorkError } from '../phase-work/errors';
+import { InvalidTransitionError, TicketNotActiveError, TicketNotFoundError } from '../ticket/client';
+import type { Logger } from '../platform/logger';
 
 /** Machine-readable error codes and their HTTP statuses. */
 export const ERROR_STATUS = {

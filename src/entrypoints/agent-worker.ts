@@ -7,11 +7,11 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
-import { loadConfig } from '../config';
-import { createPrismaClient } from '../db/prisma';
-import { createLogger } from '../logger';
+import { loadConfig } from '../platform/config';
+import { createPrismaClient } from '../platform/prisma';
+import { createLogger } from '../platform/logger';
 import { loadRuntime } from '../runtime';
-import { startAgentWorker } from '../worker/create-agent-worker';
+import { startAgentWorker } from '../agents/worker';
 
 const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
 

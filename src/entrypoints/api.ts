@@ -5,12 +5,12 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app';
-import { loadConfig } from '../config';
-import { createPrismaClient } from '../db/prisma';
-import { seedTaskTemplates } from '../db/seed-task-templates';
-import { migrateDatabase } from '../infra/database';
-import { ensureSearchAttributes } from '../infra/temporal-server';
-import { createLogger } from '../logger';
+import { loadConfig } from '../platform/config';
+import { createPrismaClient } from '../platform/prisma';
+import { seedTaskTemplates } from '../phase-work/seed-templates';
+import { migrateDatabase } from '../platform/database';
+import { ensureSearchAttributes } from '../platform/temporal-server';
+import { createLogger } from '../platform/logger';
 import { loadRuntime } from '../runtime';
 
 async function main(): Promise<void> {

@@ -11,15 +11,15 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
-import { Phase } from '../domain/phases';
-import { ticketWorkflowId } from '../domain/ticket';
+import { loadConfig } from '../platform/config';
+import { Phase } from '../ticket/phases';
+import { ticketWorkflowId } from '../ticket/ticket';
 import { driveTickets, type TicketRunReport } from '../jobs/drive-tickets';
 import { readTicketFile } from '../jobs/roadmap-file';
 import { PATH_LEGEND, summaryTable, totalsLine, writeDetails } from '../jobs/summary';
-import { createLogger } from '../logger';
+import { createLogger } from '../platform/logger';
 import { startStack } from '../stack';
-import { recordHistories } from '../temporal/histories';
+import { recordHistories } from '../platform/histories';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DEFAULT_TICKET_FILES = [path.resolve(ROOT, '..', 'shared', 'data', 'roadmap-tickets.json'), path.join(ROOT, 'examples', 'tickets', 'reality-tickets.json')];

@@ -4,9 +4,9 @@
  * Stops gracefully on SIGINT/SIGTERM (the SDK's worker shutdown).
  */
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfig } from '../config';
-import { createPrismaClient } from '../db/prisma';
-import { createLogger } from '../logger';
+import { loadConfig } from '../platform/config';
+import { createPrismaClient } from '../platform/prisma';
+import { createLogger } from '../platform/logger';
 import { loadRuntime } from '../runtime';
 import { createTicketWorkers } from '../worker/create-worker';
 

@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Phase, isPhase } from '../domain/phases';
+import { Phase, isPhase } from '../ticket/phases';
 import type { TicketFileEntry } from './roadmap-file';
 
 /** One reviewer intervention: what was blocked and what was posted. */

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { createTicketBody } from '../api/schemas';
+import { createTicketBody } from '../ticket/schemas';
 
 const ticketFile = z.object({ tickets: z.array(createTicketBody.extend({ externalId: z.string().min(1) })).min(1) });
 

@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Phase } from '../domain/phases';
+import { Phase } from '../ticket/phases';
 import type { TicketRunReport } from './drive-tickets';
 
 /** One letter per phase in the compact path column. */

@@ -6,7 +6,7 @@
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities';
-import { agentTaskQueue } from '../temporal/task-queues';
+import { agentTaskQueue } from '../platform/task-queues';
 
 /** Where the worker gets its workflow code: bundled from source (default) or a prebuilt bundle. */
 export type WorkflowSource = Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;

@@ -1,8 +1,9 @@
 /** The orchestrator configuration file: validation, backend selection by capability, gates. */
 import path from 'node:path';
-import { assignmentOf, gatedPhases, loadOrchestratorConfig, parseOrchestratorConfig, selectBackend } from '../../src/agents/config';
-import { PHASE_GATE_REQUIREMENTS } from '../../src/domain/gates';
-import { Phase } from '../../src/domain/phases';
+import { assignmentOf, loadOrchestratorConfig, parseOrchestratorConfig, selectBackend } from '../../src/agents/config';
+import { gatedPhases } from '../../src/phase-work/gate-policy';
+import { PHASE_GATE_REQUIREMENTS } from '../../src/phase-work/gates';
+import { Phase } from '../../src/ticket/phases';
 
 const command = (name: string, capabilities: string[]) => ({ name, type: 'command', capabilities, command: 'node', args: ['./agent.mjs'] });
 

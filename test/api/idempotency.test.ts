@@ -4,7 +4,7 @@
  */
 import type { Express } from 'express';
 import request from 'supertest';
-import { Phase } from '../../src/domain/phases';
+import { Phase } from '../../src/ticket/phases';
 import { STATE_MACHINE_ONLY, stackApp, useTicketStack } from '../helpers/temporal';
 
 const stack = useTicketStack();

@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PHASE_GATE_REQUIREMENTS, evaluateGate, type GateArtifact } from '../../src/domain/gates';
-import { Phase } from '../../src/domain/phases';
+import { PHASE_GATE_REQUIREMENTS, evaluateGate, type GateArtifact } from '../../src/phase-work/gates';
+import { Phase } from '../../src/ticket/phases';
 
 const AGENT = path.resolve(__dirname, '../../examples/agents/reference-agent.mjs');
 /** The main job's input (see src/jobs/roadmap-file.ts); checked only where it exists. */

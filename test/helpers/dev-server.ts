@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
-import { TICKET_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { TICKET_SEARCH_ATTRIBUTES } from '../../src/platform/search-attributes';
 import { delay } from './poll';
 
 /** A free TCP port of 127.0.0.1 in 20000–29999 (free now; not reserved). */

@@ -1,5 +1,5 @@
 /** Tickets the tests reuse, and what the reference agent makes of them. */
-import type { NewTicket } from '../../src/tickets/ticket-client';
+import type { NewTicket } from '../../src/ticket/client';
 
 /** A roadmap ticket (seed 004, milestone 1.1) whose requirements document passes its gate. */
 export const RICH_TICKET: NewTicket = {

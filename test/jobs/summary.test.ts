@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Phase } from '../../src/domain/phases';
+import { Phase } from '../../src/ticket/phases';
 import type { TicketRunReport } from '../../src/jobs/drive-tickets';
 import { PATH_LEGEND, compactPath, summaryTable, totalsLine, writeDetails } from '../../src/jobs/summary';
 

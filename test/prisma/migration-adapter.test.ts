@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { createMigrationAdapterFactory } from '../../prisma/migration-adapter';
-import { dropDatabase, ensureDatabase, migrateDatabase, withDatabase, withServer } from '../../src/infra/database';
+import { dropDatabase, ensureDatabase, migrateDatabase, withDatabase, withServer } from '../../src/platform/database';
 import { testEnv } from '../helpers/env';
 
 const root = path.resolve(__dirname, '..', '..');

@@ -7,12 +7,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { loadConfig } from '../../src/config';
-import { createPrismaClient } from '../../src/db/prisma';
-import { seedTaskTemplates } from '../../src/db/seed-task-templates';
-import { createLogger } from '../../src/logger';
-import { dropDatabase, ensureDatabase, migrateDatabase, withDatabase } from '../../src/infra/database';
-import { startDatabase } from '../../src/infra/embedded-postgres';
+import { loadConfig } from '../../src/platform/config';
+import { createPrismaClient } from '../../src/platform/prisma';
+import { seedTaskTemplates } from '../../src/phase-work/seed-templates';
+import { createLogger } from '../../src/platform/logger';
+import { dropDatabase, ensureDatabase, migrateDatabase, withDatabase } from '../../src/platform/database';
+import { startDatabase } from '../../src/platform/embedded-postgres';
 
 export default async function globalSetup(): Promise<void> {
   const root = path.resolve(__dirname, '..', '..');

@@ -13,11 +13,11 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ActivityDependencies } from '../../activities';
-import { Phase } from '../../src/domain/phases';
-import { PHASE_TASK_TEMPLATES } from '../../src/domain/task-templates';
-import type { TicketSettings } from '../../src/domain/ticket-settings';
-import { GATE_NOT_PASSED } from '../../src/domain/transition';
-import { TicketClient, type NewTicket } from '../../src/tickets/ticket-client';
+import { Phase } from '../../src/ticket/phases';
+import { PHASE_TASK_TEMPLATES } from '../../src/phase-work/templates';
+import type { TicketSettings } from '../../src/ticket/settings';
+import { GATE_NOT_PASSED } from '../../src/ticket/transition';
+import { TicketClient, type NewTicket } from '../../src/ticket/client';
 import type { ticketWorkflow } from '../../workflows';
 import { getStateQuery, transitionUpdate, type TicketWorkflowState } from '../../workflows/ticket/messages';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';

@@ -2,7 +2,7 @@
  * Parallel agent tasks within limits (seed 004, milestone 3.3): independent tasks of a run run in
  * parallel up to the ticket's limit, and never more than the worker's global limit across tickets.
  */
-import { Phase } from '../../src/domain/phases';
+import { Phase } from '../../src/ticket/phases';
 import { eventually } from '../helpers/poll';
 import { useTicketStack } from '../helpers/temporal';
 import { faultBackend, fixtureConfig } from '../helpers/agents';

@@ -6,9 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { Phase } from '../../src/domain/phases';
-import { PhaseWorkClient } from '../../src/tickets/phase-work-client';
-import { InvalidTransitionError, TicketNotActiveError, type TicketClient } from '../../src/tickets/ticket-client';
+import { Phase } from '../../src/ticket/phases';
+import { TaskClient } from '../../src/phase-work/task-client';
+import { InvalidTransitionError, TicketNotActiveError, type TicketClient } from '../../src/ticket/client';
 import type { ticketWorkflow } from '../../workflows';
 import { getStateQuery, type TicketWorkflowState } from '../../workflows/ticket/messages';
 import { useTicketStack } from '../helpers/temporal';
@@ -62,7 +62,7 @@ describe('cancellation', () => {
 
   it('cancels one task: its agent stops and the ticket is blocked with the reason until a transition resumes it', async () => {
     const { id, handle, pid } = await startHanging('Cancel my task');
-    const work = new PhaseWorkClient(stack.db.prisma, stack.env.client, tickets, config);
+    const work = new TaskClient(stack.db.prisma, stack.env.client, tickets);
     const task = await stack.db.prisma.task.findFirstOrThrow({ where: { ticketId: id, taskType: 'analyze_requirements' } });
     await work.cancelTask(task.id, 'wrong approach');
     const blocked = await eventually(async () => {

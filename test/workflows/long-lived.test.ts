@@ -4,7 +4,7 @@
  * request ID seen before a continue-as-new is still deduplicated after it.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { Phase } from '../../src/domain/phases';
+import { Phase } from '../../src/ticket/phases';
 import type { ticketWorkflow } from '../../workflows';
 import { HISTORY_WINDOW } from '../../workflows/ticket/ticket-workflow';
 import { getPhaseHistoryQuery, getStateQuery, transitionSignal, transitionUpdate } from '../../workflows/ticket/messages';

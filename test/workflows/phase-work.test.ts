@@ -5,10 +5,10 @@
  * and unblocking, policies.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { storeArtifact } from '../../activities/collect-artifacts';
+import { storeArtifact } from '../../src/phase-work/gate-store';
 import { loadOrchestratorConfig } from '../../src/agents/config';
-import { Phase, PHASE_SEQUENCE } from '../../src/domain/phases';
-import type { NewTicket } from '../../src/tickets/ticket-client';
+import { Phase, PHASE_SEQUENCE } from '../../src/ticket/phases';
+import type { NewTicket } from '../../src/ticket/client';
 import type { ticketWorkflow } from '../../workflows';
 import { artifactsChangedSignal, getStateQuery, transitionUpdate, type TicketWorkflowState } from '../../workflows/ticket/messages';
 import { useTicketStack } from '../helpers/temporal';

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
-import { readHistories } from '../../src/temporal/histories';
+import { readHistories } from '../../src/platform/histories';
 import { testEnv } from '../helpers/env';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'histories');

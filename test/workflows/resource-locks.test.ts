@@ -3,7 +3,7 @@
  * tasks declaring the same resource never run at the same time, across tickets; cancelling the
  * holder releases the lock, and a lock whose holder crashed (its lease ran out) is taken over.
  */
-import { Phase } from '../../src/domain/phases';
+import { Phase } from '../../src/ticket/phases';
 import { useTicketStack } from '../helpers/temporal';
 import { eventually } from '../helpers/poll';
 import { hangThenReference } from '../helpers/agents';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Phase } from '../../src/domain/phases';
+import { Phase } from '../../src/ticket/phases';
 import type { ticketWorkflow } from '../../workflows';
 import { getStateQuery } from '../../workflows/ticket/messages';
 import { eventually, isAlive } from '../helpers/poll';

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { Phase, PHASE_SEQUENCE } from '../../src/domain/phases';
-import { INVALID_TRANSITION } from '../../src/domain/transition';
-import type { TicketClient } from '../../src/tickets/ticket-client';
+import { Phase, PHASE_SEQUENCE } from '../../src/ticket/phases';
+import { INVALID_TRANSITION } from '../../src/ticket/transition';
+import type { TicketClient } from '../../src/ticket/client';
 import type { ticketWorkflow } from '../../workflows';
 import {
   getPhaseHistoryQuery,

@@ -4,11 +4,11 @@
  * (artifacts supplied from outside re-open a blocked gate).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Phase } from '../../src/domain/phases';
-import type { TaskStatus } from '../../src/domain/task';
-import type { TicketState } from '../../src/domain/ticket-lifecycle';
-import type { TicketPolicy } from '../../src/domain/ticket-settings';
-import type { TransitionRecord, TransitionRequest } from '../../src/domain/transition';
+import type { Phase } from '../../src/ticket/phases';
+import type { TaskStatus } from '../../src/phase-work/tasks';
+import type { TicketState } from '../../src/ticket/lifecycle';
+import type { TicketPolicy } from '../../src/ticket/settings';
+import type { TransitionRecord, TransitionRequest } from '../../src/ticket/transition';
 
 /** The workflow's view of a ticket: lifecycle state, policy and the current run's tasks. */
 export interface TicketWorkflowState extends TicketState {

@@ -22,13 +22,13 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { TicketActivities } from '../../activities';
-import { Phase, nextInSequence } from '../../src/domain/phases';
-import { TicketStatus, statusForPhase } from '../../src/domain/ticket';
-import { TicketLifecycle, type BlockedState, type Refusal, type TicketLifecycleSnapshot } from '../../src/domain/ticket-lifecycle';
-import type { TicketSettings } from '../../src/domain/ticket-settings';
-import type { InvalidTransitionDetails, TransitionOutcome, TransitionRejection, TransitionRequest } from '../../src/domain/transition';
-import { TicketPhase, TicketStatusAttribute } from '../../src/temporal/search-attributes';
+import type { TicketActivities } from '../../src/ticket/contracts';
+import { Phase, nextInSequence } from '../../src/ticket/phases';
+import { TicketStatus, statusForPhase } from '../../src/ticket/ticket';
+import { TicketLifecycle, type BlockedState, type Refusal, type TicketLifecycleSnapshot } from '../../src/ticket/lifecycle';
+import type { TicketSettings } from '../../src/ticket/settings';
+import type { InvalidTransitionDetails, TransitionOutcome, TransitionRejection, TransitionRequest } from '../../src/ticket/transition';
+import { TicketPhase, TicketStatusAttribute } from '../../src/platform/search-attributes';
 import {
   artifactsChangedSignal,
   cancelTaskSignal,
@@ -41,7 +41,7 @@ import {
   transitionUpdate,
   type TicketWorkflowState,
 } from './messages';
-import { PhaseWork } from './phase-work';
+import { PhaseWork } from '../phase-work/phase-work';
 
 /** Start argument of {@link ticketWorkflow}. */
 export interface TicketWorkflowInput {

@@ -1,0 +1,133 @@
+/**
+ * The `executeTask` activity: one execution of a task through the agent backend its required
+ * capabilities select (seed 001/002 Stream F; seed 004 milestones 1.2 and 1.4). The `command`
+ * backend runs the agent process and heartbeats while it runs; the `http` backend hands the task
+ * over and completes asynchronously when the agent calls back through the API. Errors are
+ * classified: permanent ones fail the activity as non-retryable, transient ones are retried by the
+ * ticket workflow (with exponential backoff, counting executions in `tasks.attempts`).
+ * The rows are the phase-work stores'; the request is shaped by src/agents/request.ts.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure, CompleteAsyncError, Context } from '@temporalio/activity';
+import type { PrismaClient } from '@prisma/client';
+import { AgentFailure, AgentFailureType } from '../../src/agents/agent-failure';
+import { forgetAgent, rememberAgent, stopLeftoverAgent } from '../../src/agents/agent-processes';
+import { runCommandAgent } from '../../src/agents/command-backend';
+import { selectBackend, type AgentBackendConfig, type OrchestratorConfig } from '../../src/agents/config';
+import type { TaskExecution, TaskRef } from '../../src/agents/contracts';
+import { handOverToHttpAgent } from '../../src/agents/http-backend';
+import type { AgentRequest } from '../../src/agents/protocol';
+import { agentRequest } from '../../src/agents/request';
+import { acquireResources, releaseResources, renewResources } from '../../src/phase-work/resource-locks';
+import { TaskStatus } from '../../src/phase-work/tasks';
+import { executionInputs, loadTaskWithTicket, recordExecutionFailure, startExecution, storeCompletion } from '../../src/phase-work/task-store';
+import type { Logger } from '../../src/platform/logger';
+import { asActivity } from '../failures';
+
+/** What the activity needs besides the database. */
+export interface ExecuteTaskDependencies {
+  prisma: PrismaClient;
+  config: OrchestratorConfig;
+  /** Directory holding one workspace directory per ticket. */
+  workspacesDir: string;
+  /** Base URL of the REST API as agents reach it, e.g. `http://127.0.0.1:3000/api/v1` (http callbacks). */
+  publicApiUrl: string;
+  logger: Logger;
+  /** The registered agent this worker is, recorded as the tasks' `assignedAgent` (default: the backend's name). */
+  agentName?: string;
+}
+
+/** Shortest resource lease of a command execution, ms (the lease is renewed with each heartbeat). */
+const MIN_COMMAND_LEASE_MS = 30_000;
+
+/** Shortest interval between heartbeats of a command execution, ms. */
+const MIN_HEARTBEAT_INTERVAL_MS = 100;
+
+/** Heartbeats per heartbeat timeout of a command execution. */
+const HEARTBEATS_PER_TIMEOUT = 3;
+
+/** How long a resource lock of an execution on `backend` lasts without renewal, ms. */
+function leaseMsOf(backend: AgentBackendConfig): number {
+  return backend.type === 'command' ? Math.max(MIN_COMMAND_LEASE_MS, 2 * backend.heartbeatTimeoutMs) : backend.timeoutMs;
+}
+
+/**
+ * Builds the `executeTask` activity.
+ *
+ * Idempotent: a task already completed (a retry after a crash, or a late http completion) returns
+ * at once without running the agent again.
+ *
+ * @param input.taskId the task row
+ * @returns {@link TaskExecution} once the agent completed the task
+ * @throws ApplicationFailure of an {@link AgentFailureType} (non-retryable when permanent),
+ *   TaskNotFound (non-retryable), ResourceBusy (retryable; the execution did not start and is not
+ *   counted); CancelledFailure when the workflow cancels it (the process is killed).
+ */
+export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl, logger, agentName }: ExecuteTaskDependencies) {
+  return async function executeTask({ taskId }: TaskRef): Promise<TaskExecution> {
+    const context = Context.current();
+    const task = await asActivity(() => loadTaskWithTicket(prisma, taskId));
+    if (task.status === TaskStatus.COMPLETED) return { taskId, status: TaskStatus.COMPLETED, agent: task.assignedAgent ?? 'unknown' };
+    const backend = selectBackend(config, task.requiredCapabilities);
+    if (!backend) throw ApplicationFailure.nonRetryable(`no agent backend for task ${task.taskType}`, AgentFailureType.NO_BACKEND);
+    const agent = agentName ?? backend.name;
+
+    // Resources first: an execution that cannot have them does not start (and is not counted).
+    const lease = () => new Date(Date.now() + leaseMsOf(backend));
+    if (task.resources.length) await asActivity(() => acquireResources(prisma, taskId, task.resources, lease()));
+    const attempt = await startExecution(prisma, task, agent, backend.type === 'http' ? context.info.taskToken : null);
+    const workspace = path.join(workspacesDir, task.ticket.id);
+    await mkdir(workspace, { recursive: true });
+    const request = agentRequest({ task, ticket: task.ticket, attempt, workspace, ...(await executionInputs(prisma, task)) });
+    const log = logger.child({ taskId, taskType: task.taskType, agent, attempt });
+
+    try {
+      if (backend.type === 'http') {
+        const callback = `${publicApiUrl}/tasks/${taskId}`;
+        await handOverToHttpAgent(
+          backend,
+          { ...request, callback: { completeUrl: `${callback}/complete?attempt=${attempt}`, failUrl: `${callback}/fail?attempt=${attempt}` } },
+          context.cancellationSignal,
+        );
+        log.info('task handed over to http agent; waiting for its callback');
+        throw new CompleteAsyncError();
+      }
+      await runCommand(backend, request, workspace, log);
+      return { taskId, status: TaskStatus.COMPLETED, agent };
+    } catch (error) {
+      if (error instanceof CompleteAsyncError) throw error;
+      await releaseResources(prisma, taskId);
+      if (!(error instanceof AgentFailure)) throw error;
+      log.warn({ failure: error.type, retryable: error.retryable }, error.message);
+      await recordExecutionFailure(prisma, taskId, error.retryable, `${error.type}: ${error.message}`);
+      throw ApplicationFailure.create({ type: error.type, message: error.message, nonRetryable: !error.retryable });
+    }
+
+    /**
+     * Runs the command agent in `workspace` (stopping one a crashed earlier execution left
+     * running), heartbeating and renewing the task's resource leases while it runs, and stores
+     * its result. @throws AgentFailure when it fails
+     */
+    async function runCommand(backend: Extract<AgentBackendConfig, { type: 'command' }>, request: AgentRequest, workspace: string, log: Logger): Promise<void> {
+      const leftover = await stopLeftoverAgent(workspace, taskId);
+      if (leftover) log.warn({ pid: leftover }, 'stopped the agent a previous execution left running');
+      const result = await runCommandAgent(backend, request, {
+        cwd: workspace,
+        onSpawn: (pid) => rememberAgent(workspace, taskId, pid),
+        baseDir: config.baseDir,
+        signal: context.cancellationSignal,
+        heartbeat: (details) => {
+          context.heartbeat(details);
+          if (task.resources.length) renewResources(prisma, taskId, lease()).catch((error: unknown) => log.warn({ err: error }, 'lease renewal failed'));
+        },
+        heartbeatIntervalMs: Math.max(MIN_HEARTBEAT_INTERVAL_MS, Math.floor(backend.heartbeatTimeoutMs / HEARTBEATS_PER_TIMEOUT)),
+        log: (line) => log.debug({ stderr: line }, 'agent stderr'),
+      }).finally(() => forgetAgent(workspace, taskId));
+      if (result.status === 'failed') {
+        throw new AgentFailure(result.error ?? 'agent reported failure', AgentFailureType.TASK_FAILED, result.retryable ?? true);
+      }
+      await storeCompletion(prisma, taskId, { output: result.output, artifacts: result.artifacts });
+    }
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Chooses where a task's next execution runs (seed 004 milestones 1.3 and 3.1): the best-fit
+ * registered agent that is healthy by both its heartbeats and Temporal's view of its task queue
+ * (a worker polls it), else the built-in backend of the configuration. Agents found stale are
+ * marked unhealthy and get no new work. Called before every execution attempt, so a retry after
+ * an agent died goes elsewhere.
+ */
+import { ApplicationFailure, getClient } from '@temporalio/activity';
+import type { PrismaClient } from '@prisma/client';
+import { AgentFailureType } from '../../src/agents/agent-failure';
+import { assignmentOf, selectBackend, type OrchestratorConfig } from '../../src/agents/config';
+import type { AgentRegistry } from '../../src/agents/registry';
+import type { AgentAssignment } from '../../src/phase-work/tasks';
+import { TASK_NOT_FOUND } from '../../src/phase-work/contracts';
+
+/** How recently a worker must have polled an agent's queue to count as alive, ms. */
+export const POLLER_FRESH_MS = 60_000;
+
+/** Whether a worker polled `taskQueue` for activities within {@link POLLER_FRESH_MS}. */
+async function hasPollers(taskQueue: string): Promise<boolean> {
+  const client = getClient();
+  const { pollers } = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue },
+    taskQueueType: 2, // TASK_QUEUE_TYPE_ACTIVITY
+  });
+  const now = Date.now();
+  return pollers.some((poller) => {
+    const seconds = Number(poller.lastAccessTime?.seconds ?? 0);
+    return now - seconds * 1000 < POLLER_FRESH_MS;
+  });
+}
+
+/**
+ * Builds the `routeTask` activity.
+ *
+ * @returns the assignment of the next execution (`taskQueue` set for a registered agent)
+ * @throws ApplicationFailure TaskNotFound, NoAgentForCapabilities (both non-retryable)
+ */
+export function createRouteTask(prisma: PrismaClient, config: OrchestratorConfig, registry: AgentRegistry) {
+  return async function routeTask({ taskId }: { taskId: string }): Promise<AgentAssignment> {
+    const task = await prisma.task.findUnique({ where: { id: taskId } });
+    if (!task) throw ApplicationFailure.nonRetryable(`task ${taskId} does not exist`, TASK_NOT_FOUND);
+    await registry.markStale();
+    // The task's own limit, if it has one, replaces the agent's (seed 004 milestone 1.4).
+    const timeoutMs = task.timeoutSeconds ? task.timeoutSeconds * 1000 : undefined;
+    for (const agent of await registry.search(task.requiredCapabilities)) {
+      if (agent.running >= agent.capacity) break; // ranked: the rest are at capacity too
+      if (!(await hasPollers(agent.taskQueue))) {
+        await registry.markUnhealthy(agent.id);
+        continue;
+      }
+      return { name: agent.name, type: 'command', timeoutMs: timeoutMs ?? agent.timeoutMs, heartbeatTimeoutMs: agent.heartbeatTimeoutMs, taskQueue: agent.taskQueue };
+    }
+    const backend = selectBackend(config, task.requiredCapabilities);
+    if (!backend) {
+      throw ApplicationFailure.nonRetryable(`no agent has the capabilities [${task.requiredCapabilities.join(', ')}] of task ${task.taskType}`, AgentFailureType.NO_BACKEND);
+    }
+    const assignment = assignmentOf(backend);
+    return { ...assignment, timeoutMs: timeoutMs ?? assignment.timeoutMs };
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * Phase gates: what a phase must produce before the ticket may leave it, and the pure evaluation
+ * of a phase's artifacts and tasks against it (seed 001/002, Stream G: `PHASE_GATE_REQUIREMENTS`,
+ * `check_gate_requirements`). Every criterion of the seeds is checked for real: `minLength`,
+ * `requiredSections`, `minPercentage`, `mustHaveTests`, `allPassed` and `requiredTasksCompleted`.
+ * Pure module: no Node, Prisma or Temporal imports.
+ */
+import { Phase } from '../ticket/phases';
+
+/** Criteria one artifact type must meet (all optional; seed names in camelCase). */
+export interface ArtifactCriteria {
+  /** Minimum length of the artifact's text, in characters. */
+  minLength?: number;
+  /** Section names that must appear as headings (e.g. `## Scope`) or as keys of `content.sections`. */
+  requiredSections?: string[];
+  /** Minimum coverage, in percent (0–100). */
+  minPercentage?: number;
+  /** The code changes must include at least one test file. */
+  mustHaveTests?: boolean;
+  /** Every test must have passed (and at least one must have run). */
+  allPassed?: boolean;
+}
+
+/** The gate of one phase. */
+export interface GateRequirement {
+  /** Artifact types that must exist. */
+  requiredArtifacts: string[];
+  /** Every task of the phase must be completed. */
+  requiredTasksCompleted: boolean;
+  /** Criteria per artifact type. */
+  validationCriteria: Record<string, ArtifactCriteria>;
+}
+
+/** Gate requirements per phase; a phase without an entry has an open gate. */
+export type GateRequirements = Partial<Record<Phase, GateRequirement>>;
+
+/** The seeds' gates, exactly (seed 001 Stream G, `PHASE_GATE_REQUIREMENTS`). Extend with {@link extendGateRequirements}. */
+export const PHASE_GATE_REQUIREMENTS: GateRequirements = {
+  [Phase.REQUIREMENTS]: {
+    requiredArtifacts: ['requirements_document'],
+    requiredTasksCompleted: true,
+    validationCriteria: {
+      requirements_document: { minLength: 500, requiredSections: ['scope', 'acceptance_criteria'] },
+    },
+  },
+  [Phase.IMPLEMENTATION]: {
+    requiredArtifacts: ['code_changes', 'test_coverage'],
+    requiredTasksCompleted: true,
+    validationCriteria: {
+      test_coverage: { minPercentage: 80 },
+      code_changes: { mustHaveTests: true },
+    },
+  },
+  [Phase.TESTING]: {
+    requiredArtifacts: ['test_results', 'test_evidence'],
+    requiredTasksCompleted: true,
+    validationCriteria: {
+      test_results: { allPassed: true },
+    },
+  },
+};
+
+/**
+ * A deployment's gates: `extra` adds required artifacts and criteria to `base` phase by phase
+ * (criteria of the same artifact are merged, `extra` winning per criterion).
+ */
+export function extendGateRequirements(base: GateRequirements, extra: GateRequirements): GateRequirements {
+  const merged: GateRequirements = { ...base };
+  for (const [phase, requirement] of Object.entries(extra) as [Phase, GateRequirement][]) {
+    const current = merged[phase];
+    if (!current) {
+      merged[phase] = requirement;
+      continue;
+    }
+    const criteria: Record<string, ArtifactCriteria> = { ...current.validationCriteria };
+    for (const [type, extraCriteria] of Object.entries(requirement.validationCriteria)) {
+      criteria[type] = { ...criteria[type], ...extraCriteria };
+    }
+    merged[phase] = {
+      requiredArtifacts: [...new Set([...current.requiredArtifacts, ...requirement.requiredArtifacts])],
+      requiredTasksCompleted: current.requiredTasksCompleted || requirement.requiredTasksCompleted,
+      validationCriteria: criteria,
+    };
+  }
+  return merged;
+}
+
+/** An artifact as the gate sees it. `content` is whatever the agent produced (text or JSON). */
+export interface GateArtifact {
+  type: string;
+  path?: string | null;
+  content: unknown;
+}
+
+/** A phase task as the gate sees it. */
+export interface GateTask {
+  taskType: string;
+  status: string;
+}
+
+/** Result of {@link evaluateGate}. */
+export interface GateEvaluation {
+  requirementsMet: boolean;
+  /** Required artifact types with no artifact. */
+  missingArtifacts: string[];
+  /** One line per unmet criterion, naming the artifact (or tasks) and the criterion. */
+  blockingReasons: string[];
+}
+
+/** The text of an artifact: a string, or `content.text`/`content.body`, else its JSON. */
+export function artifactText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  const record = (content ?? {}) as Record<string, unknown>;
+  for (const key of ['text', 'body', 'markdown']) if (typeof record[key] === 'string') return record[key] as string;
+  return JSON.stringify(content ?? '');
+}
+
+const normalize = (name: string) => name.toLowerCase().replace(/[\s_-]+/g, ' ').trim();
+
+function hasSection(content: unknown, section: string): boolean {
+  const wanted = normalize(section);
+  const sections = (content as { sections?: unknown } | null)?.sections;
+  if (sections && typeof sections === 'object' && Object.keys(sections).some((key) => normalize(key) === wanted)) return true;
+  return artifactText(content)
+    .split('\n')
+    .some((line) => {
+      const heading = /^\s*#{1,6}\s+(.+?)\s*#*\s*$/.exec(line);
+      return heading !== null && normalize(heading[1]!) === wanted;
+    });
+}
+
+/** Coverage in percent: a number, `percentage`, or a Jest coverage summary's `total.lines.pct`. */
+function coveragePercent(content: unknown): number | undefined {
+  if (typeof content === 'number') return content;
+  const record = (content ?? {}) as { percentage?: unknown; total?: { lines?: { pct?: unknown } } };
+  const value = record.percentage ?? record.total?.lines?.pct;
+  return typeof value === 'number' ? value : undefined;
+}
+
+const TEST_FILE = /(\.(test|spec)\.[a-z]+$)|(^|\/)(__tests__|tests?)\//i;
+
+function includesTests(content: unknown): boolean {
+  const record = (content ?? {}) as { files?: unknown; tests?: unknown };
+  const files = Array.isArray(record.files) ? record.files : [];
+  const paths = files.map((file) => (typeof file === 'string' ? file : (file as { path?: unknown })?.path)).filter((p) => typeof p === 'string');
+  return paths.some((p) => TEST_FILE.test(p as string)) || (Array.isArray(record.tests) && record.tests.length > 0);
+}
+
+/** `{ passed, failed }` from Jest's JSON (`numPassedTests`/`numFailedTests`) or a plain summary. */
+function testCounts(content: unknown): { passed: number; failed: number } | undefined {
+  const record = (content ?? {}) as Record<string, unknown>;
+  const passed = record.numPassedTests ?? record.passed;
+  const failed = record.numFailedTests ?? record.failed;
+  return typeof passed === 'number' && typeof failed === 'number' ? { passed, failed } : undefined;
+}
+
+function criteriaReasons(type: string, content: unknown, criteria: ArtifactCriteria): string[] {
+  const reasons: string[] = [];
+  if (criteria.minLength !== undefined) {
+    const length = artifactText(content).length;
+    if (length < criteria.minLength) reasons.push(`${type}: minLength ${criteria.minLength} not met (${length} characters)`);
+  }
+  for (const section of criteria.requiredSections ?? []) {
+    if (!hasSection(content, section)) reasons.push(`${type}: requiredSections: section "${section}" missing`);
+  }
+  if (criteria.minPercentage !== undefined) {
+    const percent = coveragePercent(content);
+    if (percent === undefined) reasons.push(`${type}: minPercentage ${criteria.minPercentage}: no coverage percentage found`);
+    else if (percent < criteria.minPercentage) reasons.push(`${type}: minPercentage ${criteria.minPercentage} not met (${percent}%)`);
+  }
+  if (criteria.mustHaveTests && !includesTests(content)) reasons.push(`${type}: mustHaveTests: no test file among the changes`);
+  if (criteria.allPassed) {
+    const counts = testCounts(content);
+    if (!counts) reasons.push(`${type}: allPassed: no test counts found`);
+    else if (counts.failed > 0) reasons.push(`${type}: allPassed: ${counts.failed} of ${counts.passed + counts.failed} tests failed`);
+    else if (counts.passed === 0) reasons.push(`${type}: allPassed: no test ran`);
+    // Jest counts no failed test when a test file cannot even load, but reports `success: false`.
+    else if ((content as { success?: unknown }).success === false) reasons.push(`${type}: allPassed: the test run did not succeed (a test file failed to run)`);
+  }
+  return reasons;
+}
+
+/**
+ * Evaluates a phase's gate. With several artifacts of one type the last one counts.
+ *
+ * @param requirement the phase's gate; `undefined` is an open gate (always met)
+ * @param artifacts the phase's collected artifacts
+ * @param tasks the phase's tasks
+ */
+export function evaluateGate(requirement: GateRequirement | undefined, artifacts: GateArtifact[], tasks: GateTask[]): GateEvaluation {
+  if (!requirement) return { requirementsMet: true, missingArtifacts: [], blockingReasons: [] };
+  const latest = new Map(artifacts.map((artifact) => [artifact.type, artifact]));
+  const missingArtifacts = requirement.requiredArtifacts.filter((type) => !latest.has(type));
+  const blockingReasons = missingArtifacts.map((type) => `${type}: required artifact missing`);
+  for (const [type, criteria] of Object.entries(requirement.validationCriteria)) {
+    const artifact = latest.get(type);
+    if (artifact) blockingReasons.push(...criteriaReasons(type, artifact.content, criteria));
+  }
+  if (requirement.requiredTasksCompleted) {
+    const open = tasks.filter((task) => task.status !== 'completed');
+    if (open.length > 0) {
+      const list = open.map((task) => `${task.taskType} is ${task.status}`).join(', ');
+      blockingReasons.push(`requiredTasksCompleted: ${open.length} of ${tasks.length} tasks not completed (${list})`);
+    }
+  }
+  return { requirementsMet: blockingReasons.length === 0, missingArtifacts, blockingReasons };
+}

@@ -1,0 +1,85 @@
+/**
+ * Process configuration from environment variables, validated with zod at start-up.
+ * Every variable is optional; defaults run the whole stack on one machine.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import type { OrchestratorConfig } from '../agents/config';
+import { gatedPhases } from '../phase-work/gate-policy';
+import { DEFAULT_TICKET_SETTINGS, type TicketSettings } from '../ticket/settings';
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const schema = z.object({
+  /** HTTP port of the REST API. */
+  PORT: port.default(3000),
+  /** PostgreSQL URL; unset means: start the embedded PostgreSQL under DATA_DIR. */
+  DATABASE_URL: z.string().url().optional(),
+  /** Port of the embedded PostgreSQL (used only when DATABASE_URL is unset). */
+  EMBEDDED_PG_PORT: port.default(54329),
+  /** Directory for persistent local state (embedded PostgreSQL, Temporal dev server SQLite file). */
+  DATA_DIR: z.string().default(path.resolve(__dirname, '..', '..', '.data')),
+  /** host:port of the Temporal frontend; a reachable server there is reused. */
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  /** Task queue of ticket workflows and their activities. */
+  TEMPORAL_TASK_QUEUE: z.string().default('tickets'),
+  /** Port of the Temporal Web UI started with the dev server. */
+  TEMPORAL_UI_PORT: port.default(8233),
+  /** Path of the Temporal CLI; found by scripts/start.mjs when unset. */
+  TEMPORAL_CLI: z.string().optional(),
+  /** The orchestrator configuration file: agent backends, validation phases, extra gates. */
+  ORCHESTRATOR_CONFIG: z.string().optional(),
+  /** Directory of the per-ticket agent workspaces; default DATA_DIR/workspaces. */
+  WORKSPACES_DIR: z.string().optional(),
+  /** Base URL of the REST API as http agents reach it; default http://127.0.0.1:PORT/api/v1. */
+  PUBLIC_API_URL: z.string().url().optional(),
+  /** Tasks of one phase run executed at the same time. */
+  MAX_PARALLEL_TASKS: z.coerce.number().int().min(1).max(64).default(DEFAULT_TICKET_SETTINGS.maxParallelTasks),
+  /** Executions per agent task, the first included. */
+  TASK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(DEFAULT_TICKET_SETTINGS.taskRetry.maximumAttempts),
+  /** First retry delay of an agent task, ms (doubles per attempt). */
+  TASK_RETRY_INITIAL_MS: z.coerce.number().int().min(1).default(DEFAULT_TICKET_SETTINGS.taskRetry.initialIntervalMs),
+  /** Retry delay cap of an agent task, ms. */
+  TASK_RETRY_MAX_MS: z.coerce.number().int().min(1).default(DEFAULT_TICKET_SETTINGS.taskRetry.maximumIntervalMs),
+  /** Agent tasks a worker process runs at once across all tickets (the global limit). */
+  MAX_CONCURRENT_AGENT_TASKS: z.coerce.number().int().min(1).max(256).default(8),
+  /** Re-validations of a failed gate before the ticket is blocked. */
+  GATE_RETRIES: z.coerce.number().int().min(0).max(100).default(DEFAULT_TICKET_SETTINGS.gateRetries),
+  /** Wait before a gate re-validation, ms. */
+  GATE_RETRY_DELAY_MS: z.coerce.number().int().min(0).default(DEFAULT_TICKET_SETTINGS.gateRetryDelayMs),
+  /** Event-history length after which a ticket workflow continues as new. */
+  CONTINUE_AS_NEW_AFTER_EVENTS: z.coerce.number().int().min(100).default(DEFAULT_TICKET_SETTINGS.continueAsNewAfterEvents),
+  /** pino log level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Validated configuration; see the README's configuration table. */
+export type Config = z.infer<typeof schema>;
+
+/**
+ * Reads and validates the configuration.
+ *
+ * @throws Error listing every invalid variable, e.g. `PORT: expected number`.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** Per-ticket workflow settings (all but the policy, which each ticket chooses) from the configuration. */
+export function workflowSettings(config: Config, orchestrator: OrchestratorConfig): Omit<TicketSettings, 'policy'> {
+  return {
+    maxParallelTasks: config.MAX_PARALLEL_TASKS,
+    taskRetry: { maximumAttempts: config.TASK_MAX_ATTEMPTS, initialIntervalMs: config.TASK_RETRY_INITIAL_MS, maximumIntervalMs: config.TASK_RETRY_MAX_MS },
+    gateRetries: config.GATE_RETRIES,
+    gateRetryDelayMs: config.GATE_RETRY_DELAY_MS,
+    validationPhases: orchestrator.validationPhases,
+    gatedPhases: gatedPhases(orchestrator),
+    continueAsNewAfterEvents: config.CONTINUE_AS_NEW_AFTER_EVENTS,
+  };
+}

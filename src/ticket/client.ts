@@ -1,0 +1,248 @@
+/**
+ * The orchestrator's application service for tickets: creates rows and starts their workflows,
+ * sends transitions, asks workflows and reads the database. The REST API and the main job call
+ * this; it knows nothing of HTTP.
+ * Seeds: 002 Stream E (transition, phase history, valid transitions), 003 sub-task E5.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Prisma, PrismaClient, Ticket, PhaseHistory } from '@prisma/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { isUuid } from '../platform/ids';
+import { Phase, isTerminal } from './phases';
+import { type Priority, TicketStatus, statusForPhase, ticketWorkflowId } from './ticket';
+import { transitionRefusal } from './lifecycle';
+import { GATE_NOT_PASSED, INVALID_TRANSITION, type InvalidTransitionDetails, type RefusalCode, type TransitionRequest } from './transition';
+import type { TicketPolicy, TicketSettings } from './settings';
+import { TicketPhase, TicketPriority, TicketStatusAttribute } from '../platform/search-attributes';
+import {
+  cancelTicketSignal,
+  getStateQuery,
+  getValidTransitionsQuery,
+  transitionSignal,
+  transitionUpdate,
+  type TicketWorkflowState,
+} from '../../workflows/ticket/messages';
+import type { ticketWorkflow } from '../../workflows';
+
+/** Fields of a new ticket (the roadmap JSON's per-ticket shape). */
+export interface NewTicket {
+  externalId?: string;
+  title: string;
+  description?: string;
+  priority?: Priority;
+  labels?: string[];
+  acceptanceCriteria?: string[];
+  /** `auto` (default): gates move the ticket on; `manual`: it waits for transitions. */
+  policy?: TicketPolicy;
+}
+
+/** Filters and page of {@link TicketClient.list}. */
+export interface TicketListQuery {
+  phase?: Phase;
+  status?: TicketStatus;
+  priority?: Priority;
+  /** Page size, 1..100. */
+  limit: number;
+  /** Rows to skip. */
+  offset: number;
+}
+
+/** The ticket does not exist (API: 404). */
+export class TicketNotFoundError extends Error {
+  constructor(readonly ticketId: string) {
+    super(`ticket ${ticketId} not found`);
+  }
+}
+
+/** The ticket is done or cancelled, so it cannot be cancelled (API: 409 TICKET_NOT_ACTIVE). */
+export class TicketNotActiveError extends Error {
+  constructor(
+    readonly ticketId: string,
+    readonly status: string,
+  ) {
+    super(`ticket ${ticketId} is ${status}; only an active ticket can be cancelled`);
+  }
+}
+
+/**
+ * The workflow refused the transition (API: 409): `code` is `InvalidTransition` (state machine)
+ * or `GateNotPassed` (the gate of the phase being left has not passed; see `details.blockingReasons`).
+ */
+export class InvalidTransitionError extends Error {
+  constructor(
+    message: string,
+    readonly details: InvalidTransitionDetails,
+    readonly code: RefusalCode = INVALID_TRANSITION,
+  ) {
+    super(message);
+  }
+}
+
+
+/** Tickets as rows (Prisma) and as workflows (Temporal). */
+export class TicketClient {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly temporal: Client,
+    private readonly taskQueue: string,
+    /** Settings every new ticket's workflow starts with (the policy comes from the ticket). */
+    private readonly settings: Omit<TicketSettings, 'policy'>,
+  ) {}
+
+  /**
+   * Creates the ticket row and starts its workflow `ticket-<id>` on the task queue, with the
+   * `TicketPhase`/`TicketPriority` search attributes and the title in the memo. Idempotent on
+   * `externalId`: a second call returns the existing ticket (and starts its workflow if a crash
+   * left it unstarted).
+   *
+   * @returns the ticket and whether this call created it.
+   */
+  async create(input: NewTicket): Promise<{ ticket: Ticket; created: boolean }> {
+    const existing = input.externalId
+      ? await this.prisma.ticket.findUnique({ where: { externalId: input.externalId } })
+      : null;
+    let ticket = existing;
+    let created = false;
+    if (!ticket) {
+      const id = randomUUID();
+      const data: Prisma.TicketCreateInput = {
+        id,
+        externalId: input.externalId,
+        title: input.title,
+        description: input.description ?? '',
+        priority: input.priority ?? 'MEDIUM',
+        labels: input.labels ?? [],
+        acceptanceCriteria: input.acceptanceCriteria ?? [],
+        policy: input.policy ?? 'auto',
+        phaseId: Phase.BACKLOG,
+        status: statusForPhase(Phase.BACKLOG),
+        workflowId: ticketWorkflowId(id),
+      };
+      ticket = input.externalId
+        ? await this.prisma.ticket.upsert({ where: { externalId: input.externalId }, create: data, update: {} })
+        : await this.prisma.ticket.create({ data });
+      created = ticket.id === id;
+    }
+    await this.startWorkflow(ticket);
+    return { ticket, created };
+  }
+
+  private async startWorkflow(ticket: Ticket): Promise<void> {
+    try {
+      await this.temporal.workflow.start<typeof ticketWorkflow>('ticketWorkflow', {
+        workflowId: ticket.workflowId,
+        taskQueue: this.taskQueue,
+        args: [{ ticketId: ticket.id, settings: { ...this.settings, policy: ticket.policy as TicketPolicy } }],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: TicketPhase, value: Phase.BACKLOG },
+          { key: TicketPriority, value: ticket.priority },
+          { key: TicketStatusAttribute, value: statusForPhase(Phase.BACKLOG) },
+        ],
+        memo: { title: ticket.title, externalId: ticket.externalId },
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  }
+
+  /** The ticket row. @throws TicketNotFoundError */
+  async get(ticketId: string): Promise<Ticket> {
+    const ticket = isUuid(ticketId) ? await this.prisma.ticket.findUnique({ where: { id: ticketId } }) : null;
+    if (!ticket) throw new TicketNotFoundError(ticketId);
+    return ticket;
+  }
+
+  /** A page of tickets, newest first, with the total matching count. */
+  async list(query: TicketListQuery): Promise<{ items: Ticket[]; total: number }> {
+    const where: Prisma.TicketWhereInput = { phaseId: query.phase, status: query.status, priority: query.priority };
+    const [items, total] = await this.prisma.$transaction([
+      this.prisma.ticket.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take: query.limit, skip: query.offset }),
+      this.prisma.ticket.count({ where }),
+    ]);
+    return { items, total };
+  }
+
+  /** Live state from the workflow (`getState` query). @throws TicketNotFoundError */
+  async state(ticketId: string): Promise<TicketWorkflowState> {
+    return (await this.handle(ticketId)).query(getStateQuery);
+  }
+
+  /** Phases reachable now, from the workflow. @throws TicketNotFoundError */
+  async validTransitions(ticketId: string): Promise<Phase[]> {
+    return (await this.handle(ticketId)).query(getValidTransitionsQuery);
+  }
+
+  /** Persisted phase history, oldest first. @throws TicketNotFoundError */
+  async phaseHistory(ticketId: string): Promise<PhaseHistory[]> {
+    await this.get(ticketId);
+    return this.prisma.phaseHistory.findMany({ where: { ticketId }, orderBy: { sequence: 'asc' } });
+  }
+
+  /**
+   * Transitions through the workflow's update; resolves once the transition is persisted.
+   *
+   * @throws TicketNotFoundError, InvalidTransitionError (refused by the state machine or a gate
+   *   that has not passed, or the ticket's workflow has completed at PHASE_DONE).
+   */
+  async transition(ticketId: string, request: TransitionRequest): Promise<TicketWorkflowState> {
+    const handle = await this.openHandle(ticketId, request);
+    try {
+      return await handle.executeUpdate(transitionUpdate, { args: [request] });
+    } catch (error) {
+      const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
+      if (cause instanceof ApplicationFailure && (cause.type === INVALID_TRANSITION || cause.type === GATE_NOT_PASSED)) {
+        throw new InvalidTransitionError(cause.message, cause.details?.[0] as InvalidTransitionDetails, cause.type);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Sends the fire-and-forget `transition` signal; the workflow validates it and records a
+   * rejection if it is invalid. @throws TicketNotFoundError, InvalidTransitionError (ticket done)
+   */
+  async signalTransition(ticketId: string, request: TransitionRequest): Promise<void> {
+    await (await this.openHandle(ticketId, request)).signal(transitionSignal, request);
+  }
+
+  /**
+   * Cancels the ticket (signal `cancelTicket`): its phase work stops, agent processes are killed,
+   * and it ends in status `cancelled` with the reason.
+   *
+   * @throws TicketNotFoundError; TicketNotActiveError when it is done or already cancelled
+   */
+  async cancel(ticketId: string, reason: string, requestedBy: string): Promise<void> {
+    const ticket = await this.get(ticketId);
+    if (isTerminal(ticket.phaseId as Phase) || ticket.status === TicketStatus.CANCELLED) throw new TicketNotActiveError(ticket.id, ticket.status);
+    await this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId).signal(cancelTicketSignal, { reason, requestedBy });
+  }
+
+  /**
+   * The handle of a ticket whose workflow can still take `request`. A ticket persisted at
+   * PHASE_DONE or cancelled has a closed workflow, so it is refused here with the lifecycle's reason.
+   */
+  private async openHandle(ticketId: string, request: TransitionRequest): Promise<WorkflowHandle<typeof ticketWorkflow>> {
+    const ticket = await this.get(ticketId);
+    if (ticket.status === TicketStatus.CANCELLED) {
+      const reason = `ticket was cancelled (${ticket.cancelReason ?? 'no reason'}); no transition is possible`;
+      throw new InvalidTransitionError(reason, { fromPhase: ticket.phaseId as Phase, toPhase: request.toPhase, validTransitions: [], blockingReasons: [] });
+    }
+    if (isTerminal(ticket.phaseId as Phase)) {
+      const reason = transitionRefusal(ticket.phaseId as Phase, request.toPhase) ?? 'ticket is done';
+      throw new InvalidTransitionError(reason, { fromPhase: ticket.phaseId as Phase, toPhase: request.toPhase, validTransitions: [], blockingReasons: [] });
+    }
+    return this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId);
+  }
+
+  private async handle(ticketId: string): Promise<WorkflowHandle<typeof ticketWorkflow>> {
+    const ticket = await this.get(ticketId);
+    return this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId);
+  }
+}

@@ -1,0 +1,36 @@
+/** zod schemas of the ticket endpoints' request bodies and query strings (seed 002 Stream E, seed 003). */
+import { z } from 'zod';
+import { phase, plain, text } from '../api/schemas';
+import { ALL_STATUSES, PRIORITIES, type TicketStatus } from './ticket';
+import { TICKET_POLICIES } from './settings';
+
+/** POST /tickets body. */
+export const createTicketBody = z.strictObject({
+  externalId: text(255).optional(),
+  title: text(500),
+  description: plain(20_000).optional(),
+  priority: z.enum(PRIORITIES).optional(),
+  labels: z.array(text(100)).max(50).optional(),
+  acceptanceCriteria: z.array(text(2000)).max(100).optional(),
+  policy: z.enum(TICKET_POLICIES).optional(),
+});
+
+/** POST /tickets/:id/transition and /signals/transition body. `requestId` defaults to a new UUID. */
+export const transitionBody = z.strictObject({
+  toPhase: phase,
+  reason: plain(2000).optional(),
+  transitionedBy: text(255).optional(),
+  requestId: text(255).optional(),
+});
+
+/** GET /tickets query: filters and page (limit 1..100, default 20; offset ≥ 0). */
+export const listTicketsQuery = z.strictObject({
+  phase: phase.optional(),
+  status: z.enum(ALL_STATUSES as [TicketStatus, ...TicketStatus[]]).optional(),
+  priority: z.enum(PRIORITIES).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/** POST /tickets/:id/cancel body. */
+export const cancelTicketBody = z.strictObject({ reason: text(2000), requestedBy: text(255).optional() });

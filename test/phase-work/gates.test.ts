@@ -1,0 +1,176 @@
+import { Phase } from '../../src/ticket/phases';
+import {
+  PHASE_GATE_REQUIREMENTS,
+  evaluateGate,
+  extendGateRequirements,
+  type GateArtifact,
+  type GateTask,
+} from '../../src/phase-work/gates';
+
+const done: GateTask[] = [{ taskType: 'analyze_requirements', status: 'completed' }];
+const requirementsGate = PHASE_GATE_REQUIREMENTS[Phase.REQUIREMENTS];
+const implementationGate = PHASE_GATE_REQUIREMENTS[Phase.IMPLEMENTATION];
+const testingGate = PHASE_GATE_REQUIREMENTS[Phase.TESTING];
+
+/** A markdown requirements document of exactly `length` characters with the given headings. */
+function requirementsDoc(length: number, headings = ['Scope', 'Acceptance Criteria']): GateArtifact {
+  const head = headings.map((h) => `## ${h}\n`).join('');
+  return { type: 'requirements_document', content: head + 'x'.repeat(Math.max(0, length - head.length)) };
+}
+
+describe('PHASE_GATE_REQUIREMENTS (seed 001, Stream G)', () => {
+  it('holds exactly the seeds’ gates', () => {
+    expect(PHASE_GATE_REQUIREMENTS).toEqual({
+      [Phase.REQUIREMENTS]: {
+        requiredArtifacts: ['requirements_document'],
+        requiredTasksCompleted: true,
+        validationCriteria: { requirements_document: { minLength: 500, requiredSections: ['scope', 'acceptance_criteria'] } },
+      },
+      [Phase.IMPLEMENTATION]: {
+        requiredArtifacts: ['code_changes', 'test_coverage'],
+        requiredTasksCompleted: true,
+        validationCriteria: { test_coverage: { minPercentage: 80 }, code_changes: { mustHaveTests: true } },
+      },
+      [Phase.TESTING]: {
+        requiredArtifacts: ['test_results', 'test_evidence'],
+        requiredTasksCompleted: true,
+        validationCriteria: { test_results: { allPassed: true } },
+      },
+    });
+  });
+
+  it('can be extended by a deployment without losing the seeds’ criteria', () => {
+    const extended = extendGateRequirements(PHASE_GATE_REQUIREMENTS, {
+      [Phase.REQUIREMENTS]: { requiredArtifacts: ['risk_register'], requiredTasksCompleted: false, validationCriteria: { requirements_document: { minLength: 800 } } },
+      [Phase.DEPLOYMENT]: { requiredArtifacts: ['release_notes'], requiredTasksCompleted: true, validationCriteria: {} },
+    });
+    expect(extended[Phase.REQUIREMENTS]).toEqual({
+      requiredArtifacts: ['requirements_document', 'risk_register'],
+      requiredTasksCompleted: true,
+      validationCriteria: { requirements_document: { minLength: 800, requiredSections: ['scope', 'acceptance_criteria'] } },
+    });
+    expect(extended[Phase.DEPLOYMENT]?.requiredArtifacts).toEqual(['release_notes']);
+    expect(PHASE_GATE_REQUIREMENTS[Phase.DEPLOYMENT]).toBeUndefined();
+  });
+});
+
+describe('evaluateGate', () => {
+  it('passes an open gate (a phase without requirements)', () => {
+    expect(evaluateGate(PHASE_GATE_REQUIREMENTS[Phase.DESIGN], [], [])).toEqual({ requirementsMet: true, missingArtifacts: [], blockingReasons: [] });
+  });
+
+  it('lists missing artifacts and blocks', () => {
+    const result = evaluateGate(testingGate, [], done);
+    expect(result.requirementsMet).toBe(false);
+    expect(result.missingArtifacts).toEqual(['test_results', 'test_evidence']);
+    expect(result.blockingReasons).toEqual(['test_results: required artifact missing', 'test_evidence: required artifact missing']);
+  });
+
+  describe('minLength 500', () => {
+    it('passes at exactly 500 characters', () => {
+      expect(evaluateGate(requirementsGate, [requirementsDoc(500)], done).requirementsMet).toBe(true);
+    });
+    it('blocks at 499 characters, naming the artifact, criterion and length', () => {
+      expect(evaluateGate(requirementsGate, [requirementsDoc(499)], done).blockingReasons).toEqual([
+        'requirements_document: minLength 500 not met (499 characters)',
+      ]);
+    });
+    it('measures the text of a structured artifact', () => {
+      const content = { text: '# Scope\n# acceptance_criteria\n' + 'y'.repeat(600) };
+      expect(evaluateGate(requirementsGate, [{ type: 'requirements_document', content }], done).requirementsMet).toBe(true);
+    });
+  });
+
+  describe('requiredSections', () => {
+    it('blocks for each missing section', () => {
+      expect(evaluateGate(requirementsGate, [requirementsDoc(600, ['Background'])], done).blockingReasons).toEqual([
+        'requirements_document: requiredSections: section "scope" missing',
+        'requirements_document: requiredSections: section "acceptance_criteria" missing',
+      ]);
+    });
+    it('matches headings regardless of case, spaces and underscores, but not words in prose', () => {
+      const prose = { type: 'requirements_document', content: 'The scope and acceptance criteria are below.\n' + 'z'.repeat(600) };
+      expect(evaluateGate(requirementsGate, [prose], done).requirementsMet).toBe(false);
+      expect(evaluateGate(requirementsGate, [requirementsDoc(600, ['SCOPE', 'acceptance-criteria'])], done).requirementsMet).toBe(true);
+    });
+    it('accepts sections given as keys of content.sections', () => {
+      const content = { sections: { scope: 'a', acceptance_criteria: 'b' }, filler: 'q'.repeat(600) };
+      expect(evaluateGate(requirementsGate, [{ type: 'requirements_document', content }], done).requirementsMet).toBe(true);
+    });
+  });
+
+  describe('minPercentage 80 and mustHaveTests', () => {
+    const changes: GateArtifact = { type: 'code_changes', content: { files: ['src/a.ts', 'src/a.test.ts'] } };
+    it('passes at exactly 80 percent from a Jest coverage summary', () => {
+      const coverage = { type: 'test_coverage', content: { total: { lines: { pct: 80 } } } };
+      expect(evaluateGate(implementationGate, [changes, coverage], done).requirementsMet).toBe(true);
+    });
+    it('blocks at 79.99 percent', () => {
+      const coverage = { type: 'test_coverage', content: { percentage: 79.99 } };
+      expect(evaluateGate(implementationGate, [changes, coverage], done).blockingReasons).toEqual(['test_coverage: minPercentage 80 not met (79.99%)']);
+    });
+    it('blocks when no percentage can be read', () => {
+      const coverage = { type: 'test_coverage', content: { note: 'good coverage' } };
+      expect(evaluateGate(implementationGate, [changes, coverage], done).blockingReasons).toEqual([
+        'test_coverage: minPercentage 80: no coverage percentage found',
+      ]);
+    });
+    it('blocks code changes without a test file', () => {
+      const noTests = { type: 'code_changes', content: { files: ['src/a.ts', 'README.md'] } };
+      const coverage = { type: 'test_coverage', content: 95 };
+      expect(evaluateGate(implementationGate, [noTests, coverage], done).blockingReasons).toEqual(['code_changes: mustHaveTests: no test file among the changes']);
+    });
+    it('recognises test directories and listed tests', () => {
+      const coverage = { type: 'test_coverage', content: 95 };
+      for (const content of [{ files: ['test/a.ts'] }, { files: [{ path: 'src/__tests__/a.js' }] }, { tests: ['a works'] }]) {
+        expect(evaluateGate(implementationGate, [{ type: 'code_changes', content }, coverage], done).requirementsMet).toBe(true);
+      }
+    });
+  });
+
+  describe('allPassed', () => {
+    const evidence: GateArtifact = { type: 'test_evidence', content: 'jest output' };
+    it('passes when every test passed (Jest JSON)', () => {
+      const results = { type: 'test_results', content: { numPassedTests: 12, numFailedTests: 0 } };
+      expect(evaluateGate(testingGate, [results, evidence], done).requirementsMet).toBe(true);
+    });
+    it('blocks on one failed test', () => {
+      const results = { type: 'test_results', content: { passed: 11, failed: 1 } };
+      expect(evaluateGate(testingGate, [results, evidence], done).blockingReasons).toEqual(['test_results: allPassed: 1 of 12 tests failed']);
+    });
+    it('blocks when no test ran or counts are absent', () => {
+      expect(evaluateGate(testingGate, [{ type: 'test_results', content: { passed: 0, failed: 0 } }, evidence], done).blockingReasons).toEqual([
+        'test_results: allPassed: no test ran',
+      ]);
+      expect(evaluateGate(testingGate, [{ type: 'test_results', content: 'all green' }, evidence], done).blockingReasons).toEqual([
+        'test_results: allPassed: no test counts found',
+      ]);
+    });
+    it('blocks a run Jest reports unsuccessful although no counted test failed (a file failed to load)', () => {
+      const results = { type: 'test_results', content: { numPassedTests: 5, numFailedTests: 0, success: false } };
+      expect(evaluateGate(testingGate, [results, evidence], done).blockingReasons).toEqual([
+        'test_results: allPassed: the test run did not succeed (a test file failed to run)',
+      ]);
+    });
+    it('judges the latest artifact of a type', () => {
+      const failing = { type: 'test_results', content: { passed: 1, failed: 1 } };
+      const fixed = { type: 'test_results', content: { passed: 2, failed: 0 } };
+      expect(evaluateGate(testingGate, [failing, fixed, evidence], done).requirementsMet).toBe(true);
+    });
+  });
+
+  describe('requiredTasksCompleted', () => {
+    it('blocks while any phase task is not completed, listing them', () => {
+      const tasks = [
+        { taskType: 'analyze_requirements', status: 'completed' },
+        { taskType: 'create_requirements_doc', status: 'failed' },
+      ];
+      expect(evaluateGate(requirementsGate, [requirementsDoc(600)], tasks).blockingReasons).toEqual([
+        'requiredTasksCompleted: 1 of 2 tasks not completed (create_requirements_doc is failed)',
+      ]);
+    });
+    it('is met with no tasks at all', () => {
+      expect(evaluateGate(requirementsGate, [requirementsDoc(600)], []).requirementsMet).toBe(true);
+    });
+  });
+});

@@ -1,0 +1,299 @@
+/**
+ * The work of one phase run inside the ticket workflow (seed 001/002, Streams F–H): generate the
+ * tasks, run them through agents (independent tasks in parallel up to a limit, each after the
+ * tasks it depends on), collect the artifacts, validate the gate (with the validation agent where
+ * enabled, re-validating after a delay before giving up), and update the context. Every step is an
+ * activity with retries and timeouts, so its name shows in the Temporal Web UI.
+ */
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  isCancellation,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { TicketActivities } from '../../src/ticket/contracts';
+import type { GateVerdict, PhaseRunRef } from '../../src/phase-work/contracts';
+import { RESOURCE_BUSY, TaskStatus, runnableTasks, unreachableTasks, type AgentAssignment, type PlannedTask } from '../../src/phase-work/tasks';
+import type { PhaseRun, TicketLifecycle } from '../../src/ticket/lifecycle';
+import type { TicketSettings } from '../../src/ticket/settings';
+import { agentTaskQueue } from '../../src/platform/task-queues';
+
+/** How a run's work ended. */
+export type WorkOutcome =
+  | { kind: 'passed' }
+  | { kind: 'failed'; cause: 'gate' | 'task'; reason: string }
+  /** The ticket left the phase (or was blocked by hand) while the work ran; the work was cancelled. */
+  | { kind: 'interrupted' };
+
+/** Wait before trying again for a resource another task holds, ms. */
+const RESOURCE_WAIT_MS = 1000;
+
+/** Longest wait for a registered agent's worker to pick an execution up, ms. */
+const REGISTERED_AGENT_PICKUP_MS = 30_000;
+
+const bookkeeping = proxyActivities<TicketActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    // Unlimited attempts: a database outage delays the work, it never loses it. Missing rows fail
+    // non-retryably from inside the activities.
+  },
+});
+
+/** Whether another attempt could help: anything but a failure the agent or activity declared permanent. */
+function isRetryable(error: unknown): boolean {
+  return !(error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable);
+}
+
+/** One line for a task's final failure: the failure type and message, and why retrying stopped. */
+function describeFailure(error: unknown, attempts: number): string {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  const what =
+    cause instanceof ApplicationFailure
+      ? `${cause.type ?? 'Error'}: ${cause.message}`
+      : cause instanceof TimeoutFailure
+        ? `${cause.timeoutType} timeout`
+        : cause instanceof Error
+          ? cause.message
+          : String(cause);
+  return `${what} (${isRetryable(error) ? `retries exhausted after ${attempts} attempts` : 'not retryable'})`;
+}
+
+/** A task's executions stopped for good; the message describes the last failure and the attempts. */
+class ExecutionsFailed extends Error {
+  constructor(last: unknown, attempts: number) {
+    super(describeFailure(last, attempts));
+  }
+}
+
+/** Runs the work of phase runs for one ticket workflow. */
+export class PhaseWork {
+  /** Tasks of the run being worked (for the `getState` query). */
+  tasks: PlannedTask[] = [];
+  private scope: CancellationScope | undefined;
+  /** Scopes of the executing tasks, to cancel one alone. */
+  private readonly taskScopes = new Map<string, CancellationScope>();
+  /** Tasks cancelled on request in this run, with the reason. */
+  private readonly cancelRequests = new Map<string, string>();
+  /** Dependencies changed since the run was planned. */
+  private planStale = false;
+
+  constructor(
+    private readonly ticketId: string,
+    private readonly settings: TicketSettings,
+    private readonly lifecycle: TicketLifecycle,
+  ) {}
+
+  /** Cancels the running work, if any (the ticket left the run's phase). Agents are stopped. */
+  cancel(): void {
+    this.scope?.cancel();
+  }
+
+  /** Marks the plan stale: dependencies are re-read before the next task starts. */
+  tasksChanged(): void {
+    this.planStale = true;
+  }
+
+  /**
+   * Cancels one task of the run being worked: a running one is stopped, a pending one will not
+   * start. The run then fails with the reason.
+   *
+   * @returns false when the run has no such task still pending or running
+   */
+  cancelTask(taskId: string, reason: string): boolean {
+    const task = this.tasks.find((candidate) => candidate.id === taskId);
+    if (!task || (task.status !== TaskStatus.PENDING && task.status !== TaskStatus.RUNNING)) return false;
+    this.cancelRequests.set(taskId, reason);
+    this.taskScopes.get(taskId)?.cancel();
+    return true;
+  }
+
+  /**
+   * Works `run` to its end: tasks, artifacts, gate, context. A run whose gate already passed (it
+   * was unblocked by new artifacts) only updates the context.
+   */
+  async work(run: PhaseRun): Promise<WorkOutcome> {
+    const ref: PhaseRunRef = { ticketId: this.ticketId, phase: run.phase, entry: run.entry };
+    const scope = new CancellationScope();
+    this.scope = scope;
+    try {
+      return await scope.run(async () => {
+        if (run.gate.status !== 'passed') {
+          this.lifecycle.recordGate('pending');
+          this.cancelRequests.clear();
+          run.step = 'generating_tasks';
+          // A resumed run retries what did not complete.
+          this.tasks = (await bookkeeping.generateTasks(ref)).map((task) => (task.status === TaskStatus.COMPLETED ? task : { ...task, status: TaskStatus.PENDING }));
+          run.step = 'running_tasks';
+          const failure = await this.runTasks(ref, this.tasks);
+          if (failure === 'cancelled') return { kind: 'interrupted' };
+          if (failure) return { kind: 'failed', cause: 'task', reason: failure };
+          if (this.tasks.length === 0 && !this.settings.gatedPhases.includes(run.phase)) {
+            this.lifecycle.recordGate('passed');
+          } else {
+            const verdict = await this.validateWithRetries(ref, run);
+            if (verdict.status === 'failed') return { kind: 'failed', cause: 'gate', reason: `gate of ${run.phase} failed: ${verdict.blockingReasons.join('; ')}` };
+          }
+        }
+        if (this.tasks.length > 0) {
+          run.step = 'updating_context';
+          await bookkeeping.updateContext(ref);
+        }
+        run.step = 'complete';
+        return { kind: 'passed' };
+      });
+    } catch (error) {
+      // Interrupted when only this work was cancelled; a cancelled workflow propagates.
+      if (isCancellation(error) && !CancellationScope.current().consideredCancelled) return { kind: 'interrupted' };
+      throw error;
+    } finally {
+      this.scope = undefined;
+      if (run.step !== 'complete') run.step = 'failed';
+    }
+  }
+
+  /** One gate validation of `run` now (a blocked ticket's re-check after new artifacts). */
+  async validate(run: PhaseRun): Promise<GateVerdict> {
+    return this.validateOnce({ ticketId: this.ticketId, phase: run.phase, entry: run.entry }, run);
+  }
+
+  private async validateWithRetries(ref: PhaseRunRef, run: PhaseRun): Promise<GateVerdict> {
+    for (let retry = 0; ; retry++) {
+      const verdict = await this.validateOnce(ref, run);
+      if (verdict.status === 'passed' || retry >= this.settings.gateRetries) return verdict;
+      await sleep(this.settings.gateRetryDelayMs);
+    }
+  }
+
+  private async validateOnce(ref: PhaseRunRef, run: PhaseRun): Promise<GateVerdict> {
+    run.step = 'collecting_artifacts';
+    await bookkeeping.collectArtifacts(ref);
+    run.step = 'validating_gate';
+    if (this.settings.validationPhases.includes(ref.phase)) {
+      const review = await bookkeeping.planValidationTask(ref);
+      // Its failure is the validation agent's opinion: validateGate reports it as a blocking reason.
+      await this.runTask(review);
+    }
+    const attempt = ++run.gateRounds;
+    const verdict = await bookkeeping.validateGate({ ...ref, attempt });
+    this.lifecycle.recordGate(verdict.status, verdict.blockingReasons);
+    return verdict;
+  }
+
+  /**
+   * Runs `tasks` respecting dependencies and the parallel limit. After a failure no new task
+   * starts; the running ones finish.
+   *
+   * @returns undefined when all completed; `'cancelled'`; or the failure reasons
+   */
+  private async runTasks(ref: PhaseRunRef, tasks: PlannedTask[]): Promise<string | undefined> {
+    const running = new Map<string, Promise<void>>();
+    const failures: string[] = [];
+    let cancelled = false;
+    for (;;) {
+      if (this.planStale) {
+        this.planStale = false;
+        const fresh = new Map((await bookkeeping.generateTasks(ref)).map((task) => [task.id, task.dependencies]));
+        for (const task of tasks) task.dependencies = fresh.get(task.id) ?? task.dependencies;
+      }
+      if (failures.length === 0 && !cancelled) {
+        for (const task of runnableTasks(tasks, new Set(running.keys()))) {
+          if (running.size >= this.settings.maxParallelTasks) break;
+          const execution = this.runTask(task).then((failure) => {
+            running.delete(task.id);
+            if (failure === 'cancelled') cancelled = true;
+            else if (failure) failures.push(failure);
+          });
+          running.set(task.id, execution);
+        }
+      }
+      if (running.size === 0) break;
+      await Promise.race(running.values());
+    }
+    if (cancelled) return 'cancelled';
+    if (failures.length) return failures.join('; ');
+    const stuck = unreachableTasks(tasks);
+    return stuck.length ? stuck.join('; ') : undefined;
+  }
+
+  /**
+   * Executes one task; never throws.
+   *
+   * @returns undefined on success; `'cancelled'` when the phase work was cancelled; else the
+   *   failure reason (a failed task, or one cancelled on request)
+   */
+  private async runTask(task: PlannedTask): Promise<string | undefined> {
+    const scope = new CancellationScope();
+    this.taskScopes.set(task.id, scope);
+    task.status = TaskStatus.RUNNING;
+    try {
+      if (this.cancelRequests.has(task.id)) scope.cancel();
+      await scope.run(() => this.execute(task));
+      task.status = TaskStatus.COMPLETED;
+      return undefined;
+    } catch (error) {
+      const cancelled = isCancellation(error);
+      const requested = this.cancelRequests.get(task.id);
+      const reason = !cancelled
+        ? `task ${task.taskType} failed: ${error instanceof ExecutionsFailed ? error.message : describeFailure(error, 1)}`
+        : requested !== undefined
+          ? `task ${task.taskType} cancelled: ${requested}`
+          : `task ${task.taskType} cancelled: the ticket left the phase`;
+      task.status = cancelled ? TaskStatus.CANCELLED : TaskStatus.FAILED;
+      await CancellationScope.nonCancellable(() => bookkeeping.recordTaskOutcome({ taskId: task.id, status: task.status as 'failed' | 'cancelled', error: reason }));
+      return cancelled && requested === undefined ? 'cancelled' : reason;
+    } finally {
+      this.taskScopes.delete(task.id);
+    }
+  }
+
+  /**
+   * Executes `task` until it completes. Each attempt is routed afresh (`routeTask`: the best-fit
+   * healthy registered agent, else the built-in backend), so a retry after an agent died goes
+   * elsewhere; retryable failures are retried with exponential backoff up to the ticket's limit.
+   *
+   * @throws ExecutionsFailed after a permanent failure or the last attempt; a cancellation as is
+   */
+  private async execute(task: PlannedTask): Promise<void> {
+    const { maximumAttempts, initialIntervalMs, maximumIntervalMs } = this.settings.taskRetry;
+    for (let attempt = 1; ; attempt++) {
+      const agent = await bookkeeping.routeTask({ taskId: task.id });
+      try {
+        await this.executor(agent, task.taskType).executeTask({ taskId: task.id });
+        return;
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === RESOURCE_BUSY) {
+          // Another task holds a resource this one needs: wait for it, without spending an attempt.
+          attempt--;
+          await sleep(RESOURCE_WAIT_MS);
+          continue;
+        }
+        if (!isRetryable(error) || attempt >= maximumAttempts) throw new ExecutionsFailed(error, attempt);
+        await sleep(Math.min(initialIntervalMs * 2 ** (attempt - 1), maximumIntervalMs));
+      }
+    }
+  }
+
+  /** The executeTask activity for one attempt on the assignment's queue, with its timeouts. */
+  private executor(agent: AgentAssignment, taskType: string) {
+    return proxyActivities<TicketActivities>({
+      startToCloseTimeout: agent.timeoutMs,
+      heartbeatTimeout: agent.heartbeatTimeoutMs > 0 ? agent.heartbeatTimeoutMs : undefined,
+      // A command agent's process is confirmed killed before the workflow moves on.
+      cancellationType: agent.type === 'command' ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL,
+      retry: { maximumAttempts: 1 },
+      // A registered agent that died leaves its queue unpolled: give up waiting and route again.
+      scheduleToStartTimeout: agent.taskQueue ? REGISTERED_AGENT_PICKUP_MS : undefined,
+      taskQueue: agent.taskQueue ?? agentTaskQueue(workflowInfo().taskQueue),
+      summary: `${taskType} via ${agent.name}`,
+    });
+  }
+}
