@@ -54,6 +54,11 @@ function parseResult(stdout: string): AgentResult {
   return parsed.data;
 }
 
+/** Why `signal` aborted: whatever its aborter passed (Temporal's cancellation passes a CancelledFailure). */
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason;
+}
+
 /**
  * Runs `backend` for `request`.
  *
@@ -65,7 +70,7 @@ function parseResult(stdout: string): AgentResult {
 export function runCommandAgent(backend: CommandBackendConfig, request: AgentRequest, options: CommandRunOptions): Promise<AgentResult> {
   const started = Date.now();
   return new Promise<AgentResult>((resolve, reject) => {
-    if (options.signal.aborted) return reject(options.signal.reason);
+    if (options.signal.aborted) return reject(abortReason(options.signal));
     const child = spawn(resolveCommand(backend.command), backend.args.map((arg) => resolveArg(arg, options.baseDir)), {
       cwd: options.cwd,
       env: { ...process.env, ...backend.env },
@@ -119,7 +124,7 @@ export function runCommandAgent(backend: CommandBackendConfig, request: AgentReq
     child.once('close', (code, signal) => {
       cleanup();
       if (stderrRest.trim()) options.log(stderrRest);
-      if (options.signal.aborted) return reject(options.signal.reason);
+      if (options.signal.aborted) return reject(abortReason(options.signal));
       if (signal) return reject(new AgentFailure(`agent process ${child.pid} was killed by ${signal}`, AgentFailureType.PROCESS_FAILED, true));
       if (code !== 0) {
         const permanent = isPermanentExitCode(code ?? 1);

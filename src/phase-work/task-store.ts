@@ -79,7 +79,7 @@ export async function generateTasks(prisma: PrismaClient, run: PhaseRunRef): Pro
     });
     const idOf = new Map(rows.map((row) => [row.taskType, row.id]));
     return Promise.all(
-      rows.map((row) => {
+      rows.map(async (row) => {
         const template = templates.find((candidate) => candidate.taskType === row.taskType);
         if (!template || row.status === TaskStatus.COMPLETED || row.status === TaskStatus.RUNNING) return row;
         // A task not yet done follows its template as it is now (a resumed run picks up fixes),

@@ -22,7 +22,7 @@ export interface TemporalServerHandle {
   /** Web UI base URL (only known for certain when this process started the server). */
   uiUrl: string;
   /** Stops the dev server if this process started it; no-op otherwise. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** Opens a client connection to `address`, or `undefined` when nothing answers there within ~1 s. */
@@ -101,7 +101,7 @@ export async function startTemporalServer(config: Config, log: Logger): Promise<
   return {
     address,
     uiUrl,
-    async stop() {
+    stop: async () => {
       if (!child) return;
       child.kill('SIGTERM');
       await exited(child);

@@ -113,7 +113,7 @@ async function polling(worker: WorkerProcess): Promise<boolean> {
     taskQueue: { name: taskQueue },
     taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
   });
-  return pollers.some((poller) => pids.has(String(poller.identity ?? '').split('@')[0]));
+  return pollers.some((poller) => pids.has(String(poller.identity ?? '').split('@')[0] ?? ''));
 }
 
 function readPid(file: string): number | undefined {
