@@ -8,12 +8,16 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { z } from 'zod';
 import type { CommandBackendConfig } from './config';
 import { AgentFailure, AgentFailureType, isPermanentExitCode } from './agent-failure';
 import { agentResultSchema, type AgentRequest, type AgentResult } from './protocol';
 
 /** Most stdout an agent may write, in bytes (10 MiB); more is a protocol error. */
 export const MAX_AGENT_OUTPUT_BYTES = 10 * 1024 * 1024;
+
+/** Default wait between SIGTERM and SIGKILL of a cancelled agent's process group, ms. */
+const DEFAULT_KILL_GRACE_MS = 2000;
 
 /** How one run is observed and controlled. */
 export interface CommandRunOptions {
@@ -30,7 +34,7 @@ export interface CommandRunOptions {
   log: (line: string) => void;
   /** Called with the process ID (also its process group's) once the agent started. */
   onSpawn?: (pid: number) => void;
-  /** Wait between SIGTERM and SIGKILL, ms (default 2000). */
+  /** Wait between SIGTERM and SIGKILL, ms (default {@link DEFAULT_KILL_GRACE_MS}, 2 s). */
   killGraceMs?: number;
 }
 
@@ -48,8 +52,7 @@ function parseResult(stdout: string): AgentResult {
   }
   const parsed = agentResultSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-    throw new AgentFailure(`agent result does not follow the protocol: ${problems}`, AgentFailureType.PROTOCOL_ERROR, false);
+    throw new AgentFailure(`agent result does not follow the protocol:\n${z.prettifyError(parsed.error)}`, AgentFailureType.PROTOCOL_ERROR, false);
   }
   return parsed.data;
 }
@@ -93,7 +96,7 @@ export function runCommandAgent(backend: CommandBackendConfig, request: AgentReq
     };
     const onAbort = () => {
       killGroup('SIGTERM');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), options.killGraceMs ?? 2000);
+      killTimer = setTimeout(() => killGroup('SIGKILL'), options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
     };
     options.signal.addEventListener('abort', onAbort, { once: true });
     const beat = setInterval(() => options.heartbeat({ pid: child.pid ?? 0, elapsedMs: Date.now() - started }), options.heartbeatIntervalMs);

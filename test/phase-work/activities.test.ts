@@ -1,7 +1,7 @@
 /**
  * The phase-work activities against a real PostgreSQL (a copy of the template database, seeded with
  * the seeds' task templates): generateTasks, planValidationTask, collectArtifacts, validateGate,
- * updateContext and recordTaskOutcome. Each is run twice where a Temporal retry could repeat it, and
+ * updateContext and recordTaskOutcome. Each is run twice where an activity retry could repeat it, and
  * must leave the same rows; plus the behaviour each promises (dependencies, de-duplication, gate
  * verdicts with readable reasons, the summary's token budget and order).
  */
