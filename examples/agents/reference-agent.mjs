@@ -414,13 +414,16 @@ function runJest(ws) {
   return { report, coverage, seconds };
 }
 
+/** The ANSI colour escapes (ESC [ … m) Jest puts in its messages. */
+// eslint-disable-next-line no-control-regex -- the escape character is what this matches
+const ANSI_COLOUR = /\u001b\[[0-9;]*m/g;
+
 /** The first line of a Jest message that says something: no colours, no blank or `●` heading lines.
  *
  * @param {unknown} message
  */
 function firstMessageLine(message) {
-  // eslint-disable-next-line no-control-regex -- strips the ANSI colour escapes (ESC [ … m) of Jest's messages
-  const lines = String(message).replace(/\u001b\[[0-9;]*m/g, '').split('\n').map((line) => line.trim());
+  const lines = String(message).replace(ANSI_COLOUR, '').split('\n').map((line) => line.trim());
   return lines.find((line) => line && !line.startsWith('●'))?.slice(0, 200);
 }
 
