@@ -126,13 +126,6 @@ export async function planValidationTask(prisma: PrismaClient, run: PhaseRunRef)
   return planTask(task);
 }
 
-/** The task row. @throws RowNotFoundError TaskNotFound */
-export async function loadTask(prisma: PrismaClient, taskId: string): Promise<Task> {
-  const task = await prisma.task.findUnique({ where: { id: taskId } });
-  if (!task) throw new RowNotFoundError(TASK_NOT_FOUND, `task ${taskId} does not exist`);
-  return task;
-}
-
 /**
  * Marks a task completed with `result` unless it already is, or unless `where` (extra conditions)
  * does not hold, and releases its resources. Shared by the command path and the http callback
