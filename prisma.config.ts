@@ -12,9 +12,9 @@ export default defineConfig({
   engine: 'js',
   schema: path.join('prisma', 'schema.prisma'),
   migrations: { path: path.join('prisma', 'migrations') },
-  async adapter() {
+  adapter() {
     const url = process.env.DATABASE_URL;
-    if (!url) throw new Error('DATABASE_URL is not set: the start script sets it, or export it for a server of your own');
-    return createMigrationAdapterFactory(url);
+    if (!url) return Promise.reject(new Error('DATABASE_URL is not set: the start script sets it, or export it for a server of your own'));
+    return Promise.resolve(createMigrationAdapterFactory(url));
   },
 });

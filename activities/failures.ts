@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { ResourceBusyError, RowNotFoundError } from '../src/phase-work/errors';
 
 /** The failure an activity raises for `error`. */
-export function toActivityFailure(error: unknown): unknown {
+function toActivityFailure(error: unknown): unknown {
   if (error instanceof RowNotFoundError) return ApplicationFailure.nonRetryable(error.message, error.failureType);
   if (error instanceof ResourceBusyError) return ApplicationFailure.retryable(error.message, error.failureType);
   return error;

@@ -31,6 +31,7 @@ function reportCatalogTypesAsText<R>(result: R): R {
 /** A pg client whose results never carry OIDs 18/19 (fix 1). Used for every pooled connection. */
 class CatalogAsTextClient extends pg.Client {
   // pg's `query` has many overloads; we pass every form through unchanged but the result.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one implementation for all of pg's overloads, whose return types differ
   override query(...args: unknown[]): any {
     const callbackIndex = args.findIndex((arg) => typeof arg === 'function');
     if (callbackIndex >= 0) {

@@ -177,6 +177,10 @@ if (setupOnly) {
 } else if (testMode) {
   say('type-checking (tsc --noEmit)');
   run(bin('tsc'), ['--noEmit'], { env });
+  say('linting (eslint, tsc -p tsconfig.js.json) and checking the format (prettier --check)');
+  run(bin('eslint'), ['.'], { env });
+  run(bin('tsc'), ['-p', 'tsconfig.js.json'], { env });
+  run(bin('prettier'), ['--check', '.'], { env });
   run(bin('jest'), args.slice(1), { env });
 } else {
   const main = spawn(bin('tsx'), [path.join(root, 'src', 'entrypoints', 'main.ts'), ...args], { cwd: root, stdio: 'inherit', env });

@@ -6,6 +6,7 @@
  * an agent died goes elsewhere.
  */
 import { ApplicationFailure, getClient } from '@temporalio/activity';
+import { temporal } from '@temporalio/proto';
 import type { PrismaClient } from '@prisma/client';
 import { AgentFailureType } from '../../src/agents/agent-failure';
 import { assignmentOf, selectBackend, type OrchestratorConfig } from '../../src/agents/config';
@@ -22,7 +23,7 @@ async function hasPollers(taskQueue: string): Promise<boolean> {
   const { pollers } = await client.workflowService.describeTaskQueue({
     namespace: client.options.namespace,
     taskQueue: { name: taskQueue },
-    taskQueueType: 2, // TASK_QUEUE_TYPE_ACTIVITY
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
   });
   const now = Date.now();
   return pollers.some((poller) => {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * Reference agent for the ticket orchestrator's command backend (protocol
  * `ticket-orchestrator/agent-v1`). The orchestrator starts it once per task, with the ticket's
@@ -39,6 +40,24 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * @typedef {{ id: string, externalId: string | null, title: string, description: string, priority: string, labels: string[], acceptanceCriteria: string[] }} Ticket
+ *   the request's ticket with every field present and typed ({@link normalizeTicket})
+ * @typedef {{ type: string, path?: string, content: any }} Artifact an artifact as the protocol carries it
+ * @typedef {{ protocol?: string, task: { taskType: string, phase?: string, attempt?: number }, ticket: Record<string, any>,
+ *   contextSummary?: string, dependencies?: { taskType: string, output: any }[], artifacts?: Artifact[], workspace?: string }} Request
+ *   the request on stdin (free-form JSON checked by {@link parseRequest})
+ * @typedef {{ status: 'completed' | 'failed', output: { summary: string, context: Record<string, unknown>, [key: string]: unknown },
+ *   artifacts: Artifact[], error?: string, retryable: boolean }} Result the result on stdout
+ * @typedef {{ deliverable: string, criteria: string[] }} Trace a deliverable and the acceptance criteria covering it
+ * @typedef {{ name: string, status: string, message?: string, assertionResults?: { status: string, fullName: string }[] }} JestSuite
+ * @typedef {{ testResults?: JestSuite[], numTotalTests: number, numPassedTests: number, numFailedTests: number, numTotalTestSuites: number,
+ *   success: boolean }} JestReport
+ * @typedef {Record<string, { lines?: { pct?: number } }>} Coverage Jest's coverage summary, keyed by workspace-relative file or `total`
+ * @typedef {{ report: JestReport, coverage: Coverage | undefined, seconds: number, error?: undefined, retryable?: undefined }
+ *   | { error: string, retryable: boolean, report?: undefined, coverage?: undefined, seconds?: undefined }} JestRun
+ */
+
 const PROTOCOL = 'ticket-orchestrator/agent-v1';
 const EX_DATAERR = 65;
 /** The template every ticket workspace starts from. */
@@ -46,17 +65,31 @@ const TEMPLATE_DIR = fileURLToPath(new URL('../workspace/', import.meta.url));
 /** How long one Jest run may take before it is killed (below the 5-minute agent timeout of config/orchestrator.json). */
 const JEST_TIMEOUT_MS = 4 * 60_000;
 
-/** "1 risk", "2 risks": `n` and the noun, singular or plural (default: singular + "s"). */
+/**
+ * "1 risk", "2 risks": `n` and the noun, singular or plural (default: singular + "s").
+ *
+ * @param {number} n
+ * @param {string} singular
+ * @param {string} [plural]
+ */
 function count(n, singular, plural = `${singular}s`) {
   return `${n} ${n === 1 ? singular : plural}`;
 }
 
-/** Markdown bullet lines, one per item. */
+/**
+ * Markdown bullet lines, one per item.
+ *
+ * @param {readonly string[]} items
+ */
 function bullets(items) {
   return items.map((item) => `- ${item}`).join('\n');
 }
 
-/** Writes one line to stderr, prefixed with the agent's name. */
+/**
+ * Writes one line to stderr, prefixed with the agent's name.
+ *
+ * @param {string} message
+ */
 function log(message) {
   process.stderr.write(`[reference-agent] ${message}\n`);
 }
@@ -73,7 +106,11 @@ const STOP_WORDS = new Set(
     .split(' '),
 );
 
-/** Reduces an English word to a crude stem, so that "dependencies"/"dependency" and "limits"/"limiting" match. */
+/**
+ * Reduces an English word to a crude stem, so that "dependencies"/"dependency" and "limits"/"limiting" match.
+ *
+ * @param {string} word
+ */
 function stem(word) {
   let stemmed = word;
   if (stemmed.length > 4 && stemmed.endsWith('ies')) return `${stemmed.slice(0, -3)}y`;
@@ -85,18 +122,32 @@ function stem(word) {
   return stemmed;
 }
 
-/** The stems of the significant words of `text` (three letters or more, no stop words). */
+/**
+ * The stems of the significant words of `text` (three letters or more, no stop words).
+ *
+ * @param {string} text
+ */
 function significantStems(text) {
   const words = text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
   return new Set(words.filter((word) => word.length >= 3 && !STOP_WORDS.has(word)).map(stem));
 }
 
-/** Trims the strings of a list, drops blanks and duplicates; anything that is not a list gives []. */
+/**
+ * Trims the strings of a list, drops blanks and duplicates; anything that is not a list gives [].
+ *
+ * @param {unknown} value
+ * @returns {string[]}
+ */
 function cleanList(value) {
   return Array.isArray(value) ? [...new Set(value.map((item) => String(item).trim()).filter(Boolean))] : [];
 }
 
-/** The ticket of a request with every field present and typed. */
+/**
+ * The ticket of a request with every field present and typed.
+ *
+ * @param {Record<string, any>} ticket the request's ticket, as sent
+ * @returns {Ticket}
+ */
 function normalizeTicket(ticket) {
   return {
     id: String(ticket.id ?? ''),
@@ -112,18 +163,27 @@ function normalizeTicket(ticket) {
 /**
  * The deliverables a ticket's description names: its `- ` (or `* `) bullet lines, or, when it has
  * none, its sentences.
+ *
+ * @param {string} description
+ * @returns {string[]}
  */
 function parseDeliverables(description) {
   const bulleted = description
     .split('\n')
-    .map((line) => /^\s*[-*]\s+(.+)$/.exec(line)?.[1]?.trim())
+    .map((line) => /^\s*[-*]\s+(.+)$/.exec(line)?.[1]?.trim() ?? '')
     .filter(Boolean);
   if (bulleted.length > 0) return [...new Set(bulleted)];
   const sentences = description.split(/(?<=[.!?])\s+|\n+/).map((sentence) => sentence.trim().replace(/\.$/, ''));
   return [...new Set(sentences.filter(Boolean))];
 }
 
-/** For each deliverable, the acceptance criteria sharing at least one significant word with it. */
+/**
+ * For each deliverable, the acceptance criteria sharing at least one significant word with it.
+ *
+ * @param {string[]} deliverables
+ * @param {string[]} criteria
+ * @returns {Trace[]}
+ */
 function traceDeliverables(deliverables, criteria) {
   return deliverables.map((deliverable) => {
     const stems = significantStems(deliverable);
@@ -131,7 +191,14 @@ function traceDeliverables(deliverables, criteria) {
   });
 }
 
-/** Risks that follow from the ticket's text: missing deliverables or criteria, and gaps between them. */
+/**
+ * Risks that follow from the ticket's text: missing deliverables or criteria, and gaps between them.
+ *
+ * @param {string[]} deliverables
+ * @param {string[]} criteria
+ * @param {Trace[]} trace
+ * @returns {string[]}
+ */
 function computeRisks(deliverables, criteria, trace) {
   const risks = [];
   if (deliverables.length === 0) risks.push('The description names no deliverables; the scope is undefined');
@@ -149,42 +216,69 @@ function computeRisks(deliverables, criteria, trace) {
   return risks;
 }
 
-/** The requirements analysis of a ticket: deliverables, criteria, their tracing, and the risks. */
+/**
+ * The requirements analysis of a ticket: deliverables, criteria, their tracing, and the risks.
+ *
+ * @param {Ticket} ticket the normalized ticket
+ */
 function analyzeTicket(ticket) {
   const deliverables = parseDeliverables(ticket.description);
   const trace = traceDeliverables(deliverables, ticket.acceptanceCriteria);
   return { deliverables, acceptanceCriteria: ticket.acceptanceCriteria, trace, risks: computeRisks(deliverables, ticket.acceptanceCriteria, trace) };
 }
 
-/** What the ticket's checklist tracks: its acceptance criteria, else its deliverables, else its title. */
+/**
+ * What the ticket's checklist tracks: its acceptance criteria, else its deliverables, else its title.
+ *
+ * @param {Ticket} ticket the normalized ticket
+ */
 function checklistItems(ticket) {
   if (ticket.acceptanceCriteria.length > 0) return ticket.acceptanceCriteria;
   const deliverables = parseDeliverables(ticket.description);
   return deliverables.length > 0 ? deliverables : [ticket.title || 'Ticket done'];
 }
 
-/** A file-name slug for the ticket: from its external ID, else its title, else its ID. */
+/**
+ * A file-name slug for the ticket: from its external ID, else its title, else its ID.
+ *
+ * @param {Ticket} ticket the normalized ticket
+ */
 function ticketSlug(ticket) {
-  const slugify = (text) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const slugify = (/** @type {string} */ text) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
   return slugify(ticket.externalId ?? '') || slugify(ticket.title).slice(0, 60).replace(/-+$/, '') || `ticket-${slugify(ticket.id) || 'unnamed'}`;
 }
 
-/** How the ticket is named in documents and code: "ROADMAP-1.1: Title", or just the title. */
+/**
+ * How the ticket is named in documents and code: "ROADMAP-1.1: Title", or just the title.
+ *
+ * @param {Ticket} ticket the normalized ticket
+ */
 function ticketName(ticket) {
   return ticket.externalId ? `${ticket.externalId}: ${ticket.title}` : ticket.title;
 }
 
-/** The output of the dependency task of type `taskType`, if the request carries one. */
+/**
+ * The output of the dependency task of type `taskType`, if the request carries one.
+ *
+ * @param {Request} request the agent request
+ * @param {string} taskType
+ * @returns {Record<string, any> | undefined}
+ */
 function dependencyOutput(request, taskType) {
   const dependency = (Array.isArray(request.dependencies) ? request.dependencies : []).find((entry) => entry?.taskType === taskType);
   return dependency?.output && typeof dependency.output === 'object' ? dependency.output : undefined;
 }
 
-/** The risks listed in a context summary (its `Risk (<phase>): text` lines). */
+/**
+ * The risks listed in a context summary (its `Risk (<phase>): text` lines).
+ *
+ * @param {unknown} contextSummary
+ * @returns {string[]}
+ */
 function summaryRisks(contextSummary) {
   return String(contextSummary ?? '')
     .split('\n')
-    .map((line) => /^Risk \([^)]*\): (.+)$/.exec(line.trim())?.[1])
+    .map((line) => /^Risk \([^)]*\): (.+)$/.exec(line.trim())?.[1] ?? '')
     .filter(Boolean);
 }
 
@@ -192,7 +286,13 @@ function summaryRisks(contextSummary) {
 // Workspace files
 // ---------------------------------------------------------------------------------------------
 
-/** Writes `text` to `relativePath` under the workspace, creating directories; returns the file's record. */
+/**
+ * Writes `text` to `relativePath` under the workspace, creating directories; returns the file's record.
+ *
+ * @param {string} ws the workspace directory
+ * @param {string} relativePath
+ * @param {string} text
+ */
 function writeWorkspaceFile(ws, relativePath, text) {
   const file = path.join(ws, relativePath);
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -201,13 +301,24 @@ function writeWorkspaceFile(ws, relativePath, text) {
   return fileRecord(ws, relativePath);
 }
 
-/** `{ path, bytes, sha256 }` of a workspace file. */
+/**
+ * `{ path, bytes, sha256 }` of a workspace file.
+ *
+ * @param {string} ws the workspace directory
+ * @param {string} relativePath
+ */
 function fileRecord(ws, relativePath) {
   const data = fs.readFileSync(path.join(ws, relativePath));
   return { path: relativePath, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
 }
 
-/** Every file under `dir` (recursively), as sorted POSIX paths relative to `root`. */
+/**
+ * Every file under `dir` (recursively), as sorted POSIX paths relative to `root`.
+ *
+ * @param {string} root
+ * @param {string} dir
+ * @returns {string[]}
+ */
 function listFiles(root, dir) {
   const start = path.join(root, dir);
   if (!fs.existsSync(start)) return [];
@@ -223,6 +334,8 @@ function listFiles(root, dir) {
  * files are never overwritten.
  *
  * @returns the paths copied (empty when the template was already there)
+ *
+ * @param {string} ws the workspace directory
  */
 function ensureTemplate(ws) {
   if (fs.existsSync(path.join(ws, 'src', 'checklist.js'))) return [];
@@ -232,12 +345,21 @@ function ensureTemplate(ws) {
   return copied;
 }
 
-/** `text` made safe inside a block comment. */
+/**
+ * `text` made safe inside a block comment.
+ *
+ * @param {string} text
+ */
 function commentText(text) {
   return text.replace(/\*\//g, '* /').replace(/\s+/g, ' ');
 }
 
-/** Reads and parses a JSON file, or returns undefined when it is missing or not JSON. */
+/**
+ * Reads and parses a JSON file, or returns undefined when it is missing or not JSON.
+ *
+ * @param {string} file
+ * @returns {any} the parsed JSON
+ */
 function readJson(file) {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -255,7 +377,8 @@ function readJson(file) {
  * on the command line (so no jest.config.js of a parent directory is used). Jest's stderr is
  * forwarded to ours, prefixed.
  *
- * @returns `{ report, coverage, seconds }` (Jest's `--json` report and its coverage summary with
+ * @param {string} ws the workspace directory
+ * @returns {JestRun} `{ report, coverage, seconds }` (Jest's `--json` report and its coverage summary with
  *   workspace-relative keys), or `{ error, retryable }` when Jest wrote no report
  */
 function runJest(ws) {
@@ -291,18 +414,36 @@ function runJest(ws) {
   return { report, coverage, seconds };
 }
 
-/** The first line of a Jest message that says something: no colours, no blank or `●` heading lines. */
+/** The ANSI colour escapes (ESC [ … m) Jest puts in its messages. */
+// eslint-disable-next-line no-control-regex -- the escape character is what this matches
+const ANSI_COLOUR = /\u001b\[[0-9;]*m/g;
+
+/** The first line of a Jest message that says something: no colours, no blank or `●` heading lines.
+ *
+ * @param {unknown} message
+ */
 function firstMessageLine(message) {
-  const lines = String(message).replace(/\u001b\[[0-9;]*m/g, '').split('\n').map((line) => line.trim());
+  const lines = String(message).replace(ANSI_COLOUR, '').split('\n').map((line) => line.trim());
   return lines.find((line) => line && !line.startsWith('●'))?.slice(0, 200);
 }
 
-/** `file` relative to the workspace, as a POSIX path. */
+/**
+ * `file` relative to the workspace, as a POSIX path.
+ *
+ * @param {string} ws the workspace directory
+ * @param {string} file
+ */
 function relativePath(ws, file) {
   return path.relative(ws, file).split(path.sep).join('/');
 }
 
-/** Names of the failing tests of a Jest report, and of test files that failed to run at all. */
+/**
+ * Names of the failing tests of a Jest report, and of test files that failed to run at all.
+ *
+ * @param {string} ws the workspace directory
+ * @param {JestReport} report Jest's `--json` report
+ * @returns {string[]}
+ */
 function jestFailures(ws, report) {
   const failures = [];
   for (const suite of report.testResults ?? []) {
@@ -316,7 +457,12 @@ function jestFailures(ws, report) {
   return failures;
 }
 
-/** The `test_results` content of a Jest report. */
+/**
+ * The `test_results` content of a Jest report.
+ *
+ * @param {string} ws the workspace directory
+ * @param {JestReport} report Jest's `--json` report
+ */
 function testResults(ws, report) {
   return {
     numTotalTests: report.numTotalTests,
@@ -328,7 +474,12 @@ function testResults(ws, report) {
   };
 }
 
-/** A human-readable summary of a Jest report: one line per test file, then the totals. */
+/**
+ * A human-readable summary of a Jest report: one line per test file, then the totals.
+ *
+ * @param {string} ws the workspace directory
+ * @param {JestReport} report Jest's `--json` report
+ */
 function testEvidenceText(ws, report) {
   const lines = (report.testResults ?? []).map((suite) => {
     const tests = suite.assertionResults ?? [];
@@ -340,7 +491,12 @@ function testEvidenceText(ws, report) {
   return lines.join('\n');
 }
 
-/** The `test_coverage` artifact of a Jest run (none when Jest wrote no coverage summary). */
+/**
+ * The `test_coverage` artifact of a Jest run (none when Jest wrote no coverage summary).
+ *
+ * @param {Coverage | undefined} coverage
+ * @returns {Artifact[]}
+ */
 function coverageArtifacts(coverage) {
   return coverage ? [{ type: 'test_coverage', path: 'reports/coverage/coverage-summary.json', content: coverage }] : [];
 }
@@ -349,18 +505,40 @@ function coverageArtifacts(coverage) {
 // Task handlers: each takes (request, ticket, ws) and returns the result object
 // ---------------------------------------------------------------------------------------------
 
-/** A completed result. */
+/**
+ * A completed result.
+ *
+ * @param {string} summary
+ * @param {Record<string, unknown>} context
+ * @param {Record<string, unknown>} extraOutput
+ * @param {Artifact[]} artifacts
+ * @returns {Result}
+ */
 function completed(summary, context, extraOutput, artifacts) {
   return { status: 'completed', output: { summary, context, ...extraOutput }, artifacts, retryable: false };
 }
 
-/** A failed result (no artifacts). */
+/**
+ * A failed result (no artifacts).
+ *
+ * @param {string} error
+ * @param {boolean} retryable
+ * @param {Record<string, unknown>} [output]
+ * @returns {Result}
+ */
 function failed(error, retryable, output = {}) {
   return { status: 'failed', output: { summary: error, context: {}, ...output }, artifacts: [], error, retryable };
 }
 
-/** analyze_requirements: deliverables, acceptance criteria, their tracing and risks → docs/requirements-analysis.json. */
-function analyzeRequirements(request, ticket, ws) {
+/**
+ * analyze_requirements: deliverables, acceptance criteria, their tracing and risks → docs/requirements-analysis.json.
+ *
+ * @param {Request} _request
+ * @param {Ticket} ticket the normalized ticket
+ * @param {string} ws the workspace directory
+ * @returns {Result}
+ */
+function analyzeRequirements(_request, ticket, ws) {
   const analysis = analyzeTicket(ticket);
   const relative = 'docs/requirements-analysis.json';
   writeWorkspaceFile(ws, relative, `${JSON.stringify(analysis, null, 2)}\n`);
@@ -375,6 +553,11 @@ function analyzeRequirements(request, ticket, ws) {
 /**
  * create_requirements_doc: docs/requirements.md with the ticket's scope and acceptance criteria
  * and the analysis (from the analyze_requirements dependency when given, else computed here).
+ *
+ * @param {Request} request the agent request
+ * @param {Ticket} ticket the normalized ticket
+ * @param {string} ws the workspace directory
+ * @returns {Result}
  */
 function createRequirementsDoc(request, ticket, ws) {
   const own = analyzeTicket(ticket);
@@ -419,7 +602,14 @@ function createRequirementsDoc(request, ticket, ws) {
   );
 }
 
-/** design_architecture: docs/design.md with the components, one decision per deliverable, and the risks known so far. */
+/**
+ * design_architecture: docs/design.md with the components, one decision per deliverable, and the risks known so far.
+ *
+ * @param {Request} request the agent request
+ * @param {Ticket} ticket the normalized ticket
+ * @param {string} ws the workspace directory
+ * @returns {Result}
+ */
 function designArchitecture(request, ticket, ws) {
   const slug = ticketSlug(ticket);
   const moduleFile = `src/tickets/${slug}.js`;
@@ -461,7 +651,11 @@ function designArchitecture(request, ticket, ws) {
   );
 }
 
-/** The source of `src/tickets/<slug>.js`: the ticket's checklist items and a factory for its checklist. */
+/**
+ * The source of `src/tickets/<slug>.js`: the ticket's checklist items and a factory for its checklist.
+ *
+ * @param {Ticket} ticket the normalized ticket
+ */
 function ticketModuleSource(ticket) {
   const items = checklistItems(ticket);
   const source = ticket.acceptanceCriteria.length > 0 ? 'its acceptance criteria' : 'its deliverables (the ticket lists no acceptance criteria)';
@@ -487,7 +681,12 @@ module.exports = { TICKET, CHECKLIST_ITEMS, createTicketChecklist };
 `;
 }
 
-/** The source of `test/tickets/<slug>.test.js`: unit tests of the ticket module. */
+/**
+ * The source of `test/tickets/<slug>.test.js`: unit tests of the ticket module.
+ *
+ * @param {Ticket} ticket the normalized ticket
+ * @param {string} slug
+ */
 function ticketTestSource(ticket, slug) {
   const items = checklistItems(ticket);
   return `'use strict';
@@ -528,14 +727,19 @@ describe(${JSON.stringify(ticketName(ticket))}, () => {
 /**
  * implement_feature: the template workspace (if not there yet), `src/tickets/<slug>.js` and its
  * unit tests, then a Jest run with coverage. Fails (not retryable) when a test fails.
+ *
+ * @param {Request} _request
+ * @param {Ticket} ticket the normalized ticket
+ * @param {string} ws the workspace directory
+ * @returns {Result}
  */
-function implementFeature(request, ticket, ws) {
+function implementFeature(_request, ticket, ws) {
   const slug = ticketSlug(ticket);
   const copied = ensureTemplate(ws);
   const moduleFile = writeWorkspaceFile(ws, `src/tickets/${slug}.js`, ticketModuleSource(ticket));
   const testFile = writeWorkspaceFile(ws, `test/tickets/${slug}.test.js`, ticketTestSource(ticket, slug));
   const jest = runJest(ws);
-  if (jest.error) return failed(jest.error, jest.retryable);
+  if (jest.report === undefined) return failed(jest.error, jest.retryable);
   const results = testResults(ws, jest.report);
   const lines = jest.coverage?.total?.lines?.pct;
   if (!results.success) {
@@ -553,7 +757,12 @@ function implementFeature(request, ticket, ws) {
   );
 }
 
-/** The source of `test/tickets/<slug>.acceptance.test.js`: one test per checklist item of the ticket. */
+/**
+ * The source of `test/tickets/<slug>.acceptance.test.js`: one test per checklist item of the ticket.
+ *
+ * @param {Ticket} ticket the normalized ticket
+ * @param {string} slug
+ */
 function acceptanceTestSource(ticket, slug) {
   const tests = checklistItems(ticket).map((item) => `  it(${JSON.stringify(`acceptance: ${item}`)}, () => expectCompletable(${JSON.stringify(item)}));`);
   return `'use strict';
@@ -576,8 +785,13 @@ ${tests.join('\n')}
 /**
  * write_tests: `test/tickets/<slug>.acceptance.test.js`, one test per acceptance criterion, against
  * the ticket module of implement_feature (copies the template first if the workspace lacks it).
+ *
+ * @param {Request} _request
+ * @param {Ticket} ticket the normalized ticket
+ * @param {string} ws the workspace directory
+ * @returns {Result}
  */
-function writeTests(request, ticket, ws) {
+function writeTests(_request, ticket, ws) {
   const slug = ticketSlug(ticket);
   ensureTemplate(ws);
   const file = writeWorkspaceFile(ws, `test/tickets/${slug}.acceptance.test.js`, acceptanceTestSource(ticket, slug));
@@ -587,10 +801,17 @@ function writeTests(request, ticket, ws) {
   ]);
 }
 
-/** run_tests: the workspace's Jest suite with coverage; completes even when tests fail (the gate judges). */
-function runTests(request, ticket, ws) {
+/**
+ * run_tests: the workspace's Jest suite with coverage; completes even when tests fail (the gate judges).
+ *
+ * @param {Request} _request
+ * @param {Ticket} _ticket
+ * @param {string} ws the workspace directory
+ * @returns {Result}
+ */
+function runTests(_request, _ticket, ws) {
   const jest = runJest(ws);
-  if (jest.error) return failed(jest.error, jest.retryable);
+  if (jest.report === undefined) return failed(jest.error, jest.retryable);
   const results = testResults(ws, jest.report);
   const text = testEvidenceText(ws, jest.report);
   const summary = `${results.numPassedTests} of ${count(results.numTotalTests, 'test')} passed in ${count(results.numTotalTestSuites, 'file')}${results.success ? '' : `; ${count(results.failures.length, 'failure')}`}`;
@@ -606,8 +827,15 @@ function runTests(request, ticket, ws) {
   );
 }
 
-/** deploy_feature: dist/release.json recording every file under src/ with its size and SHA-256. */
-function deployFeature(request, ticket, ws) {
+/**
+ * deploy_feature: dist/release.json recording every file under src/ with its size and SHA-256.
+ *
+ * @param {Request} _request
+ * @param {Ticket} ticket the normalized ticket
+ * @param {string} ws the workspace directory
+ * @returns {Result}
+ */
+function deployFeature(_request, ticket, ws) {
   const files = listFiles(ws, 'src').map((file) => fileRecord(ws, file));
   if (files.length === 0) return failed('nothing to deploy: the workspace has no files under src/', false);
   const release = { ticket: ticket.externalId ?? ticket.id, title: ticket.title, files };
@@ -621,17 +849,28 @@ function deployFeature(request, ticket, ws) {
   );
 }
 
-/** The text of an artifact's content: a string, or its `text`/`body`/`markdown`, else its JSON. */
+/**
+ * The text of an artifact's content: a string, or its `text`/`body`/`markdown`, else its JSON.
+ *
+ * @param {any} content
+ */
 function artifactText(content) {
   if (typeof content === 'string') return content;
   for (const key of ['text', 'body', 'markdown']) if (typeof content?.[key] === 'string') return content[key];
   return JSON.stringify(content ?? '');
 }
 
-/** The problems a phase's artifacts have, per the checks of validate_phase (empty when approved). */
+/**
+ * The problems a phase's artifacts have, per the checks of validate_phase (empty when approved).
+ *
+ * @param {string} phase
+ * @param {Artifact[]} artifacts
+ * @param {Ticket} ticket the normalized ticket
+ * @returns {string[]}
+ */
 function phaseProblems(phase, artifacts, ticket) {
   const latest = new Map(artifacts.map((artifact) => [artifact?.type, artifact]));
-  const missing = (type) => [`${type}: artifact missing`];
+  const missing = (/** @type {string} */ type) => [`${type}: artifact missing`];
   switch (phase) {
     case 'PHASE_REQUIREMENTS': {
       const document = latest.get('requirements_document');
@@ -651,7 +890,7 @@ function phaseProblems(phase, artifacts, ticket) {
     case 'PHASE_IMPLEMENTATION': {
       const changes = latest.get('code_changes')?.content;
       if (!changes) return missing('code_changes');
-      const paths = (Array.isArray(changes.files) ? changes.files : []).map((file) => (typeof file === 'string' ? file : file?.path));
+      const paths = /** @type {unknown[]} */ (Array.isArray(changes.files) ? changes.files : []).map((/** @type {any} */ file) => (typeof file === 'string' ? file : file?.path));
       return paths.some((file) => typeof file === 'string' && file.startsWith('src/tickets/')) ? [] : ['code_changes: no file under src/tickets/'];
     }
     default:
@@ -659,7 +898,13 @@ function phaseProblems(phase, artifacts, ticket) {
   }
 }
 
-/** validate_phase: a second opinion on the phase's artifacts; completes whether or not it approves. */
+/**
+ * validate_phase: a second opinion on the phase's artifacts; completes whether or not it approves.
+ *
+ * @param {Request} request the agent request
+ * @param {Ticket} ticket the normalized ticket
+ * @returns {Result}
+ */
 function validatePhase(request, ticket) {
   const phase = String(request.task.phase ?? '');
   const artifacts = Array.isArray(request.artifacts) ? request.artifacts : [];
@@ -669,7 +914,7 @@ function validatePhase(request, ticket) {
   return completed(summary, { validation: summary, ...(approved ? {} : { risks: reasons }) }, { approved, reasons }, []);
 }
 
-/** The handler of each task type. */
+/** The handler of each task type. @type {Record<string, (request: Request, ticket: Ticket, ws: string) => Result>} */
 const HANDLERS = {
   analyze_requirements: analyzeRequirements,
   create_requirements_doc: createRequirementsDoc,
@@ -685,20 +930,29 @@ const HANDLERS = {
 // Main
 // ---------------------------------------------------------------------------------------------
 
-/** All of stdin, as text. */
+/**
+ * All of stdin, as text.
+ *
+ * @returns {Promise<string>}
+ */
 async function readStdin() {
   const chunks = [];
   for await (const chunk of process.stdin) chunks.push(chunk);
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The request on stdin, or a message saying why it is not one. */
+/**
+ * The request on stdin, or a message saying why it is not one.
+ *
+ * @param {string} input
+ * @returns {{ request: Request, problem?: undefined } | { request?: undefined, problem: string }}
+ */
 function parseRequest(input) {
   let request;
   try {
     request = JSON.parse(input);
   } catch (error) {
-    return { problem: `stdin is not valid JSON: ${error.message}` };
+    return { problem: `stdin is not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
   if (!request || typeof request !== 'object' || Array.isArray(request)) return { problem: 'stdin is not a JSON object' };
   if (request.protocol !== undefined && request.protocol !== PROTOCOL) return { problem: `unsupported protocol ${JSON.stringify(request.protocol)}, expected ${PROTOCOL}` };
@@ -710,7 +964,7 @@ function parseRequest(input) {
 /** Reads the request, runs its task in the workspace, writes the result. */
 async function main() {
   const { request, problem } = parseRequest(await readStdin());
-  if (problem) {
+  if (!request) {
     log(problem);
     process.exitCode = EX_DATAERR;
     return;

@@ -8,12 +8,16 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { z } from 'zod';
 import type { CommandBackendConfig } from './config';
 import { AgentFailure, AgentFailureType, isPermanentExitCode } from './agent-failure';
 import { agentResultSchema, type AgentRequest, type AgentResult } from './protocol';
 
 /** Most stdout an agent may write, in bytes (10 MiB); more is a protocol error. */
 export const MAX_AGENT_OUTPUT_BYTES = 10 * 1024 * 1024;
+
+/** Default wait between SIGTERM and SIGKILL of a cancelled agent's process group, ms. */
+const DEFAULT_KILL_GRACE_MS = 2000;
 
 /** How one run is observed and controlled. */
 export interface CommandRunOptions {
@@ -30,7 +34,7 @@ export interface CommandRunOptions {
   log: (line: string) => void;
   /** Called with the process ID (also its process group's) once the agent started. */
   onSpawn?: (pid: number) => void;
-  /** Wait between SIGTERM and SIGKILL, ms (default 2000). */
+  /** Wait between SIGTERM and SIGKILL, ms (default {@link DEFAULT_KILL_GRACE_MS}, 2 s). */
   killGraceMs?: number;
 }
 
@@ -48,10 +52,14 @@ function parseResult(stdout: string): AgentResult {
   }
   const parsed = agentResultSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-    throw new AgentFailure(`agent result does not follow the protocol: ${problems}`, AgentFailureType.PROTOCOL_ERROR, false);
+    throw new AgentFailure(`agent result does not follow the protocol:\n${z.prettifyError(parsed.error)}`, AgentFailureType.PROTOCOL_ERROR, false);
   }
   return parsed.data;
+}
+
+/** Why `signal` aborted: whatever its aborter passed (Temporal's cancellation passes a CancelledFailure). */
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason;
 }
 
 /**
@@ -65,7 +73,7 @@ function parseResult(stdout: string): AgentResult {
 export function runCommandAgent(backend: CommandBackendConfig, request: AgentRequest, options: CommandRunOptions): Promise<AgentResult> {
   const started = Date.now();
   return new Promise<AgentResult>((resolve, reject) => {
-    if (options.signal.aborted) return reject(options.signal.reason);
+    if (options.signal.aborted) return reject(abortReason(options.signal));
     const child = spawn(resolveCommand(backend.command), backend.args.map((arg) => resolveArg(arg, options.baseDir)), {
       cwd: options.cwd,
       env: { ...process.env, ...backend.env },
@@ -88,7 +96,7 @@ export function runCommandAgent(backend: CommandBackendConfig, request: AgentReq
     };
     const onAbort = () => {
       killGroup('SIGTERM');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), options.killGraceMs ?? 2000);
+      killTimer = setTimeout(() => killGroup('SIGKILL'), options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
     };
     options.signal.addEventListener('abort', onAbort, { once: true });
     const beat = setInterval(() => options.heartbeat({ pid: child.pid ?? 0, elapsedMs: Date.now() - started }), options.heartbeatIntervalMs);
@@ -119,7 +127,7 @@ export function runCommandAgent(backend: CommandBackendConfig, request: AgentReq
     child.once('close', (code, signal) => {
       cleanup();
       if (stderrRest.trim()) options.log(stderrRest);
-      if (options.signal.aborted) return reject(options.signal.reason);
+      if (options.signal.aborted) return reject(abortReason(options.signal));
       if (signal) return reject(new AgentFailure(`agent process ${child.pid} was killed by ${signal}`, AgentFailureType.PROCESS_FAILED, true));
       if (code !== 0) {
         const permanent = isPermanentExitCode(code ?? 1);

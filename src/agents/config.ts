@@ -75,13 +75,12 @@ export const DEFAULT_ORCHESTRATOR_CONFIG = path.resolve(__dirname, '..', '..', '
  * Parses a configuration object (as read from JSON).
  *
  * @param baseDir directory relative command arguments resolve against
- * @throws Error listing every invalid field, e.g. `backends.0.command: Too small`.
+ * @throws Error listing every invalid field (zod's `prettifyError`), e.g. `✖ Too small: … → at backends[0].command`.
  */
 export function parseOrchestratorConfig(raw: unknown, baseDir: string): OrchestratorConfig {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new Error(`invalid orchestrator configuration: ${problems.join('; ')}`);
+    throw new Error(`invalid orchestrator configuration:\n${z.prettifyError(parsed.error)}`);
   }
   const { backends, validationPhases, gates } = parsed.data;
   return { backends, ...gatePolicy(gates, validationPhases), baseDir };

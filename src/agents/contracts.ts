@@ -27,10 +27,10 @@ export interface AgentActivities {
    * Where the task's next execution runs: the best-fit healthy registered agent, else a built-in backend.
    * @throws ApplicationFailure TaskNotFound, NoAgentForCapabilities (both non-retryable)
    */
-  routeTask(input: TaskRef): Promise<AgentAssignment>;
+  routeTask: (input: TaskRef) => Promise<AgentAssignment>;
   /**
    * Runs the task through its agent; completes once the agent did (asynchronously for http agents).
    * @throws ApplicationFailure of an AgentFailureType, TaskNotFound, ResourceBusy
    */
-  executeTask(input: TaskRef): Promise<TaskExecution>;
+  executeTask: (input: TaskRef) => Promise<TaskExecution>;
 }

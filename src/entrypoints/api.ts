@@ -27,9 +27,8 @@ async function main(): Promise<void> {
   const app = createApp({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: log, orchestrator, settings });
   const server = app.listen(config.PORT, () => log.info({ port: config.PORT }, 'API listening'));
   const stop = () =>
-    server.close(async () => {
-      await prisma.$disconnect();
-      await connection.close();
+    server.close(() => {
+      void prisma.$disconnect().then(() => connection.close());
     });
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -185,14 +185,15 @@ async function fillFigures(apiUrl: string, report: TicketRunReport): Promise<voi
  * @returns one report per entry, in input order.
  */
 export async function driveTickets(entries: TicketFileEntry[], options: DriveOptions & { concurrency?: number }): Promise<TicketRunReport[]> {
-  const reports: TicketRunReport[] = new Array(entries.length);
+  const reports: TicketRunReport[] = [];
   let next = 0;
   let done = 0;
   const lane = async () => {
     while (next < entries.length) {
       const index = next++;
-      reports[index] = await driveOne(entries[index]!, options);
-      options.onTicketDone?.(reports[index]!, ++done, entries.length);
+      const report = await driveOne(entries[index]!, options);
+      reports[index] = report;
+      options.onTicketDone?.(report, ++done, entries.length);
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, entries.length) }, lane));

@@ -15,13 +15,12 @@ export type TicketFileEntry = z.infer<typeof ticketFile>['tickets'][number];
 /**
  * Reads and validates a ticket file.
  *
- * @throws Error naming the file and the first invalid fields.
+ * @throws Error naming the file and every invalid field (zod's `prettifyError`: one `✖ message → at path` per issue).
  */
 export async function readTicketFile(file: string): Promise<TicketFileEntry[]> {
   const parsed = ticketFile.safeParse(JSON.parse(await readFile(file, 'utf8')));
   if (!parsed.success) {
-    const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`${file} is not a valid ticket file: ${problems.join('; ')}`);
+    throw new Error(`${file} is not a valid ticket file:\n${z.prettifyError(parsed.error)}`);
   }
   return parsed.data.tickets;
 }

@@ -31,7 +31,7 @@ export function aggregatePhaseContext(
     const context = (output.context ?? {}) as Record<string, unknown>;
     for (const [key, value] of Object.entries(context)) {
       const current = merged[key];
-      if (Array.isArray(value)) merged[key] = [...new Set([...(Array.isArray(current) ? current : []), ...value.map(String)])];
+      if (Array.isArray(value)) merged[key] = [...new Set([...(Array.isArray(current) ? (current as unknown[]) : []), ...(value as unknown[]).map(String)])];
       else if (typeof value === 'string') merged[key] = typeof current === 'string' ? `${current}\n\n${value}` : value;
     }
   }

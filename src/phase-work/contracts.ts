@@ -66,15 +66,15 @@ export interface TaskOutcome {
  */
 export interface PhaseWorkActivities {
   /** Creates (or returns) the run's tasks from the active templates. @throws TicketNotFound */
-  generateTasks(run: PhaseRunRef): Promise<PlannedTask[]>;
+  generateTasks: (run: PhaseRunRef) => Promise<PlannedTask[]>;
   /** Plans (or resets) the run's `validate_phase` task. @throws TicketNotFound */
-  planValidationTask(run: PhaseRunRef): Promise<PlannedTask>;
+  planValidationTask: (run: PhaseRunRef) => Promise<PlannedTask>;
   /** Records that a task failed for good or was cancelled, and releases its resources. */
-  recordTaskOutcome(outcome: TaskOutcome): Promise<void>;
+  recordTaskOutcome: (outcome: TaskOutcome) => Promise<void>;
   /** Stores the artifacts the run's completed tasks declared. @returns how many they declared */
-  collectArtifacts(run: PhaseRunRef): Promise<{ collected: number }>;
+  collectArtifacts: (run: PhaseRunRef) => Promise<{ collected: number }>;
   /** Validates the run's gate and persists the verdict (one per round). */
-  validateGate(input: ValidateGateInput): Promise<GateVerdict>;
+  validateGate: (input: ValidateGateInput) => Promise<GateVerdict>;
   /** Stores the run's context and refreshes the ticket's context and summary. @throws TicketNotFound */
-  updateContext(run: PhaseRunRef): Promise<ContextUpdate>;
+  updateContext: (run: PhaseRunRef) => Promise<ContextUpdate>;
 }

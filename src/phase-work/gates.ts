@@ -111,7 +111,7 @@ export interface GateEvaluation {
 export function artifactText(content: unknown): string {
   if (typeof content === 'string') return content;
   const record = (content ?? {}) as Record<string, unknown>;
-  for (const key of ['text', 'body', 'markdown']) if (typeof record[key] === 'string') return record[key] as string;
+  for (const key of ['text', 'body', 'markdown']) if (typeof record[key] === 'string') return record[key];
   return JSON.stringify(content ?? '');
 }
 
@@ -143,7 +143,7 @@ function includesTests(content: unknown): boolean {
   const record = (content ?? {}) as { files?: unknown; tests?: unknown };
   const files = Array.isArray(record.files) ? record.files : [];
   const paths = files.map((file) => (typeof file === 'string' ? file : (file as { path?: unknown })?.path)).filter((p) => typeof p === 'string');
-  return paths.some((p) => TEST_FILE.test(p as string)) || (Array.isArray(record.tests) && record.tests.length > 0);
+  return paths.some((p) => TEST_FILE.test(p)) || (Array.isArray(record.tests) && record.tests.length > 0);
 }
 
 /** `{ passed, failed }` from Jest's JSON (`numPassedTests`/`numFailedTests`) or a plain summary. */

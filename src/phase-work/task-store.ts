@@ -79,7 +79,7 @@ export async function generateTasks(prisma: PrismaClient, run: PhaseRunRef): Pro
     });
     const idOf = new Map(rows.map((row) => [row.taskType, row.id]));
     return Promise.all(
-      rows.map((row) => {
+      rows.map(async (row) => {
         const template = templates.find((candidate) => candidate.taskType === row.taskType);
         if (!template || row.status === TaskStatus.COMPLETED || row.status === TaskStatus.RUNNING) return row;
         // A task not yet done follows its template as it is now (a resumed run picks up fixes),
@@ -124,13 +124,6 @@ export async function planValidationTask(prisma: PrismaClient, run: PhaseRunRef)
     update: { status: TaskStatus.PENDING, result: Prisma.DbNull, error: null, startedAt: null, completedAt: null },
   });
   return planTask(task);
-}
-
-/** The task row. @throws RowNotFoundError TaskNotFound */
-export async function loadTask(prisma: PrismaClient, taskId: string): Promise<Task> {
-  const task = await prisma.task.findUnique({ where: { id: taskId } });
-  if (!task) throw new RowNotFoundError(TASK_NOT_FOUND, `task ${taskId} does not exist`);
-  return task;
 }
 
 /**

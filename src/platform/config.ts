@@ -60,13 +60,12 @@ export type Config = z.infer<typeof schema>;
 /**
  * Reads and validates the configuration.
  *
- * @throws Error listing every invalid variable, e.g. `PORT: expected number`.
+ * @throws Error listing every invalid variable (zod's `prettifyError`), e.g. `✖ Invalid input: expected number … → at PORT`.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`invalid configuration: ${problems.join('; ')}`);
+    throw new Error(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
   }
   return parsed.data;
 }

@@ -19,12 +19,12 @@ export interface DatabaseHandle {
   /** Connection URL of the application database. */
   url: string;
   /** Stops the embedded server if this process started it; no-op otherwise. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** True when a PostgreSQL server answers at `url` (any database on it). */
 function canConnect(url: string): Promise<boolean> {
-  return withServer(url, async () => true).catch(() => false);
+  return withServer(url, () => Promise.resolve(true)).catch(() => false);
 }
 
 /**
@@ -35,10 +35,10 @@ export async function startDatabase(config: Config, log: Logger): Promise<Databa
   if (config.DATABASE_URL) {
     const database = new URL(config.DATABASE_URL).pathname.slice(1);
     await ensureDatabase(config.DATABASE_URL, database);
-    return { url: config.DATABASE_URL, stop: async () => undefined };
+    return { url: config.DATABASE_URL, stop: () => Promise.resolve() };
   }
   const url = `postgresql://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${config.EMBEDDED_PG_PORT}/${EMBEDDED_DATABASE}`;
-  let stop = async () => undefined as void;
+  let stop = (): Promise<void> => Promise.resolve();
   if (await canConnect(url)) {
     log.info({ port: config.EMBEDDED_PG_PORT }, 'reusing the PostgreSQL server already running');
   } else {

@@ -15,6 +15,9 @@ import { TICKET_SEARCH_ATTRIBUTES } from './search-attributes';
 
 const STARTUP_TIMEOUT_MS = 60_000;
 
+/** Wait between attempts to connect to a starting dev server, ms. */
+const STARTUP_POLL_MS = 250;
+
 /** A reachable Temporal server and how to let go of it. */
 export interface TemporalServerHandle {
   /** gRPC address, host:port. */
@@ -22,7 +25,7 @@ export interface TemporalServerHandle {
   /** Web UI base URL (only known for certain when this process started the server). */
   uiUrl: string;
   /** Stops the dev server if this process started it; no-op otherwise. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** Opens a client connection to `address`, or `undefined` when nothing answers there within ~1 s. */
@@ -35,7 +38,7 @@ async function tryConnect(address: string): Promise<Connection | undefined> {
 }
 
 /**
- * Registers the custom search attributes (`TicketPhase`, `TicketPriority`) on `namespace`,
+ * Registers the custom search attributes (`TicketPhase`, `TicketStatus`, `TicketPriority`: {@link TICKET_SEARCH_ATTRIBUTES}) on `namespace`,
  * adding only those missing, so a reused server gets them too.
  */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
@@ -89,7 +92,7 @@ export async function startTemporalServer(config: Config, log: Logger): Promise<
         server.kill('SIGKILL');
         throw new Error(`the Temporal dev server did not come up at ${address}; see ${logFile}`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await new Promise((resolve) => setTimeout(resolve, STARTUP_POLL_MS));
       connection = await tryConnect(address);
     }
   }
@@ -101,7 +104,7 @@ export async function startTemporalServer(config: Config, log: Logger): Promise<
   return {
     address,
     uiUrl,
-    async stop() {
+    stop: async () => {
       if (!child) return;
       child.kill('SIGTERM');
       await exited(child);

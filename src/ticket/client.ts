@@ -97,7 +97,7 @@ export class TicketClient {
 
   /**
    * Creates the ticket row and starts its workflow `ticket-<id>` on the task queue, with the
-   * `TicketPhase`/`TicketPriority` search attributes and the title in the memo. Idempotent on
+   * `TicketPhase`, `TicketStatus` and `TicketPriority` search attributes and the title in the memo. Idempotent on
    * `externalId`: a second call returns the existing ticket (and starts its workflow if a crash
    * left it unstarted).
    *

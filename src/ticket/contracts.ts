@@ -30,7 +30,7 @@ export interface TicketActivities extends PhaseWorkActivities, AgentActivities {
    * Persists one accepted transition (history row, ticket's phase fields), idempotently.
    * @returns whether the ticket row moved to this record. @throws ApplicationFailure TicketNotFound (non-retryable)
    */
-  recordTransition(input: RecordTransitionInput): Promise<{ applied: boolean }>;
+  recordTransition: (input: RecordTransitionInput) => Promise<{ applied: boolean }>;
   /** Persists a ticket's cancellation: ticket and open tasks cancelled, locks released, workspace removed. */
-  recordCancellation(input: CancellationRecord): Promise<void>;
+  recordCancellation: (input: CancellationRecord) => Promise<void>;
 }

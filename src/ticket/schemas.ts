@@ -1,7 +1,7 @@
 /** zod schemas of the ticket endpoints' request bodies and query strings (seed 002 Stream E, seed 003). */
 import { z } from 'zod';
 import { phase, plain, text } from '../api/schemas';
-import { ALL_STATUSES, PRIORITIES, type TicketStatus } from './ticket';
+import { PRIORITIES, TicketStatus } from './ticket';
 import { TICKET_POLICIES } from './settings';
 
 /** POST /tickets body. */
@@ -26,7 +26,7 @@ export const transitionBody = z.strictObject({
 /** GET /tickets query: filters and page (limit 1..100, default 20; offset ≥ 0). */
 export const listTicketsQuery = z.strictObject({
   phase: phase.optional(),
-  status: z.enum(ALL_STATUSES as [TicketStatus, ...TicketStatus[]]).optional(),
+  status: z.enum(TicketStatus).optional(),
   priority: z.enum(PRIORITIES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   offset: z.coerce.number().int().min(0).default(0),

@@ -12,7 +12,11 @@ export const TICKET_POLICIES = ['auto', 'manual'] as const;
 /** One of {@link TICKET_POLICIES}. */
 export type TicketPolicy = (typeof TICKET_POLICIES)[number];
 
-/** Retry policy of agent task executions (Temporal activity retries, exponential backoff). */
+/**
+ * Retry policy of agent task executions: the ticket workflow itself retries a failed `executeTask`
+ * (each execution is one activity attempt, `retry: { maximumAttempts: 1 }`, re-routed by
+ * `routeTask` before the next), waiting with exponential backoff between executions.
+ */
 export interface TaskRetrySettings {
   /** Executions per task, including the first (≥ 1). */
   maximumAttempts: number;

@@ -24,9 +24,6 @@ export const TicketStatus = {
 /** One of the {@link TicketStatus} values. */
 export type TicketStatus = (typeof TicketStatus)[keyof typeof TicketStatus];
 
-/** All status values, for validation. */
-export const ALL_STATUSES: readonly TicketStatus[] = Object.values(TicketStatus);
-
 /** The status a ticket has in `phase`: BACKLOG is open, BLOCKED blocked, DONE done, the rest in progress. */
 export function statusForPhase(phase: Phase): TicketStatus {
   switch (phase) {

@@ -58,7 +58,12 @@ export async function createTicketWorkers(options: TicketWorkerOptions): Promise
   };
   return {
     run: async () => {
-      const results = await Promise.allSettled(workers.map((worker) => worker.run().catch((error: unknown) => (shutdown(), Promise.reject(error)))));
+      const results = await Promise.allSettled(workers.map((worker) =>
+          worker.run().catch((error: unknown) => {
+            shutdown();
+            throw error;
+          }),
+        ));
       const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failure) throw failure.reason;
     },

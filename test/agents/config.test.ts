@@ -46,10 +46,10 @@ describe('orchestrator configuration', () => {
   });
 
   it('rejects an invalid file, naming every bad field', () => {
-    expect(() => parseOrchestratorConfig({ backends: [] }, '/cfg')).toThrow(/backends: /);
-    expect(() => parseOrchestratorConfig({ backends: [{ name: 'x', type: 'ftp', capabilities: ['a'] }] }, '/cfg')).toThrow(/backends\.0\.type/);
-    expect(() => parseOrchestratorConfig({ backends: [command('a', [])] }, '/cfg')).toThrow(/backends\.0\.capabilities/);
-    expect(() => parseOrchestratorConfig({ backends: [command('a', ['x'])], validationPhases: ['PHASE_NOPE'] }, '/cfg')).toThrow(/validationPhases\.0/);
+    expect(() => parseOrchestratorConfig({ backends: [] }, '/cfg')).toThrow(/at backends$/m);
+    expect(() => parseOrchestratorConfig({ backends: [{ name: 'x', type: 'ftp', capabilities: ['a'] }] }, '/cfg')).toThrow(/backends\[0\]\.type/);
+    expect(() => parseOrchestratorConfig({ backends: [command('a', [])] }, '/cfg')).toThrow(/backends\[0\]\.capabilities/);
+    expect(() => parseOrchestratorConfig({ backends: [command('a', ['x'])], validationPhases: ['PHASE_NOPE'] }, '/cfg')).toThrow(/validationPhases\[0\]/);
     expect(() => parseOrchestratorConfig({ backends: [command('a', ['x'])], extra: 1 }, '/cfg')).toThrow(/extra/);
   });
 });

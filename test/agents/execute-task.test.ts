@@ -105,7 +105,7 @@ async function newTask(
   ticketId: string,
   taskType: string,
   requiredCapabilities: string[],
-  { phase = Phase.REQUIREMENTS as Phase, dependencies = [] as string[] } = {},
+  { phase = Phase.REQUIREMENTS, dependencies = [] as string[] } = {},
 ): Promise<string> {
   const task = await db.prisma.task.create({
     data: { ticketId, phaseId: phase, phaseEntry: 1, taskType, description: `${taskType} for the test`, requiredCapabilities, dependencies },

@@ -29,11 +29,13 @@ interface Ticket {
 /** An artifact as the agent returns it; `content` is whatever the task produced. */
 interface Artifact extends GateArtifact {
   path: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form JSON the assertions walk into
   content: any;
 }
 
 interface AgentResult {
   status: 'completed' | 'failed';
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form JSON the assertions walk into
   output: { summary: string; context: Record<string, any>; [key: string]: any };
   artifacts: Artifact[];
   error?: string;

@@ -187,7 +187,7 @@ function cases(): Case[] {
     ['an unknown filter', 'colour=red'],
     ['a repeated limit', 'limit=1&limit=2'],
     ['a bracketed parameter', 'phase[]=PHASE_DESIGN'],
-  ]) {
+  ] as [string, string][]) {
     add(list, name, 400, 'VALIDATION_FAILED', { query });
   }
 
@@ -235,7 +235,7 @@ function cases(): Case[] {
       ['a non-numeric attempt', 'attempt=abc'],
       ['a fractional attempt', 'attempt=1.5'],
       ['an unknown parameter', 'token=abc'],
-    ]) {
+    ] as [string, string][]) {
       add(route, name, 400, 'VALIDATION_FAILED', { query, body: json(valid) });
     }
     add(route, 'a callback for a task not handed to an http agent', 409, 'TASK_NOT_AWAITING_CALLBACK', { body: json(valid), query: 'attempt=1' });
@@ -317,7 +317,7 @@ function cases(): Case[] {
     ['a non-numeric max_tokens', 'max_tokens=many'],
     ['an unknown phase_id', 'phase_id=PHASE_SOMEWHERE'],
     ['an unknown parameter', 'tokens=10'],
-  ]) {
+  ] as [string, string][]) {
     add(summary, name, 400, 'VALIDATION_FAILED', { query });
   }
 
@@ -342,7 +342,7 @@ function cases(): Case[] {
     ['only commas', 'capabilities=,,,'],
     ['a repeated capabilities parameter', 'capabilities=analysis&capabilities=design'],
     ['an unknown parameter', 'capabilities=analysis&healthy=true'],
-  ]) {
+  ] as [string, string][]) {
     add(search, name, 400, 'VALIDATION_FAILED', { query });
   }
   add('GET /agents', 'a malformed JSON body', 400, 'INVALID_JSON', { body: raw('{"a":') });

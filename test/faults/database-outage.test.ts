@@ -73,7 +73,7 @@ const ERROR_BODY = (code: string) => ({ error: { code, message: expect.any(Strin
 function describeError(error: unknown): string {
   if (!error) return 'no error';
   const { name, code, message } = error as { name?: string; code?: string; message?: string };
-  return `${(error as object).constructor?.name ?? name}${code ? ` ${code}` : ''}: ${(message ?? '').trim().split('\n').at(-1)}`;
+  return `${(error).constructor?.name ?? name}${code ? ` ${code}` : ''}: ${(message ?? '').trim().split('\n').at(-1)}`;
 }
 
 /** Retries Temporal made, per activity type: the attempt number of each started activity, minus one. */

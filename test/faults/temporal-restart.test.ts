@@ -63,7 +63,7 @@ const EXPECTED_TASKS = ALL_PHASE_TASKS;
 function describeError(error: unknown): string {
   if (!error) return 'no error';
   const { name, code, message } = error as { name?: string; code?: string | number; message?: string };
-  return `${(error as object).constructor?.name ?? name}${code !== undefined ? ` ${code}` : ''}: ${(message ?? String(error)).trim().split('\n').at(-1)}`;
+  return `${(error).constructor?.name ?? name}${code !== undefined ? ` ${code}` : ''}: ${(message ?? JSON.stringify(error)).trim().split('\n').at(-1)}`;
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -250,7 +250,7 @@ describe('the Temporal dev server stopped and restarted on the same --db-filenam
         (error: unknown) => ({ at: Date.now(), ok: describeError(error) }),
       );
     const createWhileDown = tickets.create(richTicket(TICKETS + 1)).then(
-      ({ ticket }) => ({ at: Date.now(), id: ticket.id as string | undefined, error: undefined as string | undefined }),
+      ({ ticket }) => ({ at: Date.now(), id: ticket.id, error: undefined as string | undefined }),
       (error: unknown) => ({ at: Date.now(), id: undefined, error: describeError(error) }),
     );
     await delay(DOWN_MS);

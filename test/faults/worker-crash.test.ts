@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeTimeoutType } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEFAULT_ORCHESTRATOR_CONFIG, parseOrchestratorConfig, type OrchestratorConfig } from '../../src/agents/config';
 import { Phase, PHASE_SEQUENCE } from '../../src/ticket/phases';
@@ -111,9 +112,9 @@ async function polling(worker: WorkerProcess): Promise<boolean> {
   const { pollers } = await env.client.workflowService.describeTaskQueue({
     namespace: env.namespace ?? 'default',
     taskQueue: { name: taskQueue },
-    taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
   });
-  return pollers.some((poller) => pids.has(String(poller.identity ?? '').split('@')[0]));
+  return pollers.some((poller) => pids.has(String(poller.identity ?? '').split('@')[0] ?? ''));
 }
 
 function readPid(file: string): number | undefined {

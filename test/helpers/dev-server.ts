@@ -106,8 +106,8 @@ export class DevServer {
     const child = spawn(this.options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid === undefined) throw new Error('the Temporal dev server did not start');
     const log = (chunk: Buffer) => appendFileSync(this.options.logFile, chunk);
-    child.stdout!.on('data', log);
-    child.stderr!.on('data', log);
+    child.stdout.on('data', log);
+    child.stderr.on('data', log);
     this.child = child;
     this.pids.push(child.pid);
     this.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));

@@ -40,8 +40,8 @@ export function spawnWorkerProcess(env: Record<string, string>): WorkerProcess {
   });
   if (child.pid === undefined) throw new Error('the worker process did not start');
   const chunks: string[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
+  child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));
   const pid = child.pid;
   const worker: WorkerProcess = {

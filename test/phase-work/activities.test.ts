@@ -1,13 +1,12 @@
 /**
  * The phase-work activities against a real PostgreSQL (a copy of the template database, seeded with
  * the seeds' task templates): generateTasks, planValidationTask, collectArtifacts, validateGate,
- * updateContext and recordTaskOutcome. Each is run twice where a Temporal retry could repeat it, and
+ * updateContext and recordTaskOutcome. Each is run twice where an activity retry could repeat it, and
  * must leave the same rows; plus the behaviour each promises (dependencies, de-duplication, gate
  * verdicts with readable reasons, the summary's token budget and order).
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { Prisma } from '@prisma/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -48,7 +47,7 @@ const config = parseOrchestratorConfig(
 let db: TestDatabase;
 const activityEnv = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 /** Runs `fn` in the mock activity context, keeping its result type (MockActivityEnvironment.run infers none). */
-const inActivity = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => activityEnv.run(fn, ...args) as Promise<R>;
+const inActivity = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => activityEnv.run<A, R, (...args: A) => Promise<R>>(fn, ...args);
 let generateTasks: ReturnType<typeof createGenerateTasks>;
 let planValidationTask: ReturnType<typeof createPlanValidationTask>;
 let collectArtifacts: ReturnType<typeof createCollectArtifacts>;
@@ -84,7 +83,7 @@ const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined, (
 async function complete(run: PhaseRunRef, taskType: string, result: object, completedAt = new Date(), assignedAgent = 'reference') {
   return db.prisma.task.update({
     where: { ticketId_phaseId_phaseEntry_taskType: { ticketId: run.ticketId, phaseId: run.phase, phaseEntry: run.entry, taskType } },
-    data: { status: 'completed', result: result as Prisma.InputJsonValue, completedAt, assignedAgent },
+    data: { status: 'completed', result: result, completedAt, assignedAgent },
   });
 }
 

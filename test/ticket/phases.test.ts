@@ -114,7 +114,11 @@ describe('state machine properties (fast-check)', () => {
       while (queue.length) {
         const phase = queue.shift()!;
         if (phase === Phase.DONE) return true;
-        for (const next of validTransitions(phase)) if (!seen.has(next)) seen.add(next) && queue.push(next);
+        for (const next of validTransitions(phase)) {
+          if (seen.has(next)) continue;
+          seen.add(next);
+          queue.push(next);
+        }
       }
       return false;
     };

@@ -121,7 +121,7 @@ async function expectNoDuplicates(ticketId: string): Promise<void> {
 }
 
 /** Milliseconds of a protobuf Timestamp. */
-const millis = (ts: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(String(ts?.seconds ?? 0)) * 1000 + (ts?.nanos ?? 0) / 1e6;
+const millis = (ts: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(ts?.seconds ?? 0) * 1000 + (ts?.nanos ?? 0) / 1e6;
 
 describe('agent faults in the ticket workflow', () => {
   it('retries a task whose agent process is killed from outside mid-task, and the ticket goes on', async () => {

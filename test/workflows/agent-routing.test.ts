@@ -96,7 +96,7 @@ it('routes the next attempt elsewhere when the agent process running the task di
     'the task to run on the doomed agent',
   );
   const pidFile = path.join(workspaces, ticket.id, 'analyze_requirements.pid');
-  const agentPid = await eventually(async () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : undefined), 'the agent process');
+  const agentPid = await eventually(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : undefined), 'the agent process');
 
   // The agent's machine dies: worker and agent process, and with them its heartbeats (aged here to skip the 90 s wait).
   process.kill(-child.pid!, 'SIGKILL');

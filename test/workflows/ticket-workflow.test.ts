@@ -153,6 +153,6 @@ describe('ticketWorkflow', () => {
     }
     expect(found).toEqual([handle.workflowId]);
     const description = await handle.describe();
-    expect(await description.memo).toMatchObject({ title: 'A ticket' });
+    expect(description.memo).toMatchObject({ title: 'A ticket' });
   });
 });

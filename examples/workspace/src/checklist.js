@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 /**
  * A checklist of named items that can be completed one by one, with progress reporting.
  * The template library every ticket workspace starts from (see ../README.md).
@@ -7,7 +8,7 @@
 /**
  * Creates a checklist.
  *
- * @param {string[]} items the item names: a non-empty array of distinct, non-blank strings
+ * @param {unknown} items the item names: a non-empty array of distinct, non-blank strings (checked at run time)
  * @returns {{
  *   items(): string[],
  *   complete(item: string): void,
@@ -24,11 +25,16 @@ function createChecklist(items) {
   for (const item of items) {
     if (typeof item !== 'string' || item.trim() === '') throw new TypeError(`invalid item: ${JSON.stringify(item)}`);
   }
-  const names = [...items];
+  const names = /** @type {string[]} */ ([...items]);
   if (new Set(names).size !== names.length) throw new Error('checklist items must be distinct');
+  /** @type {Set<string>} */
   const done = new Set();
 
-  /** Throws unless `item` is on the checklist. */
+  /**
+   * Throws unless `item` is on the checklist.
+   *
+   * @param {string} item
+   */
   function requireKnown(item) {
     if (!names.includes(item)) throw new Error(`unknown item: ${JSON.stringify(item)}`);
   }

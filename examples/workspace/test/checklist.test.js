@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 const { createChecklist } = require('../src/checklist');
 
 describe('createChecklist', () => {
