@@ -6,7 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { OrchestratorConfig } from './agents/config';
 import { gatedPhases } from './agents/config';
-import { DEFAULT_TICKET_SETTINGS, type TicketSettings } from './domain/ticket-settings';
+import { DEFAULT_RESOURCE_WAIT, DEFAULT_TICKET_SETTINGS, type TicketSettings } from './domain/ticket-settings';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -50,6 +50,10 @@ const schema = z.object({
   GATE_RETRY_DELAY_MS: z.coerce.number().int().min(0).default(DEFAULT_TICKET_SETTINGS.gateRetryDelayMs),
   /** Event-history length after which a ticket workflow continues as new. */
   CONTINUE_AS_NEW_AFTER_EVENTS: z.coerce.number().int().min(100).default(DEFAULT_TICKET_SETTINGS.continueAsNewAfterEvents),
+  /** First wait of a task for a resource another task holds, ms (doubles per try). */
+  RESOURCE_WAIT_INITIAL_MS: z.coerce.number().int().min(1).default(DEFAULT_RESOURCE_WAIT.initialMs),
+  /** Longest wait of a task for a resource another task holds, ms. */
+  RESOURCE_WAIT_MAX_MS: z.coerce.number().int().min(1).default(DEFAULT_RESOURCE_WAIT.maxMs),
   /** pino log level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -81,5 +85,6 @@ export function workflowSettings(config: Config, orchestrator: OrchestratorConfi
     validationPhases: orchestrator.validationPhases,
     gatedPhases: gatedPhases(orchestrator),
     continueAsNewAfterEvents: config.CONTINUE_AS_NEW_AFTER_EVENTS,
+    resourceWait: { initialMs: config.RESOURCE_WAIT_INITIAL_MS, maxMs: Math.max(config.RESOURCE_WAIT_MAX_MS, config.RESOURCE_WAIT_INITIAL_MS) },
   };
 }

@@ -21,7 +21,7 @@ import type { PhaseRunRef } from '../../activities/phase-run';
 import type { GateVerdict } from '../../activities/validate-gate';
 import { RESOURCE_BUSY, TaskStatus, runnableTasks, unreachableTasks, type AgentAssignment, type PlannedTask } from '../../src/domain/task';
 import type { PhaseRun, TicketLifecycle } from '../../src/domain/ticket-lifecycle';
-import type { TicketSettings } from '../../src/domain/ticket-settings';
+import { DEFAULT_RESOURCE_WAIT, type ResourceWaitSettings, type TicketSettings } from '../../src/domain/ticket-settings';
 import { agentTaskQueue } from '../../src/temporal/task-queues';
 
 /** How a run's work ended. */
@@ -30,9 +30,6 @@ export type WorkOutcome =
   | { kind: 'failed'; cause: 'gate' | 'task'; reason: string }
   /** The ticket left the phase (or was blocked by hand) while the work ran; the work was cancelled. */
   | { kind: 'interrupted' };
-
-/** Wait before trying again for a resource another task holds, ms. */
-const RESOURCE_WAIT_MS = 1000;
 
 /** Longest wait for a registered agent's worker to pick an execution up, ms. */
 const REGISTERED_AGENT_PICKUP_MS = 30_000;
@@ -259,11 +256,16 @@ export class PhaseWork {
    * Executes `task` until it completes. Each attempt is routed afresh (`routeTask`: the best-fit
    * healthy registered agent, else the built-in backend), so a retry after an agent died goes
    * elsewhere; retryable failures are retried with exponential backoff up to the ticket's limit.
+   * While another task holds a resource it needs, it tries again after waits doubling up to
+   * `settings.resourceWait.maxMs` (issue 8 §1: a wait of any length costs a number of history
+   * events that grows only with its length divided by that cap, see {@link ResourceWaitSettings}).
    *
    * @throws ExecutionsFailed after a permanent failure or the last attempt; a cancellation as is
    */
   private async execute(task: PlannedTask): Promise<void> {
     const { maximumAttempts, initialIntervalMs, maximumIntervalMs } = this.settings.taskRetry;
+    const resourceWait = this.settings.resourceWait ?? DEFAULT_RESOURCE_WAIT;
+    let busyRounds = 0;
     for (let attempt = 1; ; attempt++) {
       const agent = await bookkeeping.routeTask({ taskId: task.id });
       try {
@@ -274,7 +276,7 @@ export class PhaseWork {
         if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === RESOURCE_BUSY) {
           // Another task holds a resource this one needs: wait for it, without spending an attempt.
           attempt--;
-          await sleep(RESOURCE_WAIT_MS);
+          await sleep(Math.min(resourceWait.initialMs * 2 ** busyRounds++, resourceWait.maxMs));
           continue;
         }
         if (!isRetryable(error) || attempt >= maximumAttempts) throw new ExecutionsFailed(error, attempt);
