@@ -15,6 +15,11 @@ const schema = z.object({
   PORT: port.default(3000),
   /** PostgreSQL URL; unset means: start the embedded PostgreSQL under DATA_DIR. */
   DATABASE_URL: z.string().url().optional(),
+  /**
+   * Database connections per process (the Prisma client's pg pool): the API's requests and the
+   * worker's activities share it in `npm start`. 20 serves 32 concurrent clients plus a sized worker.
+   */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
   /** Port of the embedded PostgreSQL (used only when DATABASE_URL is unset). */
   EMBEDDED_PG_PORT: port.default(54329),
   /** Directory for persistent local state (embedded PostgreSQL, Temporal dev server SQLite file). */
