@@ -16,6 +16,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -66,6 +67,13 @@ const { recordTransition, recordCancellation } = proxyActivities<TicketActivitie
   },
 });
 
+/**
+ * Patch ID (issue 8 §2): a phase run's work starts only once the transition that entered it is
+ * persisted, so the update's answer goes out in the workflow task that follows the persist, never
+ * after phase-work activities. Histories recorded before it replay the old order.
+ */
+export const PERSIST_BEFORE_WORK_PATCH = 'persist-transition-before-phase-work';
+
 /** Who the workflow names as the author of the transitions it makes itself. */
 const ORCHESTRATOR = 'orchestrator';
 
@@ -99,6 +107,8 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
   const lifecycle = snapshot ? new TicketLifecycle(snapshot) : TicketLifecycle.start(ticketId, Phase.BACKLOG, settings.gatedPhases);
   const work = new PhaseWork(ticketId, settings, lifecycle);
   const persisting = new Map<string, Promise<void>>();
+  /** The persist of the latest accepted transition (activities of one workflow persist in order of sequence). */
+  let latestPersist: Promise<void> = Promise.resolve();
   let artifactsChanged = false;
 
   const state = (): TicketWorkflowState => ({
@@ -130,6 +140,7 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
     ]);
     const persisted = recordTransition({ ticketId, record: outcome.record }).then(() => undefined);
     persisting.set(request.requestId, persisted);
+    latestPersist = persisted;
     await persisted;
     log.info('transition applied', { ...outcome.record });
     return outcome;
@@ -221,6 +232,12 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
       }
       const run = lifecycle.run;
       if (run.step !== 'complete') {
+        if (patched(PERSIST_BEFORE_WORK_PATCH)) {
+          // A persist that failed for good is reported by the handler that applied the transition.
+          await latestPersist.catch(() => undefined);
+          // The ticket may have moved on while the persist ran.
+          if (lifecycle.phase !== phase || lifecycle.run !== run || lifecycle.isDone) continue;
+        }
         const outcome = await work.work(run);
         if (outcome.kind === 'failed' && lifecycle.phase === phase && lifecycle.run === run && !lifecycle.isDone) {
           await applyTransition({ toPhase: Phase.BLOCKED, reason: outcome.reason, transitionedBy: ORCHESTRATOR, requestId: uuid4() }, 'signal', outcome.cause);
