@@ -6,7 +6,7 @@ import type { PrismaClient } from '@prisma/client';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createApp, listen } from './api/app';
-import type { Config } from './config';
+import { workerSizing, type Config } from './config';
 import { createPrismaClient } from './db/prisma';
 import { seedTaskTemplates } from './db/seed-task-templates';
 import { migrateDatabase } from './infra/database';
@@ -63,6 +63,7 @@ export async function startStack(config: Config, log: Logger): Promise<Stack> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities: runtime.activities,
       maxConcurrentAgentTasks: config.MAX_CONCURRENT_AGENT_TASKS,
+      sizing: workerSizing(config),
     });
     const running = worker.run();
     stops.push(async () => {

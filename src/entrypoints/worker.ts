@@ -4,7 +4,7 @@
  * Stops gracefully on SIGINT/SIGTERM (the SDK's worker shutdown).
  */
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfig } from '../config';
+import { loadConfig, workerSizing } from '../config';
 import { createPrismaClient } from '../db/prisma';
 import { createLogger } from '../logger';
 import { loadRuntime } from '../runtime';
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities: loadRuntime(config, prisma, log).activities,
       maxConcurrentAgentTasks: config.MAX_CONCURRENT_AGENT_TASKS,
+      sizing: workerSizing(config),
     });
     log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
     await worker.run();
