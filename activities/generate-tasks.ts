@@ -9,6 +9,7 @@ import type { Phase } from '../src/domain/phases';
 import { TaskStatus, type PlannedTask } from '../src/domain/task';
 import { renderDescription } from '../src/domain/task-templates';
 import type { Priority } from '../src/domain/ticket';
+import { createCollectArtifacts } from './collect-artifacts';
 import { loadTicket, runWhere, VALIDATION_TASK_TYPE, type PhaseRunRef } from './phase-run';
 
 /** Values for description placeholders: every key of the earlier phases' context (later phases win). */
@@ -94,12 +95,16 @@ export function createGenerateTasks(prisma: PrismaClient) {
 /**
  * Builds the `planValidationTask` activity: the run's `validate_phase` task for the validation
  * agent (capability `validation`), reset to pending so the agent reviews the current artifacts.
- * Idempotent: one such task per run (unique key), re-planning resets it.
+ * Idempotent: one such task per run (unique key), re-planning resets it. With `collectArtifacts`
+ * it first collects the run's artifacts as the `collectArtifacts` activity does, so the gate round
+ * needs one activity less (issue 8 §2).
  *
  * @throws ApplicationFailure TicketNotFound, NoAgentForCapabilities (both non-retryable)
  */
 export function createPlanValidationTask(prisma: PrismaClient) {
-  return async function planValidationTask(run: PhaseRunRef): Promise<PlannedTask> {
+  const collectArtifacts = createCollectArtifacts(prisma);
+  return async function planValidationTask(run: PhaseRunRef & { collectArtifacts?: boolean }): Promise<PlannedTask> {
+    if (run.collectArtifacts) await collectArtifacts(run);
     const ticket = await loadTicket(prisma, run.ticketId);
     const task = await prisma.task.upsert({
       where: { ticketId_phaseId_phaseEntry_taskType: { ...runWhere(run), taskType: VALIDATION_TASK_TYPE } },

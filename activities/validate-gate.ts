@@ -9,6 +9,7 @@ import type { OrchestratorConfig } from '../src/agents/config';
 import { evaluateGate, type GateEvaluation } from '../src/domain/gates';
 import type { GateStatus } from '../src/domain/ticket-lifecycle';
 import { TaskStatus } from '../src/domain/task';
+import { createCollectArtifacts } from './collect-artifacts';
 import type { StoredTaskResult } from './execute-task';
 import { runArtifacts, runTasks, runWhere, VALIDATION_TASK_TYPE, type PhaseRunRef } from './phase-run';
 
@@ -18,6 +19,12 @@ export interface ValidateGateInput extends PhaseRunRef {
   attempt: number;
   /** Who validates: `workflow` (default, the ticket workflow's rounds) or `api`; each numbers its rounds. */
   validatedBy?: string;
+  /**
+   * Collect the run's artifacts first, as the `collectArtifacts` activity does (a round without a
+   * validation agent then needs one activity less: issue 8 §2). Skipped when the round's verdict
+   * is already persisted.
+   */
+  collectArtifacts?: boolean;
 }
 
 /** The persisted verdict. */
@@ -47,10 +54,12 @@ function validationOpinion(task: { status: string; result: unknown; error: strin
  *   approved; else `failed` with one blocking reason per unmet criterion
  */
 export function createValidateGate(prisma: PrismaClient, config: OrchestratorConfig) {
+  const collectArtifacts = createCollectArtifacts(prisma);
   return async function validateGate(input: ValidateGateInput): Promise<GateVerdict> {
     const key = { ...runWhere(input), validatedBy: input.validatedBy ?? 'workflow', attempt: input.attempt };
     const existing = await prisma.phaseGateResult.findUnique({ where: { ticketId_phaseId_phaseEntry_validatedBy_attempt: key } });
     if (existing) return existing.validationResult as unknown as GateVerdict;
+    if (input.collectArtifacts) await collectArtifacts(input);
 
     const [artifacts, tasks, validationTask] = await Promise.all([
       runArtifacts(prisma, input),

@@ -12,6 +12,7 @@ import {
   CancellationScope,
   TimeoutFailure,
   isCancellation,
+  patched,
   proxyActivities,
   sleep,
   workflowInfo,
@@ -23,6 +24,7 @@ import { RESOURCE_BUSY, TaskStatus, runnableTasks, unreachableTasks, type AgentA
 import type { PhaseRun, TicketLifecycle } from '../../src/domain/ticket-lifecycle';
 import { DEFAULT_RESOURCE_WAIT, type ResourceWaitSettings, type TicketSettings } from '../../src/domain/ticket-settings';
 import { agentTaskQueue } from '../../src/temporal/task-queues';
+import { FAST_TRANSITIONS_PATCH } from './patches';
 
 /** How a run's work ended. */
 export type WorkOutcome =
@@ -170,17 +172,24 @@ export class PhaseWork {
     }
   }
 
+  /**
+   * One gate round: collect the artifacts, let the validation agent review them where enabled,
+   * validate. Patched (issue 8 §2): the collection runs inside the round's first activity
+   * (`planValidationTask`, else `validateGate`) instead of an activity of its own.
+   */
   private async validateOnce(ref: PhaseRunRef, run: PhaseRun): Promise<GateVerdict> {
     run.step = 'collecting_artifacts';
-    await bookkeeping.collectArtifacts(ref);
+    let collect = patched(FAST_TRANSITIONS_PATCH);
+    if (!collect) await bookkeeping.collectArtifacts(ref);
     run.step = 'validating_gate';
     if (this.settings.validationPhases.includes(ref.phase)) {
-      const review = await bookkeeping.planValidationTask(ref);
+      const review = await bookkeeping.planValidationTask(collect ? { ...ref, collectArtifacts: true } : ref);
+      collect = false;
       // Its failure is the validation agent's opinion: validateGate reports it as a blocking reason.
       await this.runTask(review);
     }
     const attempt = ++run.gateRounds;
-    const verdict = await bookkeeping.validateGate({ ...ref, attempt });
+    const verdict = await bookkeeping.validateGate(collect ? { ...ref, attempt, collectArtifacts: true } : { ...ref, attempt });
     this.lifecycle.recordGate(verdict.status, verdict.blockingReasons);
     return verdict;
   }

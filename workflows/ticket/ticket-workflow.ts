@@ -42,6 +42,7 @@ import {
   transitionUpdate,
   type TicketWorkflowState,
 } from './messages';
+import { FAST_TRANSITIONS_PATCH } from './patches';
 import { PhaseWork } from './phase-work';
 
 /** Start argument of {@link ticketWorkflow}. */
@@ -66,13 +67,6 @@ const { recordTransition, recordCancellation } = proxyActivities<TicketActivitie
     // Unlimited attempts: a database outage delays persistence, it never loses a transition.
   },
 });
-
-/**
- * Patch ID (issue 8 §2): a phase run's work starts only once the transition that entered it is
- * persisted, so the update's answer goes out in the workflow task that follows the persist, never
- * after phase-work activities. Histories recorded before it replay the old order.
- */
-export const PERSIST_BEFORE_WORK_PATCH = 'persist-transition-before-phase-work';
 
 /** Who the workflow names as the author of the transitions it makes itself. */
 const ORCHESTRATOR = 'orchestrator';
@@ -232,7 +226,7 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
       }
       const run = lifecycle.run;
       if (run.step !== 'complete') {
-        if (patched(PERSIST_BEFORE_WORK_PATCH)) {
+        if (patched(FAST_TRANSITIONS_PATCH)) {
           // A persist that failed for good is reported by the handler that applied the transition.
           await latestPersist.catch(() => undefined);
           // The ticket may have moved on while the persist ran.
