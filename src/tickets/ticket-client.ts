@@ -120,31 +120,25 @@ export class TicketClient {
    * @returns the ticket and whether this call created it.
    */
   async create(input: NewTicket): Promise<{ ticket: Ticket; created: boolean }> {
-    const existing = input.externalId
-      ? await this.prisma.ticket.findUnique({ where: { externalId: input.externalId } })
-      : null;
-    let ticket = existing;
-    let created = false;
-    if (!ticket) {
-      const id = randomUUID();
-      const data: Prisma.TicketCreateInput = {
-        id,
-        externalId: input.externalId,
-        title: input.title,
-        description: input.description ?? '',
-        priority: input.priority ?? 'MEDIUM',
-        labels: input.labels ?? [],
-        acceptanceCriteria: input.acceptanceCriteria ?? [],
-        policy: input.policy ?? 'auto',
-        phaseId: Phase.BACKLOG,
-        status: statusForPhase(Phase.BACKLOG),
-        workflowId: ticketWorkflowId(id),
-      };
-      ticket = input.externalId
-        ? await this.prisma.ticket.upsert({ where: { externalId: input.externalId }, create: data, update: {} })
-        : await this.prisma.ticket.create({ data });
-      created = ticket.id === id;
-    }
+    // No read first: the upsert on externalId returns an existing row unchanged.
+    const id = randomUUID();
+    const data: Prisma.TicketCreateInput = {
+      id,
+      externalId: input.externalId,
+      title: input.title,
+      description: input.description ?? '',
+      priority: input.priority ?? 'MEDIUM',
+      labels: input.labels ?? [],
+      acceptanceCriteria: input.acceptanceCriteria ?? [],
+      policy: input.policy ?? 'auto',
+      phaseId: Phase.BACKLOG,
+      status: statusForPhase(Phase.BACKLOG),
+      workflowId: ticketWorkflowId(id),
+    };
+    const ticket = input.externalId
+      ? await this.prisma.ticket.upsert({ where: { externalId: input.externalId }, create: data, update: {} })
+      : await this.prisma.ticket.create({ data });
+    const created = ticket.id === id;
     await this.startWorkflow(ticket);
     return { ticket, created };
   }
@@ -195,10 +189,12 @@ export class TicketClient {
     return this.withWorkflow(ticketId, (handle) => handle.query(getValidTransitionsQuery));
   }
 
-  /** Persisted phase history, oldest first. @throws TicketNotFoundError */
+  /** Persisted phase history, oldest first (the ticket row is read only when there is none). @throws TicketNotFoundError */
   async phaseHistory(ticketId: string): Promise<PhaseHistory[]> {
-    await this.get(ticketId);
-    return this.prisma.phaseHistory.findMany({ where: { ticketId }, orderBy: { sequence: 'asc' } });
+    if (!isUuid(ticketId)) throw new TicketNotFoundError(ticketId);
+    const items = await this.prisma.phaseHistory.findMany({ where: { ticketId }, orderBy: { sequence: 'asc' } });
+    if (items.length === 0) await this.get(ticketId);
+    return items;
   }
 
   /**
