@@ -71,8 +71,8 @@ export const DEFAULT_RESOURCE_WAIT: ResourceWaitSettings = { initialMs: 1000, ma
 /**
  * Defaults of the tunable settings (the configuration's env variables start from these): 4 tasks at
  * once, 3 executions per task (1 s → 30 s backoff), 1 gate re-check after 2 s, continue as new
- * after 10,000 events, resource waits 1 s → 2 min. The policy comes from each ticket; gated and validation phases from the
- * orchestrator configuration file.
+ * after 10,000 events, resource waits 1 s → 2 min. The policy comes from each ticket; gated and
+ * validation phases from the orchestrator configuration file.
  */
 export const DEFAULT_TICKET_SETTINGS: Omit<TicketSettings, 'policy' | 'validationPhases' | 'gatedPhases'> = {
   maxParallelTasks: 4,

@@ -22,7 +22,7 @@ import type { PhaseRunRef } from '../../activities/phase-run';
 import type { GateVerdict } from '../../activities/validate-gate';
 import { RESOURCE_BUSY, TaskStatus, runnableTasks, unreachableTasks, type AgentAssignment, type PlannedTask } from '../../src/domain/task';
 import type { PhaseRun, TicketLifecycle } from '../../src/domain/ticket-lifecycle';
-import { DEFAULT_RESOURCE_WAIT, type ResourceWaitSettings, type TicketSettings } from '../../src/domain/ticket-settings';
+import { DEFAULT_RESOURCE_WAIT, type TicketSettings } from '../../src/domain/ticket-settings';
 import { agentTaskQueue } from '../../src/temporal/task-queues';
 import { FAST_TRANSITIONS_PATCH } from './patches';
 
@@ -267,7 +267,8 @@ export class PhaseWork {
    * elsewhere; retryable failures are retried with exponential backoff up to the ticket's limit.
    * While another task holds a resource it needs, it tries again after waits doubling up to
    * `settings.resourceWait.maxMs` (issue 8 §1: a wait of any length costs a number of history
-   * events that grows only with its length divided by that cap, see {@link ResourceWaitSettings}).
+   * events that grows only with its length divided by that cap; the bound is stated in
+   * src/domain/ticket-settings.ts, `ResourceWaitSettings`).
    *
    * @throws ExecutionsFailed after a permanent failure or the last attempt; a cancellation as is
    */

@@ -101,7 +101,7 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
   const lifecycle = snapshot ? new TicketLifecycle(snapshot) : TicketLifecycle.start(ticketId, Phase.BACKLOG, settings.gatedPhases);
   const work = new PhaseWork(ticketId, settings, lifecycle);
   const persisting = new Map<string, Promise<void>>();
-  /** The persist of the latest accepted transition (activities of one workflow persist in order of sequence). */
+  /** The persist of the latest accepted transition: the one that entered the current run, if any. */
   let latestPersist: Promise<void> = Promise.resolve();
   let artifactsChanged = false;
 
