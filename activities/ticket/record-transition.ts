@@ -14,7 +14,8 @@ import { TICKET_NOT_FOUND, type RecordTransitionInput } from '../../src/ticket/c
  *
  * Idempotent and order-safe: the history row is keyed by (ticket, sequence), so a retry inserts
  * nothing new; the ticket row is updated only while its `version` is below the record's sequence,
- * so a retried or late write can never move the ticket backwards.
+ * so a retried or late write can never move the ticket backwards. One SQL statement (one round
+ * trip, atomic on its own: issue 8 §2) inserts the row and updates the ticket.
  *
  * @returns `{ applied }`: whether the ticket row moved to this record (false when a later
  *   transition was already written).
@@ -22,38 +23,26 @@ import { TICKET_NOT_FOUND, type RecordTransitionInput } from '../../src/ticket/c
  */
 export function createRecordTransition(prisma: PrismaClient) {
   return async function recordTransition({ ticketId, record }: RecordTransitionInput): Promise<{ applied: boolean }> {
-    const [, updated] = await prisma.$transaction([
-      prisma.phaseHistory.createMany({
-        data: [
-          {
-            ticketId,
-            sequence: record.sequence,
-            fromPhase: record.fromPhase,
-            toPhase: record.toPhase,
-            transitionReason: record.reason,
-            transitionedBy: record.transitionedBy,
-            requestId: record.requestId,
-            createdAt: new Date(record.occurredAt),
-          },
-        ],
-        skipDuplicates: true,
-      }),
-      prisma.ticket.updateMany({
-        where: { id: ticketId, version: { lt: record.sequence } },
-        data: {
-          phaseId: record.toPhase,
-          previousPhaseId: record.fromPhase,
-          status: statusForPhase(record.toPhase),
-          blockedReason: record.toPhase === Phase.BLOCKED ? (record.reason ?? `blocked by ${record.transitionedBy}`) : null,
-          version: record.sequence,
-        },
-      }),
-    ]).catch((error: unknown) => {
-      if ((error as { code?: string }).code === 'P2003') {
-        throw ApplicationFailure.nonRetryable(`ticket ${ticketId} does not exist`, TICKET_NOT_FOUND);
-      }
-      throw error;
-    });
-    return { applied: updated.count === 1 };
+    const blockedReason = record.toPhase === Phase.BLOCKED ? (record.reason ?? `blocked by ${record.transitionedBy}`) : null;
+    const [result] = await prisma.$queryRaw<{ found: number; applied: number }[]>`
+      WITH ticket AS (SELECT id FROM tickets WHERE id = ${ticketId}::uuid),
+      inserted AS (
+        INSERT INTO phase_history (id, ticket_id, sequence, from_phase, to_phase, transition_reason, transitioned_by, request_id, created_at)
+        SELECT gen_random_uuid(), id, ${record.sequence}, ${record.fromPhase}, ${record.toPhase}, ${record.reason ?? null}, ${record.transitionedBy ?? null},
+               ${record.requestId}, ${new Date(record.occurredAt)}::timestamptz
+        FROM ticket
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+      ),
+      updated AS (
+        UPDATE tickets
+        SET phase_id = ${record.toPhase}, previous_phase_id = ${record.fromPhase}, status = ${statusForPhase(record.toPhase)},
+            blocked_reason = ${blockedReason}, version = ${record.sequence}, updated_at = now()
+        WHERE id = ${ticketId}::uuid AND version < ${record.sequence}
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM ticket)::int AS found, (SELECT count(*) FROM updated)::int AS applied`;
+    if (!result || result.found === 0) throw ApplicationFailure.nonRetryable(`ticket ${ticketId} does not exist`, TICKET_NOT_FOUND);
+    return { applied: result.applied === 1 };
   };
 }

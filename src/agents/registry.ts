@@ -4,7 +4,7 @@
  * disabled. Used by the API, the stand-alone agent workers and the `routeTask` activity.
  */
 import type { Agent, PrismaClient } from '@prisma/client';
-import { AGENT_STALE_AFTER_MS, rankAgents, type AgentHealth } from './ranking';
+import { AGENT_STALE_AFTER_MS, isStale, rankAgents, type AgentHealth } from './ranking';
 import { isUuid } from '../platform/ids';
 import { TaskStatus } from '../phase-work/tasks';
 
@@ -88,10 +88,14 @@ export class AgentRegistry {
 
   /**
    * Agents that can take a task requiring `capabilities`, best fit first (see `rankAgents`), each
-   * with the number of tasks it runs now.
+   * with the number of tasks it runs now. Candidates that missed their heartbeats are marked
+   * unhealthy on the way (one UPDATE only when there are such; issue 8 §2: no write per routing).
    */
   async search(capabilities: readonly string[], now = new Date()): Promise<RankedAgent[]> {
     const agents = await this.prisma.agent.findMany({ where: { enabled: true, capabilities: { hasEvery: [...capabilities] } } });
+    if (agents.length === 0) return [];
+    const stale = agents.filter((agent) => agent.healthStatus !== 'unhealthy' && isStale(agent, now)).map((agent) => agent.id);
+    if (stale.length > 0) await this.prisma.agent.updateMany({ where: { id: { in: stale }, healthStatus: { not: 'unhealthy' } }, data: { healthStatus: 'unhealthy' } });
     const running = await this.prisma.task.groupBy({
       by: ['assignedAgent'],
       where: { status: TaskStatus.RUNNING, assignedAgent: { in: agents.map((agent) => agent.name) } },

@@ -2,12 +2,14 @@
  * The API's one error body, `{ "error": { "code", "message", "details" } }`, and the middleware
  * that maps every failure to it. Codes are stable and machine-readable.
  */
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { AgentNotFoundError } from '../agents/registry';
 import { GATE_NOT_PASSED } from '../ticket/transition';
 import { PhaseWorkError } from '../phase-work/errors';
-import { InvalidTransitionError, TicketNotActiveError, TicketNotFoundError } from '../ticket/client';
+import { InvalidTransitionError, TicketNotActiveError, TicketNotFoundError, TransitionPendingError } from '../ticket/client';
 import type { Logger } from '../platform/logger';
 
 /** Machine-readable error codes and their HTTP statuses. */
@@ -35,8 +37,15 @@ export const ERROR_STATUS = {
   INVALID_DEPENDENCY: 422,
   DEPENDENCY_CYCLE: 422,
   SERVICE_UNAVAILABLE: 503,
+  TRANSITION_PENDING: 504,
   INTERNAL: 500,
 } as const;
+
+/**
+ * Seconds a client should wait before retrying after a 503 or 504 (the `Retry-After` header): long
+ * enough for a restarting dev server or a drained queue, short enough for an interactive caller.
+ */
+export const RETRY_AFTER_SECONDS = 2;
 
 /** One of the {@link ERROR_STATUS} codes. */
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -70,6 +79,11 @@ function toApiError(error: unknown): ApiError {
   if (error instanceof AgentNotFoundError) return new ApiError('AGENT_NOT_FOUND', error.message, { agentId: error.agentId });
   if (error instanceof TicketNotActiveError) return new ApiError('TICKET_NOT_ACTIVE', error.message, { ticketId: error.ticketId, status: error.status });
   if (error instanceof PhaseWorkError) return new ApiError(error.code, error.message, error.details);
+  if (error instanceof TransitionPendingError) {
+    return new ApiError('TRANSITION_PENDING', error.message, { ticketId: error.ticketId, requestId: error.requestId });
+  }
+  // An update call that timed out elsewhere than a transition (whose client names the request ID).
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return new ApiError('TRANSITION_PENDING', 'the workflow update was sent but its answer did not arrive in time');
   const { type, status } = error as { type?: string; status?: number };
   if (type === 'entity.parse.failed') return new ApiError('INVALID_JSON', 'request body is not valid JSON');
   if (type === 'entity.too.large') return new ApiError('PAYLOAD_TOO_LARGE', 'request body is too large', { limitBytes: (error as { limit?: number }).limit });
@@ -78,28 +92,52 @@ function toApiError(error: unknown): ApiError {
   }
   // Any other client error Express or the body parser raised (a malformed URL escape, a corrupt gzip body, ...).
   if (typeof status === 'number' && status >= 400 && status < 500) return new ApiError('BAD_REQUEST', (error as Error).message || 'bad request', { status });
-  if (isUnavailable(error)) return new ApiError('SERVICE_UNAVAILABLE', 'a backing service (Temporal or PostgreSQL) is unreachable; retry later');
+  if (isUnavailable(error)) return new ApiError('SERVICE_UNAVAILABLE', 'a backing service (Temporal or PostgreSQL) is unreachable or overloaded; retry later');
   return new ApiError('INTERNAL', 'internal error');
 }
 
-/** Prisma codes of an unreachable or dropped database: can't reach, closed connection, pool timeout. */
-const DATABASE_UNAVAILABLE = ['P1001', 'P1017', 'P2024'];
+/**
+ * Prisma codes of an unreachable, dropped or overloaded database: can't reach, operation timed out,
+ * closed connection, pool timeout, transaction timed out.
+ */
+const DATABASE_UNAVAILABLE = ['P1001', 'P1008', 'P1017', 'P2024', 'P2028'];
 
 /**
- * Connection-level failures of Temporal (gRPC UNAVAILABLE) or PostgreSQL, including a connection
- * dropped under a query in flight (pg's plain "Connection terminated unexpectedly").
+ * PostgreSQL SQLSTATEs of a database deadline or overload: query_canceled (statement or lock
+ * timeout), too_many_connections, admin_shutdown, cannot_connect_now.
  */
-function isUnavailable(error: unknown): boolean {
-  const { code, name, message } = (error ?? {}) as { code?: unknown; name?: string; message?: string };
-  const grpcCode = (error as { cause?: { code?: number } })?.cause?.code ?? code;
-  return (
-    (name === 'ServiceError' && grpcCode === 14) ||
-    code === 'ECONNREFUSED' ||
-    code === 'ECONNRESET' ||
-    DATABASE_UNAVAILABLE.includes(code as string) ||
-    name === 'PrismaClientInitializationError' ||
-    /Connection terminated/.test(message ?? '')
-  );
+const POSTGRES_UNAVAILABLE = ['57014', '53300', '57P01', '57P03'];
+
+/** gRPC statuses of an unreachable or overloaded Temporal frontend, or a call past its deadline. */
+const GRPC_UNAVAILABLE: readonly number[] = [GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.RESOURCE_EXHAUSTED];
+
+/** The error and its causes, outermost first (at most 5 deep). */
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let current = error; current != null && chain.length < 5; current = (current as { cause?: unknown }).cause) chain.push(current);
+  return chain;
+}
+
+/**
+ * Whether a backing service failed rather than the request: a Temporal call that failed with gRPC
+ * UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED (on its own or as the cause of the client's
+ * `ServiceError`), or an unreachable, timed-out or overloaded PostgreSQL, including a connection
+ * dropped under a query in flight (pg's plain "Connection terminated unexpectedly") and a pool
+ * that gave up waiting for a connection.
+ */
+export function isUnavailable(error: unknown): boolean {
+  return causes(error).some((cause) => {
+    if (isGrpcServiceError(cause)) return GRPC_UNAVAILABLE.includes(cause.code);
+    const { code, name, message } = (cause ?? {}) as { code?: unknown; name?: string; message?: string };
+    return (
+      code === 'ECONNREFUSED' ||
+      code === 'ECONNRESET' ||
+      DATABASE_UNAVAILABLE.includes(code as string) ||
+      POSTGRES_UNAVAILABLE.includes(code as string) ||
+      name === 'PrismaClientInitializationError' ||
+      /Connection terminated|timeout exceeded when trying to connect/.test(message ?? '')
+    );
+  });
 }
 
 /** 404 for any route that matched nothing. */
@@ -107,13 +145,17 @@ export const routeNotFound: RequestHandler = (req, _res, next) => {
   next(new ApiError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`, { method: req.method, path: req.path }));
 };
 
-/** Terminal error middleware: logs server errors, answers with {@link ErrorBody}. */
+/**
+ * Terminal error middleware: logs server errors, answers with {@link ErrorBody}; a 503 or 504 also
+ * carries `Retry-After: {@link RETRY_AFTER_SECONDS}`.
+ */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const apiError = toApiError(error);
     const status = ERROR_STATUS[apiError.code];
     if (status >= 500) log.error({ err: error, method: req.method, path: req.path }, 'request failed');
     const body: ErrorBody = { error: { code: apiError.code, message: apiError.message, details: apiError.details } };
+    if (status === 503 || status === 504) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(status).json(body);
   };
 }

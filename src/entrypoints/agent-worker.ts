@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const name = process.env.AGENT_NAME;
   if (!name) throw new Error('AGENT_NAME is required for an agent worker');
   const log = createLogger(config.LOG_LEVEL);
-  const prisma = createPrismaClient(config.DATABASE_URL);
+  const prisma = createPrismaClient(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const { activities } = loadRuntime(config, prisma, log);
   const capabilities = list(process.env.AGENT_CAPABILITIES);

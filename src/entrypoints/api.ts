@@ -4,7 +4,7 @@
  * namespace, then serves the REST API on PORT until SIGINT/SIGTERM.
  */
 import { Client, Connection } from '@temporalio/client';
-import { createApp } from '../api/app';
+import { createApp, listen } from '../api/app';
 import { loadConfig } from '../platform/config';
 import { createPrismaClient } from '../platform/prisma';
 import { seedTaskTemplates } from '../phase-work/seed-templates';
@@ -20,12 +20,13 @@ async function main(): Promise<void> {
   await migrateDatabase(config.DATABASE_URL);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
-  const prisma = createPrismaClient(config.DATABASE_URL);
+  const prisma = createPrismaClient(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   await seedTaskTemplates(prisma);
   const { orchestrator, settings } = loadRuntime(config, prisma, log);
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const app = createApp({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: log, orchestrator, settings });
-  const server = app.listen(config.PORT, () => log.info({ port: config.PORT }, 'API listening'));
+  const server = await listen(app, config.PORT);
+  log.info({ port: config.PORT }, 'API listening');
   const stop = () =>
     server.close(() => {
       void prisma.$disconnect().then(() => connection.close());

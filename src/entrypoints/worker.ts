@@ -4,7 +4,7 @@
  * Stops gracefully on SIGINT/SIGTERM (the SDK's worker shutdown).
  */
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfig } from '../platform/config';
+import { loadConfig, workerSizing } from '../platform/config';
 import { createPrismaClient } from '../platform/prisma';
 import { createLogger } from '../platform/logger';
 import { loadRuntime } from '../runtime';
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.DATABASE_URL) throw new Error('DATABASE_URL is required for a stand-alone worker');
   const log = createLogger(config.LOG_LEVEL);
-  const prisma = createPrismaClient(config.DATABASE_URL);
+  const prisma = createPrismaClient(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     const worker = await createTicketWorkers({
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities: loadRuntime(config, prisma, log).activities,
       maxConcurrentAgentTasks: config.MAX_CONCURRENT_AGENT_TASKS,
+      sizing: workerSizing(config),
     });
     log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
     await worker.run();

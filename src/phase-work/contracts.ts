@@ -32,6 +32,11 @@ export interface ValidateGateInput extends PhaseRunRef {
   attempt: number;
   /** Who validates: `workflow` (default, the ticket workflow's rounds) or `api`; each numbers its rounds. */
   validatedBy?: string;
+  /**
+   * Collect the run's artifacts first, as the `collectArtifacts` activity does, so that a gate
+   * round without a validation agent needs one activity less (issue 8 §2).
+   */
+  collectArtifacts?: boolean;
 }
 
 /** A persisted gate verdict. */
@@ -67,8 +72,12 @@ export interface TaskOutcome {
 export interface PhaseWorkActivities {
   /** Creates (or returns) the run's tasks from the active templates. @throws TicketNotFound */
   generateTasks: (run: PhaseRunRef) => Promise<PlannedTask[]>;
-  /** Plans (or resets) the run's `validate_phase` task. @throws TicketNotFound */
-  planValidationTask: (run: PhaseRunRef) => Promise<PlannedTask>;
+  /**
+   * Plans (or resets) the run's `validate_phase` task; with `collectArtifacts` it first collects the
+   * run's artifacts as `collectArtifacts` does (one activity less per gate round, issue 8 §2).
+   * @throws TicketNotFound
+   */
+  planValidationTask: (run: PhaseRunRef & { collectArtifacts?: boolean }) => Promise<PlannedTask>;
   /** Records that a task failed for good or was cancelled, and releases its resources. */
   recordTaskOutcome: (outcome: TaskOutcome) => Promise<void>;
   /** Stores the artifacts the run's completed tasks declared. @returns how many they declared */

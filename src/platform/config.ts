@@ -6,7 +6,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { OrchestratorConfig } from '../agents/config';
 import { gatedPhases } from '../phase-work/gate-policy';
-import { DEFAULT_TICKET_SETTINGS, type TicketSettings } from '../ticket/settings';
+import type { WorkerSizing } from '../worker/create-worker';
+import { DEFAULT_RESOURCE_WAIT, DEFAULT_TICKET_SETTINGS, type TicketSettings } from '../ticket/settings';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -15,6 +16,12 @@ const schema = z.object({
   PORT: port.default(3000),
   /** PostgreSQL URL; unset means: start the embedded PostgreSQL under DATA_DIR. */
   DATABASE_URL: z.string().url().optional(),
+  /**
+   * Database connections per process (the Prisma client's pg pool): the API's requests and the
+   * worker's activities share it in `npm start`: 30 covers the worker's 20 bookkeeping activity
+   * slots plus the API's requests (a request waits for a free connection, it is not refused).
+   */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(30),
   /** Port of the embedded PostgreSQL (used only when DATABASE_URL is unset). */
   EMBEDDED_PG_PORT: port.default(54329),
   /** Directory for persistent local state (embedded PostgreSQL, Temporal dev server SQLite file). */
@@ -42,6 +49,16 @@ const schema = z.object({
   TASK_RETRY_INITIAL_MS: z.coerce.number().int().min(1).default(DEFAULT_TICKET_SETTINGS.taskRetry.initialIntervalMs),
   /** Retry delay cap of an agent task, ms. */
   TASK_RETRY_MAX_MS: z.coerce.number().int().min(1).default(DEFAULT_TICKET_SETTINGS.taskRetry.maximumIntervalMs),
+  /** Ticket workflows a worker keeps in memory (sticky cache); an evicted one is replayed from its history when it next runs. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1000),
+  /** Workflow tasks a worker processes at once (≥ 2 when caching). */
+  WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).default(40),
+  /** Bookkeeping activities (recordTransition, generateTasks, ...) a worker runs at once; keep ≤ DATABASE_POOL_SIZE. */
+  WORKER_ACTIVITY_TASK_SLOTS: z.coerce.number().int().min(1).default(20),
+  /** Concurrent long polls for workflow tasks. */
+  WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(1).default(10),
+  /** Concurrent long polls for bookkeeping activity tasks. */
+  WORKER_ACTIVITY_POLLERS: z.coerce.number().int().min(1).default(10),
   /** Agent tasks a worker process runs at once across all tickets (the global limit). */
   MAX_CONCURRENT_AGENT_TASKS: z.coerce.number().int().min(1).max(256).default(8),
   /** Re-validations of a failed gate before the ticket is blocked. */
@@ -50,6 +67,10 @@ const schema = z.object({
   GATE_RETRY_DELAY_MS: z.coerce.number().int().min(0).default(DEFAULT_TICKET_SETTINGS.gateRetryDelayMs),
   /** Event-history length after which a ticket workflow continues as new. */
   CONTINUE_AS_NEW_AFTER_EVENTS: z.coerce.number().int().min(100).default(DEFAULT_TICKET_SETTINGS.continueAsNewAfterEvents),
+  /** First wait of a task for a resource another task holds, ms (doubles per try). */
+  RESOURCE_WAIT_INITIAL_MS: z.coerce.number().int().min(1).default(DEFAULT_RESOURCE_WAIT.initialMs),
+  /** Longest wait of a task for a resource another task holds, ms. */
+  RESOURCE_WAIT_MAX_MS: z.coerce.number().int().min(1).default(DEFAULT_RESOURCE_WAIT.maxMs),
   /** pino log level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -70,6 +91,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parsed.data;
 }
 
+/** The ticket worker's sizing from the configuration (see {@link WorkerSizing}). */
+export function workerSizing(config: Config): WorkerSizing {
+  return {
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    workflowTaskSlots: config.WORKER_WORKFLOW_TASK_SLOTS,
+    activityTaskSlots: config.WORKER_ACTIVITY_TASK_SLOTS,
+    workflowPollers: config.WORKER_WORKFLOW_POLLERS,
+    activityPollers: config.WORKER_ACTIVITY_POLLERS,
+  };
+}
+
 /** Per-ticket workflow settings (all but the policy, which each ticket chooses) from the configuration. */
 export function workflowSettings(config: Config, orchestrator: OrchestratorConfig): Omit<TicketSettings, 'policy'> {
   return {
@@ -80,5 +112,6 @@ export function workflowSettings(config: Config, orchestrator: OrchestratorConfi
     validationPhases: orchestrator.validationPhases,
     gatedPhases: gatedPhases(orchestrator),
     continueAsNewAfterEvents: config.CONTINUE_AS_NEW_AFTER_EVENTS,
+    resourceWait: { initialMs: config.RESOURCE_WAIT_INITIAL_MS, maxMs: Math.max(config.RESOURCE_WAIT_MAX_MS, config.RESOURCE_WAIT_INITIAL_MS) },
   };
 }

@@ -5,10 +5,14 @@
 import { PrismaClient } from '@prisma/client';
 import { PrismaPg } from '@prisma/adapter-pg';
 
+/** Connections of one client's pool when not configured (node-postgres' own default). */
+export const DEFAULT_POOL_SIZE = 10;
+
 /**
- * Opens a Prisma client on `databaseUrl` (`postgresql://user:password@host:port/database`).
+ * Opens a Prisma client on `databaseUrl` (`postgresql://user:password@host:port/database`) with a
+ * pool of at most `poolSize` connections (a query waits for a free one; see DATABASE_POOL_SIZE).
  * Connections are made lazily; call `$disconnect()` when done.
  */
-export function createPrismaClient(databaseUrl: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+export function createPrismaClient(databaseUrl: string, poolSize = DEFAULT_POOL_SIZE): PrismaClient {
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: poolSize }) });
 }

@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { Prisma, PrismaClient, Ticket, PhaseHistory } from '@prisma/client';
 import {
   WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
@@ -84,6 +86,20 @@ export class InvalidTransitionError extends Error {
   }
 }
 
+/**
+ * The transition update's call timed out or was cancelled before its answer arrived (API: 504
+ * TRANSITION_PENDING): the workflow may have applied it. Repeating the request with the same
+ * `requestId` returns its real outcome (the workflow answers a repeated request ID with its first
+ * outcome) and applies nothing twice.
+ */
+export class TransitionPendingError extends Error {
+  constructor(
+    readonly ticketId: string,
+    readonly requestId: string,
+  ) {
+    super(`transition ${requestId} of ticket ${ticketId} was sent but its answer did not arrive in time; repeat the request with requestId ${requestId} for its outcome`);
+  }
+}
 
 /** Tickets as rows (Prisma) and as workflows (Temporal). */
 export class TicketClient {
@@ -104,31 +120,25 @@ export class TicketClient {
    * @returns the ticket and whether this call created it.
    */
   async create(input: NewTicket): Promise<{ ticket: Ticket; created: boolean }> {
-    const existing = input.externalId
-      ? await this.prisma.ticket.findUnique({ where: { externalId: input.externalId } })
-      : null;
-    let ticket = existing;
-    let created = false;
-    if (!ticket) {
-      const id = randomUUID();
-      const data: Prisma.TicketCreateInput = {
-        id,
-        externalId: input.externalId,
-        title: input.title,
-        description: input.description ?? '',
-        priority: input.priority ?? 'MEDIUM',
-        labels: input.labels ?? [],
-        acceptanceCriteria: input.acceptanceCriteria ?? [],
-        policy: input.policy ?? 'auto',
-        phaseId: Phase.BACKLOG,
-        status: statusForPhase(Phase.BACKLOG),
-        workflowId: ticketWorkflowId(id),
-      };
-      ticket = input.externalId
-        ? await this.prisma.ticket.upsert({ where: { externalId: input.externalId }, create: data, update: {} })
-        : await this.prisma.ticket.create({ data });
-      created = ticket.id === id;
-    }
+    // No read first: the upsert on externalId returns an existing row unchanged.
+    const id = randomUUID();
+    const data: Prisma.TicketCreateInput = {
+      id,
+      externalId: input.externalId,
+      title: input.title,
+      description: input.description ?? '',
+      priority: input.priority ?? 'MEDIUM',
+      labels: input.labels ?? [],
+      acceptanceCriteria: input.acceptanceCriteria ?? [],
+      policy: input.policy ?? 'auto',
+      phaseId: Phase.BACKLOG,
+      status: statusForPhase(Phase.BACKLOG),
+      workflowId: ticketWorkflowId(id),
+    };
+    const ticket = input.externalId
+      ? await this.prisma.ticket.upsert({ where: { externalId: input.externalId }, create: data, update: {} })
+      : await this.prisma.ticket.create({ data });
+    const created = ticket.id === id;
     await this.startWorkflow(ticket);
     return { ticket, created };
   }
@@ -171,45 +181,54 @@ export class TicketClient {
 
   /** Live state from the workflow (`getState` query). @throws TicketNotFoundError */
   async state(ticketId: string): Promise<TicketWorkflowState> {
-    return (await this.handle(ticketId)).query(getStateQuery);
+    return this.withWorkflow(ticketId, (handle) => handle.query(getStateQuery));
   }
 
   /** Phases reachable now, from the workflow. @throws TicketNotFoundError */
   async validTransitions(ticketId: string): Promise<Phase[]> {
-    return (await this.handle(ticketId)).query(getValidTransitionsQuery);
+    return this.withWorkflow(ticketId, (handle) => handle.query(getValidTransitionsQuery));
   }
 
-  /** Persisted phase history, oldest first. @throws TicketNotFoundError */
+  /** Persisted phase history, oldest first (the ticket row is read only when there is none). @throws TicketNotFoundError */
   async phaseHistory(ticketId: string): Promise<PhaseHistory[]> {
-    await this.get(ticketId);
-    return this.prisma.phaseHistory.findMany({ where: { ticketId }, orderBy: { sequence: 'asc' } });
+    if (!isUuid(ticketId)) throw new TicketNotFoundError(ticketId);
+    const items = await this.prisma.phaseHistory.findMany({ where: { ticketId }, orderBy: { sequence: 'asc' } });
+    if (items.length === 0) await this.get(ticketId);
+    return items;
   }
 
   /**
-   * Transitions through the workflow's update; resolves once the transition is persisted.
+   * Transitions through the workflow's update; resolves once the transition is persisted. Sent
+   * straight to the workflow `ticket-<id>` without reading the row first (issue 8 §2); the row is
+   * read only when that workflow is not running, to say why.
    *
    * @throws TicketNotFoundError, InvalidTransitionError (refused by the state machine or a gate
-   *   that has not passed, or the ticket's workflow has completed at PHASE_DONE).
+   *   that has not passed, or the ticket's workflow has completed at PHASE_DONE or was cancelled),
+   *   TransitionPendingError (the update's call timed out or was cancelled: repeat with the same
+   *   request ID for the outcome).
    */
   async transition(ticketId: string, request: TransitionRequest): Promise<TicketWorkflowState> {
-    const handle = await this.openHandle(ticketId, request);
-    try {
-      return await handle.executeUpdate(transitionUpdate, { args: [request] });
-    } catch (error) {
-      const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
-      if (cause instanceof ApplicationFailure && (cause.type === INVALID_TRANSITION || cause.type === GATE_NOT_PASSED)) {
-        throw new InvalidTransitionError(cause.message, cause.details?.[0] as InvalidTransitionDetails, cause.type);
+    return this.withOpenWorkflow(ticketId, request, async (handle) => {
+      try {
+        return await handle.executeUpdate(transitionUpdate, { args: [request] });
+      } catch (error) {
+        const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
+        if (cause instanceof ApplicationFailure && (cause.type === INVALID_TRANSITION || cause.type === GATE_NOT_PASSED)) {
+          throw new InvalidTransitionError(cause.message, cause.details?.[0] as InvalidTransitionDetails, cause.type);
+        }
+        if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw new TransitionPendingError(ticketId, request.requestId);
+        throw error;
       }
-      throw error;
-    }
+    });
   }
 
   /**
    * Sends the fire-and-forget `transition` signal; the workflow validates it and records a
-   * rejection if it is invalid. @throws TicketNotFoundError, InvalidTransitionError (ticket done)
+   * rejection if it is invalid. Like {@link transition}, reads the row only when the workflow is
+   * not running. @throws TicketNotFoundError, InvalidTransitionError (ticket done or cancelled)
    */
   async signalTransition(ticketId: string, request: TransitionRequest): Promise<void> {
-    await (await this.openHandle(ticketId, request)).signal(transitionSignal, request);
+    await this.withOpenWorkflow(ticketId, request, (handle) => handle.signal(transitionSignal, request));
   }
 
   /**
@@ -225,24 +244,42 @@ export class TicketClient {
   }
 
   /**
-   * The handle of a ticket whose workflow can still take `request`. A ticket persisted at
-   * PHASE_DONE or cancelled has a closed workflow, so it is refused here with the lifecycle's reason.
+   * Calls `send` on the ticket's running workflow (ID derived from the ticket ID, no database read).
+   * When the workflow is not running (WorkflowNotFoundError) the row says why: no such ticket (404),
+   * or a ticket persisted at PHASE_DONE or cancelled, refused with the lifecycle's reason.
+   *
+   * @throws TicketNotFoundError, InvalidTransitionError; whatever `send` throws
    */
-  private async openHandle(ticketId: string, request: TransitionRequest): Promise<WorkflowHandle<typeof ticketWorkflow>> {
-    const ticket = await this.get(ticketId);
-    if (ticket.status === TicketStatus.CANCELLED) {
-      const reason = `ticket was cancelled (${ticket.cancelReason ?? 'no reason'}); no transition is possible`;
-      throw new InvalidTransitionError(reason, { fromPhase: ticket.phaseId as Phase, toPhase: request.toPhase, validTransitions: [], blockingReasons: [] });
+  private async withOpenWorkflow<T>(ticketId: string, request: TransitionRequest, send: (handle: WorkflowHandle<typeof ticketWorkflow>) => Promise<T>): Promise<T> {
+    if (!isUuid(ticketId)) throw new TicketNotFoundError(ticketId);
+    try {
+      return await send(this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticketWorkflowId(ticketId)));
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      const ticket = await this.get(ticketId);
+      if (ticket.status === TicketStatus.CANCELLED) {
+        const reason = `ticket was cancelled (${ticket.cancelReason ?? 'no reason'}); no transition is possible`;
+        throw new InvalidTransitionError(reason, { fromPhase: ticket.phaseId as Phase, toPhase: request.toPhase, validTransitions: [], blockingReasons: [] });
+      }
+      if (isTerminal(ticket.phaseId as Phase)) {
+        const reason = transitionRefusal(ticket.phaseId as Phase, request.toPhase) ?? 'ticket is done';
+        throw new InvalidTransitionError(reason, { fromPhase: ticket.phaseId as Phase, toPhase: request.toPhase, validTransitions: [], blockingReasons: [] });
+      }
+      throw error;
     }
-    if (isTerminal(ticket.phaseId as Phase)) {
-      const reason = transitionRefusal(ticket.phaseId as Phase, request.toPhase) ?? 'ticket is done';
-      throw new InvalidTransitionError(reason, { fromPhase: ticket.phaseId as Phase, toPhase: request.toPhase, validTransitions: [], blockingReasons: [] });
-    }
-    return this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId);
   }
 
-  private async handle(ticketId: string): Promise<WorkflowHandle<typeof ticketWorkflow>> {
-    const ticket = await this.get(ticketId);
-    return this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId);
+  /**
+   * Calls `ask` on the ticket's workflow (ID derived from the ticket ID, no database read); a
+   * missing workflow is a missing ticket. @throws TicketNotFoundError; whatever `ask` throws
+   */
+  private async withWorkflow<T>(ticketId: string, ask: (handle: WorkflowHandle<typeof ticketWorkflow>) => Promise<T>): Promise<T> {
+    if (!isUuid(ticketId)) throw new TicketNotFoundError(ticketId);
+    try {
+      return await ask(this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticketWorkflowId(ticketId)));
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new TicketNotFoundError(ticketId);
+      throw error;
+    }
   }
 }

@@ -26,6 +26,20 @@ export interface TaskRetrySettings {
   maximumIntervalMs: number;
 }
 
+/**
+ * Waiting for a resource another task holds (issue 8 §1): the waits between tries double from
+ * `initialMs` up to `maxMs`. Each try costs a fixed number of history events (routeTask,
+ * executeTask and a timer, with their workflow tasks: 17), so a wait of T ms costs at most
+ * 17 × (⌈log2(maxMs / initialMs)⌉ + 1 + T / maxMs) events: with the defaults (1 s → 2 min) a
+ * 6-hour wait costs at most 17 × 188 = 3,196 events.
+ */
+export interface ResourceWaitSettings {
+  /** First wait, ms (≥ 1). */
+  initialMs: number;
+  /** Longest wait, ms (≥ initialMs): also the longest delay between a release and the waiter's next try. */
+  maxMs: number;
+}
+
 /** Settings of one ticket workflow. */
 export interface TicketSettings {
   policy: TicketPolicy;
@@ -48,13 +62,21 @@ export interface TicketSettings {
    * earlier); the ticket's state is carried over, so nothing is lost.
    */
   continueAsNewAfterEvents: number;
+  /**
+   * Backoff of a task waiting for a resource another task holds; absent in the input of tickets
+   * started before it existed, which then use {@link DEFAULT_RESOURCE_WAIT}.
+   */
+  resourceWait?: ResourceWaitSettings;
 }
+
+/** Default backoff of a resource wait: 1 s doubling up to 2 minutes. */
+export const DEFAULT_RESOURCE_WAIT: ResourceWaitSettings = { initialMs: 1000, maxMs: 120_000 };
 
 /**
  * Defaults of the tunable settings (the configuration's env variables start from these): 4 tasks at
  * once, 3 executions per task (1 s → 30 s backoff), 1 gate re-check after 2 s, continue as new
- * after 10,000 events. The policy comes from each ticket; gated and validation phases from the
- * orchestrator configuration file.
+ * after 10,000 events, resource waits 1 s → 2 min. The policy comes from each ticket; gated and
+ * validation phases from the orchestrator configuration file.
  */
 export const DEFAULT_TICKET_SETTINGS: Omit<TicketSettings, 'policy' | 'validationPhases' | 'gatedPhases'> = {
   maxParallelTasks: 4,
@@ -62,4 +84,5 @@ export const DEFAULT_TICKET_SETTINGS: Omit<TicketSettings, 'policy' | 'validatio
   gateRetries: 1,
   gateRetryDelayMs: 2000,
   continueAsNewAfterEvents: 10_000,
+  resourceWait: DEFAULT_RESOURCE_WAIT,
 };

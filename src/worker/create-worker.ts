@@ -14,6 +14,20 @@ export type WorkflowSource = Pick<WorkerOptions, 'workflowsPath' | 'workflowBund
 /** Path of the workflow entry point, for `workflowsPath` and `bundleWorkflowCode`. */
 export const WORKFLOWS_PATH = require.resolve('../../workflows');
 
+/**
+ * Capacity of the ticket worker (issue 8 §2), from `WORKER_*` (see the README's configuration):
+ * ticket workflows kept in memory, workflow and bookkeeping-activity task slots, and pollers.
+ */
+export interface WorkerSizing {
+  maxCachedWorkflows: number;
+  /** Workflow tasks processed at once (≥ 2 when caching). */
+  workflowTaskSlots: number;
+  /** Bookkeeping activities run at once. */
+  activityTaskSlots: number;
+  workflowPollers: number;
+  activityPollers: number;
+}
+
 /** Options of {@link createTicketWorkers}. */
 export interface TicketWorkerOptions {
   connection: NativeConnection;
@@ -26,6 +40,8 @@ export interface TicketWorkerOptions {
   maxConcurrentAgentTasks: number;
   /** Defaults to bundling {@link WORKFLOWS_PATH} (a few seconds). */
   workflows?: WorkflowSource;
+  /** Capacity of the ticket worker; absent: the SDK's defaults (tests). */
+  sizing?: WorkerSizing;
 }
 
 /** Both workers, run and stopped together. */
@@ -45,6 +61,13 @@ export async function createTicketWorkers(options: TicketWorkerOptions): Promise
     taskQueue: options.taskQueue,
     ...(options.workflows ?? { workflowsPath: WORKFLOWS_PATH }),
     activities: bookkeeping,
+    ...(options.sizing && {
+      maxCachedWorkflows: options.sizing.maxCachedWorkflows,
+      maxConcurrentWorkflowTaskExecutions: options.sizing.workflowTaskSlots,
+      maxConcurrentActivityTaskExecutions: options.sizing.activityTaskSlots,
+      maxConcurrentWorkflowTaskPolls: options.sizing.workflowPollers,
+      maxConcurrentActivityTaskPolls: options.sizing.activityPollers,
+    }),
   });
   const agents = await Worker.create({
     ...common,

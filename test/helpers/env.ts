@@ -17,4 +17,6 @@ export const testEnv = {
   workflowBundle: () => required('TEST_WORKFLOW_BUNDLE'),
   /** Path of the Temporal CLI (set by scripts/start.mjs). */
   temporalCli: () => required('TEMPORAL_CLI'),
+  /** Launcher of Temporal's time-skipping test server (fetched into .tools/ and set by scripts/start.mjs). */
+  temporalTestServer: () => required('TEMPORAL_TEST_SERVER'),
 };

@@ -41,7 +41,7 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** Workflow settings for tests: the configuration's gates, fast retries (200 ms → 1 s) and gate re-checks (200 ms). */
+/** Workflow settings for tests: the configuration's gates, fast retries (200 ms → 1 s), gate re-checks (200 ms) and resource waits (200 ms → 1 s). */
 export function testSettings(orchestrator: OrchestratorConfig, overrides: Partial<TicketSettings> = {}): Omit<TicketSettings, 'policy'> {
   return {
     maxParallelTasks: 4,
@@ -51,6 +51,7 @@ export function testSettings(orchestrator: OrchestratorConfig, overrides: Partia
     validationPhases: orchestrator.validationPhases,
     gatedPhases: gatedPhases(orchestrator),
     continueAsNewAfterEvents: 10_000,
+    resourceWait: { initialMs: 200, maxMs: 1000 },
     ...overrides,
   };
 }

@@ -6,8 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import request from 'supertest';
+import { Client } from '@temporalio/client';
+import { createApp } from '../../src/api/app';
 import { Phase, PHASE_SEQUENCE } from '../../src/ticket/phases';
-import { STATE_MACHINE_ONLY, stackApp, useTicketStack } from '../helpers/temporal';
+import { createLogger } from '../../src/platform/logger';
+import { createTicketWorkers } from '../../src/worker/create-worker';
+import { testEnv } from '../helpers/env';
+import { STATE_MACHINE_ONLY, stackApp, testActivities, testSettings, useTicketStack } from '../helpers/temporal';
 
 const stack = useTicketStack();
 let app: Express;
@@ -120,6 +125,45 @@ describe('transitions', () => {
     expect(second.status).toBe(200);
     expect(second.body.transitionCount).toBe(1);
     expect(await stack.db.prisma.phaseHistory.count({ where: { ticketId: ticket.id } })).toBe(1);
+  });
+
+  it('answers 504 TRANSITION_PENDING with the request ID when the update call times out; repeating it returns the real outcome', async () => {
+    // An app whose update calls get a 1 s deadline, on a task queue no worker polls yet.
+    const taskQueue = `unpolled-${randomUUID()}`;
+    const impatient = new Client({
+      connection: stack.env.connection,
+      namespace: stack.env.namespace,
+      interceptors: { workflow: [{ startUpdate: (input, next) => stack.env.connection.withDeadline(Date.now() + 1000, () => next(input)) }] },
+    });
+    const settings = testSettings(stack.orchestrator, STATE_MACHINE_ONLY);
+    const slowApp = createApp({ prisma: stack.db.prisma, temporal: impatient, taskQueue, logger: createLogger('silent'), orchestrator: stack.orchestrator, settings });
+    const created = await request(slowApp).post('/api/v1/tickets').send({ title: 'Pending', policy: 'manual' });
+    expect(created.status).toBe(201);
+    const ticketId = created.body.id as string;
+
+    const pending = await request(slowApp).post(`/api/v1/tickets/${ticketId}/transition`).send({ toPhase: Phase.REQUIREMENTS, requestId: 'slow-1' });
+    expectError(pending, 504, 'TRANSITION_PENDING');
+    expect(pending.headers['retry-after']).toBeDefined();
+    expect(pending.body.error.details).toEqual({ ticketId, requestId: 'slow-1' });
+
+    const workers = await createTicketWorkers({
+      connection: stack.env.nativeConnection,
+      namespace: stack.env.namespace ?? 'default',
+      taskQueue,
+      activities: testActivities(stack.db.prisma, stack.orchestrator),
+      maxConcurrentAgentTasks: 1,
+      workflows: { workflowBundle: { codePath: testEnv.workflowBundle() } },
+    });
+    const running = workers.run();
+    try {
+      const repeated = await request(slowApp).post(`/api/v1/tickets/${ticketId}/transition`).send({ toPhase: Phase.REQUIREMENTS, requestId: 'slow-1' });
+      expect(repeated.status).toBe(200);
+      expect(repeated.body).toMatchObject({ ticketId, phase: Phase.REQUIREMENTS, transitionCount: 1 });
+      expect(await stack.db.prisma.phaseHistory.count({ where: { ticketId } })).toBe(1);
+    } finally {
+      workers.shutdown();
+      await running;
+    }
   });
 
   it('gives every one of many concurrent callers a definite answer: one 200, the rest 409', async () => {

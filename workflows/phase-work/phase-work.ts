@@ -12,6 +12,7 @@ import {
   CancellationScope,
   TimeoutFailure,
   isCancellation,
+  patched,
   proxyActivities,
   sleep,
   workflowInfo,
@@ -20,8 +21,9 @@ import type { TicketActivities } from '../../src/ticket/contracts';
 import type { GateVerdict, PhaseRunRef } from '../../src/phase-work/contracts';
 import { RESOURCE_BUSY, TaskStatus, runnableTasks, unreachableTasks, type AgentAssignment, type PlannedTask } from '../../src/phase-work/tasks';
 import type { PhaseRun, TicketLifecycle } from '../../src/ticket/lifecycle';
-import type { TicketSettings } from '../../src/ticket/settings';
+import { DEFAULT_RESOURCE_WAIT, type TicketSettings } from '../../src/ticket/settings';
 import { agentTaskQueue } from '../../src/platform/task-queues';
+import { FAST_TRANSITIONS_PATCH } from '../ticket/patches';
 
 /** How a run's work ended. */
 export type WorkOutcome =
@@ -29,9 +31,6 @@ export type WorkOutcome =
   | { kind: 'failed'; cause: 'gate' | 'task'; reason: string }
   /** The ticket left the phase (or was blocked by hand) while the work ran; the work was cancelled. */
   | { kind: 'interrupted' };
-
-/** Wait before trying again for a resource another task holds, ms. */
-const RESOURCE_WAIT_MS = 1000;
 
 /** Longest wait for a registered agent's worker to pick an execution up, ms. */
 const REGISTERED_AGENT_PICKUP_MS = 30_000;
@@ -172,17 +171,24 @@ export class PhaseWork {
     }
   }
 
+  /**
+   * One gate round: collect the artifacts, let the validation agent review them where enabled,
+   * validate. Patched (issue 8 §2): the collection runs inside the round's first activity
+   * (`planValidationTask`, else `validateGate`) instead of an activity of its own.
+   */
   private async validateOnce(ref: PhaseRunRef, run: PhaseRun): Promise<GateVerdict> {
     run.step = 'collecting_artifacts';
-    await bookkeeping.collectArtifacts(ref);
+    let collect = patched(FAST_TRANSITIONS_PATCH);
+    if (!collect) await bookkeeping.collectArtifacts(ref);
     run.step = 'validating_gate';
     if (this.settings.validationPhases.includes(ref.phase)) {
-      const review = await bookkeeping.planValidationTask(ref);
+      const review = await bookkeeping.planValidationTask(collect ? { ...ref, collectArtifacts: true } : ref);
+      collect = false;
       // Its failure is the validation agent's opinion: validateGate reports it as a blocking reason.
       await this.runTask(review);
     }
     const attempt = ++run.gateRounds;
-    const verdict = await bookkeeping.validateGate({ ...ref, attempt });
+    const verdict = await bookkeeping.validateGate(collect ? { ...ref, attempt, collectArtifacts: true } : { ...ref, attempt });
     this.lifecycle.recordGate(verdict.status, verdict.blockingReasons);
     return verdict;
   }
@@ -258,11 +264,17 @@ export class PhaseWork {
    * Executes `task` until it completes. Each attempt is routed afresh (`routeTask`: the best-fit
    * healthy registered agent, else the built-in backend), so a retry after an agent died goes
    * elsewhere; retryable failures are retried with exponential backoff up to the ticket's limit.
+   * While another task holds a resource it needs, it tries again after waits doubling up to
+   * `settings.resourceWait.maxMs` (issue 8 §1: a wait of any length costs a number of history
+   * events that grows only with its length divided by that cap; the bound is stated in
+   * src/domain/ticket-settings.ts, `ResourceWaitSettings`).
    *
    * @throws ExecutionsFailed after a permanent failure or the last attempt; a cancellation as is
    */
   private async execute(task: PlannedTask): Promise<void> {
     const { maximumAttempts, initialIntervalMs, maximumIntervalMs } = this.settings.taskRetry;
+    const resourceWait = this.settings.resourceWait ?? DEFAULT_RESOURCE_WAIT;
+    let busyRounds = 0;
     for (let attempt = 1; ; attempt++) {
       const agent = await bookkeeping.routeTask({ taskId: task.id });
       try {
@@ -273,7 +285,7 @@ export class PhaseWork {
         if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === RESOURCE_BUSY) {
           // Another task holds a resource this one needs: wait for it, without spending an attempt.
           attempt--;
-          await sleep(RESOURCE_WAIT_MS);
+          await sleep(Math.min(resourceWait.initialMs * 2 ** busyRounds++, resourceWait.maxMs));
           continue;
         }
         if (!isRetryable(error) || attempt >= maximumAttempts) throw new ExecutionsFailed(error, attempt);

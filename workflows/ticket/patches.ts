@@ -1,0 +1,13 @@
+/**
+ * Patch IDs of changes to the ticket workflow's commands (`patched(id)` from
+ * @temporalio/workflow): histories recorded before a change replay its old branch. See the README,
+ * "Long-lived tickets and changing workflow code safely".
+ */
+
+/**
+ * Issue 8 §2, fewer events and a faster answer per transition: a phase run's work starts only once
+ * the transition that entered it is persisted (the update is answered in the workflow task after
+ * `recordTransition`, never after phase-work activities), and a gate round collects the artifacts
+ * inside `planValidationTask` or `validateGate` instead of its own `collectArtifacts` activity.
+ */
+export const FAST_TRANSITIONS_PATCH = 'issue-8-fast-transitions';
