@@ -27,10 +27,17 @@ export async function recordHistories(client: Client, workflows: Record<string, 
   return files;
 }
 
-/** Reads every `*.json` history in `dir`, for `Worker.runReplayHistories`. */
+/**
+ * Reads every `*.json` history in `dir` and its subdirectories (one per generation of workflow
+ * code, e.g. `before-issue-8/`), for `Worker.runReplayHistories`. The workflow ID given to the
+ * replayer is the file's path under `dir` without `.json`, e.g. `before-issue-8/ROADMAP-1.1`.
+ */
 export async function readHistories(dir: string): Promise<HistoryAndWorkflowId[]> {
-  const names = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort();
+  const names = (await readdir(dir, { recursive: true })).filter((name) => name.endsWith('.json')).sort();
   return Promise.all(
-    names.map(async (name) => ({ workflowId: path.basename(name, '.json'), history: historyFromJSON(JSON.parse(await readFile(path.join(dir, name), 'utf8'))) })),
+    names.map(async (name) => ({
+      workflowId: name.slice(0, -'.json'.length),
+      history: historyFromJSON(JSON.parse(await readFile(path.join(dir, name), 'utf8'))),
+    })),
   );
 }
