@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 
 /** Activities a workflow scheduled, in total and by activity type, and its history length. */
 export interface ActivityCounts {
@@ -19,6 +20,8 @@ export interface ScheduledActivity {
   activityType: string;
   input: unknown;
   scheduledMs: number;
+  /** The WorkflowTaskCompleted event that scheduled it: activities with the same one started together. */
+  workflowTaskCompletedEventId: string;
 }
 
 /** Epoch ms of a protobuf Timestamp (`seconds` may be a Long). */
@@ -34,7 +37,14 @@ export async function scheduledActivities(client: Client, workflowId: string): P
     const attributes = event.activityTaskScheduledEventAttributes;
     if (!attributes) return [];
     const payload = attributes.input?.payloads?.[0];
-    return [{ activityType: attributes.activityType?.name ?? '?', input: payload ? defaultPayloadConverter.fromPayload(payload) : undefined, scheduledMs: timestampMs(event.eventTime) }];
+    return [
+      {
+        activityType: attributes.activityType?.name ?? '?',
+        input: payload ? defaultPayloadConverter.fromPayload(payload) : undefined,
+        scheduledMs: timestampMs(event.eventTime),
+        workflowTaskCompletedEventId: String(attributes.workflowTaskCompletedEventId ?? ''),
+      },
+    ];
   });
   return { events: events.length, scheduled };
 }
@@ -65,4 +75,47 @@ export function agentStarts(dispatchLog: string): Map<string, number> {
     starts.set(taskId, Math.min(starts.get(taskId) ?? Number.POSITIVE_INFINITY, processStartMs));
   }
   return starts;
+}
+
+/** Short names of the event types a timeline shows (others keep their enum name). */
+const SHORT_EVENT_NAMES: Record<string, string> = {
+  WORKFLOW_TASK_SCHEDULED: 'WFT sched',
+  WORKFLOW_TASK_STARTED: 'WFT start',
+  WORKFLOW_TASK_COMPLETED: 'WFT done',
+  ACTIVITY_TASK_SCHEDULED: 'act sched',
+  ACTIVITY_TASK_STARTED: 'act start',
+  ACTIVITY_TASK_COMPLETED: 'act done',
+  WORKFLOW_EXECUTION_UPDATE_ACCEPTED: 'update accepted',
+  WORKFLOW_EXECUTION_UPDATE_COMPLETED: 'update done',
+  WORKFLOW_EXECUTION_SIGNALED: 'signal',
+  TIMER_STARTED: 'timer',
+  TIMER_FIRED: 'timer fired',
+  UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: 'search attrs',
+};
+
+/**
+ * Where a request's time went: the first `limit` events of `workflowId` from `sinceMs` (epoch ms,
+ * when the request was sent), each with the ms since the previous one, e.g.
+ * `+2600 WFT start, +970 WFT done, +0 update accepted, …`; the first is counted from `sinceMs`.
+ */
+export async function timeline(client: Client, workflowId: string, sinceMs: number, limit = 16): Promise<string> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  let previous = sinceMs;
+  const parts: string[] = [];
+  for (const event of history.events ?? []) {
+    const at = timestampMs(event.eventTime);
+    if (at < sinceMs) continue;
+    const name = String(temporalEventName(event.eventType));
+    parts.push(`+${Math.round(at - previous)} ${SHORT_EVENT_NAMES[name] ?? name}`);
+    previous = at;
+    if (parts.length >= limit) break;
+  }
+  return parts.join(', ');
+}
+
+/** The event type's enum name without its `EVENT_TYPE_` prefix (the history holds its number). */
+function temporalEventName(eventType: unknown): string {
+  // protobufjs enums map numbers back to names too.
+  const name = typeof eventType === 'number' ? (temporal.api.enums.v1.EventType as unknown as Record<number, string>)[eventType] : String(eventType);
+  return (name ?? String(eventType)).replace(/^EVENT_TYPE_/, '');
 }

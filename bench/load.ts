@@ -25,6 +25,8 @@ export interface LatencySummary {
   wallMs: number;
   /** Successful requests per second over the wall time. */
   throughputPerS: number;
+  /** The slowest successful request: its index and when it was sent (epoch ms). */
+  slowest?: { index: number; sentAtMs: number; latencyMs: number };
 }
 
 /** The nearest-rank percentile `p` (0–100) of ascending `sorted`; NaN when empty. */
@@ -34,8 +36,8 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
-/** Summarizes latencies (ms), failures and the wall time of a load. */
-export function summarize(latencies: number[], failureMessages: string[], wallMs: number): LatencySummary {
+/** Summarizes latencies (ms), failures and the wall time of a load (and its slowest request, if known). */
+export function summarize(latencies: number[], failureMessages: string[], wallMs: number, slowest?: LatencySummary['slowest']): LatencySummary {
   const sorted = [...latencies].sort((a, b) => a - b);
   const sum = sorted.reduce((total, value) => total + value, 0);
   return {
@@ -49,6 +51,7 @@ export function summarize(latencies: number[], failureMessages: string[], wallMs
     mean: sorted.length ? sum / sorted.length : Number.NaN,
     wallMs,
     throughputPerS: wallMs > 0 ? (sorted.length * 1000) / wallMs : 0,
+    ...(slowest && { slowest }),
   };
 }
 
@@ -61,19 +64,23 @@ export function summarize(latencies: number[], failureMessages: string[], wallMs
 export async function runLoad(count: number, concurrency: number, request: (index: number) => Promise<unknown>): Promise<LatencySummary> {
   const latencies: number[] = [];
   const failures: string[] = [];
+  let slowest: LatencySummary['slowest'];
   let next = 0;
   const started = performance.now();
   const client = async () => {
     for (let index = next++; index < count; index = next++) {
       const sent = performance.now();
+      const sentAtMs = Date.now();
       try {
         await request(index);
-        latencies.push(performance.now() - sent);
+        const latencyMs = performance.now() - sent;
+        latencies.push(latencyMs);
+        if (!slowest || latencyMs > slowest.latencyMs) slowest = { index, sentAtMs, latencyMs };
       } catch (error) {
         failures.push(error instanceof Error ? error.message.slice(0, 200) : String(error));
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, client));
-  return summarize(latencies, failures, performance.now() - started);
+  return summarize(latencies, failures, performance.now() - started, slowest);
 }

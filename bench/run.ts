@@ -55,7 +55,10 @@ async function runRows(context: BenchContext): Promise<BenchRow[]> {
   const warm = await createRow(context, 'warm-up', 'warm-up', 'warm', WARM_UP, 1);
   await Promise.all(warm.bareIds.map((id) => bare.transition(id, TARGET_PHASE)));
   await Promise.all(warm.tickets.map((ticket) => project.transition(ticket.id, TARGET_PHASE)));
-  await settleProject(context, warm.tickets.map((ticket) => ticket.id));
+  await settleProject(
+    context,
+    warm.tickets.map((ticket) => ticket.id),
+  );
 
   const lifecycle = await lifecycleRow(context);
   push(lifecycle.row, await dispatchRow(context, lifecycle.projectWorkflowIds, lifecycle.bareWorkflowIds));

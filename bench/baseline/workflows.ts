@@ -38,21 +38,31 @@ export async function bareTicketWorkflow(): Promise<void> {
   await condition(() => false);
 }
 
-/** Input of {@link bareLifecycleWorkflow}: the activity counts of one real project ticket's lifecycle. */
-export interface BareLifecycleInput {
-  /** Activities that spawn the instant agent (the ticket's `executeTask` count). */
+/** Activities started together (by one workflow task of the project ticket's history). */
+export interface BareWave {
+  /** Activities that spawn the instant agent (the wave's `executeTask` count). */
   agentSpawns: number;
-  /** Activities that write one row (the ticket's other activities). */
+  /** Activities that write one row (the wave's other activities). */
   rowWrites: number;
 }
 
+/** Input of {@link bareLifecycleWorkflow}: one real project ticket's lifecycle, as waves of activities. */
+export interface BareLifecycleInput {
+  waves: BareWave[];
+}
+
 /**
- * The bare lifecycle: `agentSpawns` agent spawns, then `rowWrites` row writes, one activity at a
- * time, then completes. Returns the number of activities run.
+ * The bare lifecycle: each wave's activities at once (its agent spawns and row writes), the waves
+ * one after the other, as the project ticket's workflow tasks scheduled them; then completes.
+ * Returns the number of activities run.
  */
-export async function bareLifecycleWorkflow({ agentSpawns, rowWrites }: BareLifecycleInput): Promise<number> {
+export async function bareLifecycleWorkflow({ waves }: BareLifecycleInput): Promise<number> {
   const { workflowId } = workflowInfo();
-  for (let i = 1; i <= agentSpawns; i += 1) await spawnAgent({ taskId: `${workflowId}/${i}` });
-  for (let i = 1; i <= rowWrites; i += 1) await writeRow({ workflowId, step: i, detail: 'lifecycle' });
-  return agentSpawns + rowWrites;
+  let step = 0;
+  for (const wave of waves) {
+    const spawns = Array.from({ length: wave.agentSpawns }, () => spawnAgent({ taskId: `${workflowId}/${++step}` }));
+    const writes = Array.from({ length: wave.rowWrites }, () => writeRow({ workflowId, step: ++step, detail: 'lifecycle' }));
+    await Promise.all([...spawns, ...writes]);
+  }
+  return step;
 }

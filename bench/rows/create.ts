@@ -1,8 +1,13 @@
-/** Row: ticket creation (POST /tickets, manual policy) vs a bare workflow start. */
+/**
+ * Row: ticket creation (POST /tickets, manual policy) vs a bare workflow start. A created ticket
+ * works its BACKLOG phase run (tasks, gate, context) after it answers; that work is awaited after
+ * the row, so that it does not run into the next.
+ */
 import type { CreatedTicket } from '../clients';
 import type { BenchContext } from '../context';
 import { runLoad } from '../load';
 import { latencyRow, type BenchRow } from '../report';
+import { settleProject } from '../settle';
 
 /** What a creation row leaves behind for the rows that follow. */
 export interface Created {
@@ -29,9 +34,14 @@ export async function createRow(context: BenchContext, id: string, title: string
   const project = await runLoad(count, concurrency, async (index) => {
     created[index] = await context.project.createTicket(`bench ${label} ${index}`, 'manual');
   });
+  const tickets = created.filter((ticket): ticket is CreatedTicket => ticket !== undefined);
+  const unsettled = await settleProject(
+    context,
+    tickets.map((ticket) => ticket.id),
+  );
   return {
-    row: latencyRow(id, title, concurrency, project, bare),
-    tickets: created.filter((ticket): ticket is CreatedTicket => ticket !== undefined),
+    row: latencyRow(id, title, concurrency, project, bare, unsettled ? [unsettled] : []),
+    tickets,
     bareIds: bareIds.filter((_, index) => started[index]),
   };
 }

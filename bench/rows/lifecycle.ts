@@ -1,14 +1,16 @@
 /**
  * Row: full-lifecycle throughput. `lifecycleTickets` auto-policy tickets are created at once and
  * worked BACKLOG→DONE by the instant agent; then as many bare lifecycle workflows run, each with
- * the activity and agent-spawn counts read from the first project ticket's real history.
+ * the activities of the first project ticket's real history: as many agent spawns as it has
+ * `executeTask`s and as many row writes as its other activities, in the same waves (activities one
+ * workflow task scheduled start together, the waves one after the other).
  * Throughput is tickets (workflows) finished per minute of wall time, from the first request to
  * the last completion.
  */
 import { performance } from 'node:perf_hooks';
-import { bareLifecycleWorkflow } from '../baseline/workflows';
+import { bareLifecycleWorkflow, type BareWave } from '../baseline/workflows';
 import type { BenchContext } from '../context';
-import { activityCounts, type ActivityCounts } from '../history';
+import { activityCounts, scheduledActivities, type ActivityCounts } from '../history';
 import { summarize } from '../load';
 import { metric, type BenchRow } from '../report';
 import { BARE_TASK_QUEUE } from '../stack';
@@ -25,6 +27,19 @@ export interface LifecycleOutcome {
   bareWorkflowIds: string[];
   /** One project ticket's lifecycle: history events and activities by type. */
   counts: ActivityCounts;
+}
+
+/** The waves of activities of `workflowId`: those one workflow task scheduled, in history order. */
+async function activityWaves(context: BenchContext, workflowId: string): Promise<BareWave[]> {
+  const { scheduled } = await scheduledActivities(context.stack.temporal, workflowId);
+  const waves = new Map<string, BareWave>();
+  for (const activity of scheduled) {
+    const wave = waves.get(activity.workflowTaskCompletedEventId) ?? { agentSpawns: 0, rowWrites: 0 };
+    if (activity.activityType === AGENT_ACTIVITY) wave.agentSpawns += 1;
+    else wave.rowWrites += 1;
+    waves.set(activity.workflowTaskCompletedEventId, wave);
+  }
+  return [...waves.values()];
 }
 
 /** Rejects after `ms` with `message`, for a race. */
@@ -61,9 +76,10 @@ export async function lifecycleRow(context: BenchContext): Promise<LifecycleOutc
   if (projectWorkflowIds.length === 0) throw new Error(`no lifecycle ticket could be created: ${projectFailures[0]}`);
 
   const counts = await activityCounts(temporal, projectWorkflowIds[0]!);
+  const waves = await activityWaves(context, projectWorkflowIds[0]!);
   const agentSpawns = counts.byType[AGENT_ACTIVITY] ?? 0;
   const rowWrites = counts.activities - agentSpawns;
-  context.say(`  one ticket's lifecycle: ${counts.activities} activities (${agentSpawns} ${AGENT_ACTIVITY}), ${counts.events} history events`);
+  context.say(`  one ticket's lifecycle: ${counts.activities} activities (${agentSpawns} ${AGENT_ACTIVITY}) in ${waves.length} waves, ${counts.events} history events`);
 
   const bareFailures: string[] = [];
   const bareDurations: number[] = [];
@@ -73,7 +89,7 @@ export async function lifecycleRow(context: BenchContext): Promise<LifecycleOutc
     bareWorkflowIds.map(async (workflowId) => {
       const sent = performance.now();
       try {
-        await temporal.workflow.execute(bareLifecycleWorkflow, { workflowId, taskQueue: BARE_TASK_QUEUE, args: [{ agentSpawns, rowWrites }], workflowExecutionTimeout: LIFECYCLE_TIMEOUT_MS });
+        await temporal.workflow.execute(bareLifecycleWorkflow, { workflowId, taskQueue: BARE_TASK_QUEUE, args: [{ waves }], workflowExecutionTimeout: LIFECYCLE_TIMEOUT_MS });
         bareDurations.push(performance.now() - sent);
       } catch (error) {
         bareFailures.push(error instanceof Error ? error.message : String(error));
@@ -102,7 +118,7 @@ export async function lifecycleRow(context: BenchContext): Promise<LifecycleOutc
     bare,
     notes: [
       `project ticket activities by type: ${JSON.stringify(counts.byType)}`,
-      `bare: ${agentSpawns} agent spawns + ${rowWrites} row writes, one at a time`,
+      `bare: ${agentSpawns} agent spawns + ${rowWrites} row writes in ${waves.length} waves (those started together in the project's history; sizes ${waves.map((wave) => wave.agentSpawns + wave.rowWrites).join(',')})`,
       ...[...new Set(projectFailures)].slice(0, 5).map((message) => `project failure: ${message}`),
       ...[...new Set(bareFailures)].slice(0, 5).map((message) => `bare failure: ${message}`),
     ],
