@@ -16,6 +16,7 @@ export interface ProjectStackReady {
   apiUrl: string;
 }
 
+/** Starts the stack from the environment's configuration and reports it ready. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const stack = await startStack(config, createLogger(config.LOG_LEVEL));

@@ -83,6 +83,7 @@ async function runRows(context: BenchContext): Promise<BenchRow[]> {
   return rows;
 }
 
+/** Parses the arguments, runs the benchmark on its own stack, prints and writes the result; resolves with the exit status. */
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {

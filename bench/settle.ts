@@ -8,7 +8,7 @@ import type { BenchContext } from './context';
 /** Run steps after which a manual ticket's phase work is over. */
 const SETTLED_STEPS = new Set(['complete', 'failed']);
 /** Wait between polling rounds, ms. */
-const POLL_INTERVAL_MS = 1000;
+const POLL_INTERVAL_MS = 2000;
 /** State requests in flight at once while polling. */
 const POLL_CONCURRENCY = 8;
 

@@ -17,6 +17,7 @@ function required(name: string): string {
   return value;
 }
 
+/** Creates and runs the bare worker and reports it ready. */
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const connection = await NativeConnection.connect({ address: required('BENCH_TEMPORAL_ADDRESS') });
