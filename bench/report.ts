@@ -9,9 +9,9 @@ import type { LatencySummary } from './load';
 
 /** One figure of a row. */
 export interface Metric {
-  /** e.g. `p99`, `tickets/min`, `RSS`. */
+  /** e.g. `p99`, `tickets per min`, `worker+API`. */
   name: string;
-  /** e.g. `ms`, `/min`, `MiB`. */
+  /** e.g. `ms`, `MiB`, or empty when the name says it. */
   unit: string;
   project: number;
   /** `null` only for a shared figure (the dev server serves both sides). */
@@ -90,7 +90,7 @@ const cut = (text: string, width: number) => (text.length > width ? `${text.slic
  * failures (project/bare) and the 1-minute load average at its start on its first line.
  */
 export function formatTable(result: BenchResult): string {
-  const header = `${cut('row', 50)} ${cut('n×c', 9)} ${cut('metric', 14)} ${'project'.padStart(9)} ${'bare'.padStart(9)} ${'ratio'.padStart(7)} ${'fail p/b'.padStart(9)} ${'load'.padStart(4)}`;
+  const header = `${cut('row', 50)} ${cut('n×c', 9)} ${cut('metric', 16)} ${'project'.padStart(9)} ${'bare'.padStart(9)} ${'ratio'.padStart(7)} ${'fail p/b'.padStart(9)} ${'load'.padStart(4)}`;
   const lines = [header, '-'.repeat(header.length)];
   for (const row of result.rows) {
     row.metrics.forEach((m, index) => {
@@ -99,7 +99,7 @@ export function formatTable(result: BenchResult): string {
         [
           cut(first ? row.title : '', 50),
           cut(first ? `${row.n}×${row.concurrency}` : '', 9),
-          cut(`${m.name} ${m.unit}`, 14),
+          cut(`${m.name} ${m.unit}`.trim(), 16),
           format(m.project).padStart(9),
           (m.bare === null ? 'shared' : format(m.bare)).padStart(9),
           (m.ratio === null ? '-' : `${m.ratio.toFixed(2)}×`).padStart(7),

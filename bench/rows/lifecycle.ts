@@ -108,9 +108,9 @@ export async function lifecycleRow(context: BenchContext): Promise<LifecycleOutc
     n: count,
     concurrency: count,
     metrics: [
-      metric('throughput', 'tickets/min', perMinute(projectDurations.length, projectWallMs), perMinute(bareDurations.length, bareWallMs)),
+      metric('tickets per min', '', perMinute(projectDurations.length, projectWallMs), perMinute(bareDurations.length, bareWallMs)),
       metric('ticket p50', 's', project.p50 / 1000, bare.p50 / 1000),
-      metric('activities', 'per ticket', counts.activities, bareCounts.activities),
+      metric('activities', '', counts.activities, bareCounts.activities),
       metric('history', 'events', counts.events, bareCounts.events),
     ],
     failures: { project: projectFailures.length, bare: bareFailures.length },
