@@ -16,7 +16,9 @@
  *   5. hands over (`--setup` stops here: set-up only, what a fresh-clone test runs):
  *      `npm start [-- --once] [file]` runs src/entrypoints/main.ts (PostgreSQL, migrations,
  *      Temporal dev server, worker, API, main job); `npm test [-- jest args]` type-checks and
- *      runs Jest (its global set-up starts PostgreSQL and migrates a template database).
+ *      runs Jest (its global set-up starts PostgreSQL and migrates a template database);
+ *      `npm run bench [-- --quick] [-- --out file]` runs bench/run.ts (its own stack, the project
+ *      against a bare Temporal baseline).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -55,6 +57,7 @@ const TEST_SERVER = {
 const args = process.argv.slice(2);
 const testMode = args[0] === '--test';
 const setupOnly = args[0] === '--setup';
+const benchMode = args[0] === '--bench';
 
 /** Prints a set-up line. @param {string} message */
 function say(message) {
@@ -256,7 +259,10 @@ if (setupOnly) {
   run(bin('prettier'), ['--check', '.'], { env });
   run(bin('jest'), args.slice(1), { env });
 } else {
-  const main = spawn(bin('tsx'), [path.join(root, 'src', 'entrypoints', 'main.ts'), ...args], { cwd: root, stdio: 'inherit', env });
+  // The benchmark runs in one Node process (`--import tsx`, no tsx wrapper), like its children.
+  const main = benchMode
+    ? spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'run.ts'), ...args.slice(1)], { cwd: root, stdio: 'inherit', env })
+    : spawn(bin('tsx'), [path.join(root, 'src', 'entrypoints', 'main.ts'), ...args], { cwd: root, stdio: 'inherit', env });
   // Ctrl-C reaches the child too; wait for its graceful stop instead of dying first.
   for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) process.on(signal, () => main.kill(signal));
   main.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
