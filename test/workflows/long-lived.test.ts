@@ -8,6 +8,7 @@ import { Phase } from '../../src/ticket/phases';
 import type { ticketWorkflow } from '../../workflows';
 import { HISTORY_WINDOW } from '../../workflows/ticket/ticket-workflow';
 import { getPhaseHistoryQuery, getStateQuery, transitionSignal, transitionUpdate } from '../../workflows/ticket/messages';
+import { poll } from '../helpers/poll';
 import { useTicketStack } from '../helpers/temporal';
 
 const stack = useTicketStack();
@@ -60,7 +61,12 @@ it(`keeps ${TRANSITIONS} transitions through continue-as-new with bounded histor
   expect(window.length).toBeLessThan(TRANSITIONS);
   expect(window.map((record) => record.sequence)).toEqual(Array.from({ length: window.length }, (_, i) => TRANSITIONS - window.length + 1 + i));
 
-  const rows = await stack.db.prisma.phaseHistory.findMany({ where: { ticketId: ticket.id }, orderBy: { sequence: 'asc' }, select: { sequence: true, requestId: true } });
+  // A signalled transition is persisted by its own activity after it is applied: wait for the last one's row.
+  const rows = await poll(
+    () => stack.db.prisma.phaseHistory.findMany({ where: { ticketId: ticket.id }, orderBy: { sequence: 'asc' }, select: { sequence: true, requestId: true } }),
+    (found) => found.length >= TRANSITIONS,
+    () => `${TRANSITIONS} phase_history rows`,
+  );
   expect(rows).toHaveLength(TRANSITIONS);
   expect(rows.every((row, i) => row.sequence === i + 1)).toBe(true);
   expect((await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } })).version).toBe(TRANSITIONS);
