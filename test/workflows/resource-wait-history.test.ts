@@ -14,7 +14,8 @@
  *   recorded), the ticket continues as new and the new run resumes the phase run. Every run that
  *   continued as new holds at most the threshold, one wait round of each waiting task and its two
  *   closing events ({@link continuedRunBound}); the last run adds the rest of the lifecycle. So a
- *   wait of any length stays bounded per run (shown for 6 and 48 hours).
+ *   wait of any length stays bounded per run (shown for 6 and 48 hours), and a task cancelled
+ *   after the wait continued as new is cancelled in the new run.
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -27,6 +28,8 @@ import { TICKET_SEARCH_ATTRIBUTES } from '../../src/platform/search-attributes';
 import { RESOURCE_BUSY, TaskStatus, type AgentAssignment, type PlannedTask } from '../../src/phase-work/tasks';
 import { DEFAULT_RESOURCE_WAIT, type TicketSettings } from '../../src/ticket/settings';
 import { testEnv } from '../helpers/env';
+import { eventually } from '../helpers/poll';
+import { cancelTaskSignal, cancelTicketSignal, getStateQuery } from '../../workflows/ticket/messages';
 
 /** The wait the test imposes, ms of workflow time. */
 const WAIT_MS = 6 * 60 * 60 * 1000;
@@ -125,6 +128,7 @@ function stubActivities(): Partial<TicketActivities> {
     recordTaskOutcome: async ({ taskId, status }) => {
       scriptOf(taskId)?.outcomes.push({ taskId, status });
     },
+    recordCancellation: async () => undefined,
     collectArtifacts: (async () => []) as unknown as TicketActivities['collectArtifacts'],
     validateGate: (async ({ attempt }: { attempt: number }) => ({ status: 'passed', passed: true, blockingReasons: [], attempt, validation: null })) as unknown as TicketActivities['validateGate'],
     updateContext: (async () => undefined) as unknown as TicketActivities['updateContext'],
@@ -167,6 +171,15 @@ interface RunSummary {
   timersLeft: number;
 }
 
+/** Starts a ticket workflow whose `tasks` REQUIREMENTS tasks are refused for `waitMs`. */
+async function startTicket(waitMs: number, ticketSettings: TicketSettings, tasks: number) {
+  const ticketId = randomUUID();
+  const script: Script = { tasks, waitMs, refusals: 0, successes: new Map(), outcomes: [], requirementsPlans: 0 };
+  scripts.set(ticketId, script);
+  const handle = await env.client.workflow.start('ticketWorkflow', { taskQueue, workflowId: `ticket-${ticketId}`, args: [{ ticketId, settings: ticketSettings }] });
+  return { ticketId, script, handle };
+}
+
 /**
  * Runs one ticket workflow to DONE with its `tasks` REQUIREMENTS tasks refused for `waitMs`,
  * following its chain of runs.
@@ -174,11 +187,8 @@ interface RunSummary {
  * @returns each run's summary, the total events, and the workflow time from the first run's first event to the last run's last, ms
  */
 async function runTicket(waitMs: number, ticketSettings = settings, tasks = 1): Promise<{ runs: RunSummary[]; events: number; waitedMs: number; script: Script }> {
-  const ticketId = randomUUID();
-  const script: Script = { tasks, waitMs, refusals: 0, successes: new Map(), outcomes: [], requirementsPlans: 0 };
-  scripts.set(ticketId, script);
-  const workflowId = `ticket-${ticketId}`;
-  const handle = await env.client.workflow.start('ticketWorkflow', { taskQueue, workflowId, args: [{ ticketId, settings: ticketSettings }] });
+  const { script, handle } = await startTicket(waitMs, ticketSettings, tasks);
+  const { workflowId } = handle;
   const state = (await handle.result()) as { phase: Phase };
   expect(state.phase).toBe(Phase.DONE);
   const runs: RunSummary[] = [];
@@ -257,3 +267,22 @@ it.each([
   },
   300_000,
 );
+
+it('a task cancelled after its wait continued as new is cancelled in the new run: the request is not lost', async () => {
+  const { ticketId, script, handle } = await startTicket(6 * HOUR_MS, { ...settings, continueAsNewAfterEvents: CONTINUE_AFTER_EVENTS }, 1);
+  const taskId = `${ticketId}/0`;
+  // Two hours of waiting: more than one run's worth of events.
+  await env.sleep('2 hours');
+  expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId);
+  await handle.signal(cancelTaskSignal, { taskId, reason: 'no longer needed' });
+  const state = await eventually(async () => {
+    const current = await handle.query(getStateQuery);
+    return current.phase === Phase.BLOCKED && current;
+  }, 'the ticket to be blocked by the cancelled task');
+  expect(state.blocked).toMatchObject({ fromPhase: Phase.REQUIREMENTS, cause: 'task' });
+  expect(state.blocked?.reason).toContain('cancelled: no longer needed');
+  expect(script.outcomes).toEqual([{ taskId, status: 'cancelled' }]);
+  expect(script.successes.size).toBe(0);
+  await handle.signal(cancelTicketSignal, { reason: 'test over', requestedBy: 'test' });
+  expect(await handle.result()).toMatchObject({ status: 'cancelled' });
+}, 120_000);

@@ -155,7 +155,6 @@ export class PhaseWork {
     // Cancel requests made while the run was suspended are kept for its resumption.
     const resuming = this.suspendedRun === run;
     this.suspendedRun = undefined;
-    this.suspending = false;
     let suspended = false;
     try {
       return await scope.run(async () => {
@@ -194,6 +193,8 @@ export class PhaseWork {
       throw error;
     } finally {
       this.scope = undefined;
+      // Every task has stopped by now: a later work or gate re-check starts unsuspended.
+      this.suspending = false;
       if (run.step !== 'complete' && !suspended) run.step = 'failed';
     }
   }
