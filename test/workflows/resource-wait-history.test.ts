@@ -186,16 +186,23 @@ async function startTicket(waitMs: number, ticketSettings: TicketSettings, tasks
  *
  * @returns each run's summary, the total events, and the workflow time from the first run's first event to the last run's last, ms
  */
-async function runTicket(waitMs: number, ticketSettings = settings, tasks = 1): Promise<{ runs: RunSummary[]; events: number; waitedMs: number; script: Script }> {
+async function runTicket(
+  waitMs: number,
+  ticketSettings = settings,
+  tasks = 1,
+): Promise<{ runs: RunSummary[]; events: number; waitedMs: number; script: Script; histories: { workflowId: string; history: temporal.api.history.v1.IHistory }[] }> {
   const { script, handle } = await startTicket(waitMs, ticketSettings, tasks);
   const { workflowId } = handle;
   const state = (await handle.result()) as { phase: Phase };
   expect(state.phase).toBe(Phase.DONE);
   const runs: RunSummary[] = [];
+  const histories: { workflowId: string; history: temporal.api.history.v1.IHistory }[] = [];
   let first: number | undefined;
   let last = 0;
   for (let runId: string | undefined = handle.firstExecutionRunId; runId; ) {
-    const events: temporal.api.history.v1.IHistoryEvent[] = (await env.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+    const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+    histories.push({ workflowId, history });
+    const events: temporal.api.history.v1.IHistoryEvent[] = history.events ?? [];
     first ??= ms(events[0]?.eventTime);
     last = ms(events.at(-1)?.eventTime);
     const continued = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
@@ -207,7 +214,7 @@ async function runTicket(waitMs: number, ticketSettings = settings, tasks = 1): 
     });
     runId = continued?.newExecutionRunId ?? undefined;
   }
-  return { runs, events: runs.reduce((sum, run) => sum + run.events, 0), waitedMs: last - (first ?? 0), script };
+  return { runs, events: runs.reduce((sum, run) => sum + run.events, 0), waitedMs: last - (first ?? 0), script, histories };
 }
 
 it(`a 6-hour resource wait adds at most ${WAIT_EVENT_BOUND} history events (17 per round, backoff 1 s → 2 min)`, async () => {
@@ -264,6 +271,12 @@ it.each([
     // outcome (failed or cancelled) was ever recorded: the stopped waits left their tasks pending.
     expect([...script.successes.values()]).toEqual(Array.from({ length: tasks }, () => 1));
     expect(script.outcomes).toEqual([]);
+    // The suspensions are deterministic: the first runs replay on the workflow code that recorded them.
+    const failures: string[] = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: testEnv.workflowBundle() } }, waited.histories.slice(0, 4))) {
+      if (result.error) failures.push(result.error.message);
+    }
+    expect(failures).toEqual([]);
   },
   300_000,
 );
