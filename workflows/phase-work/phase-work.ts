@@ -3,7 +3,9 @@
  * tasks, run them through agents (independent tasks in parallel up to a limit, each after the
  * tasks it depends on), collect the artifacts, validate the gate (with the validation agent where
  * enabled, re-validating after a delay before giving up), and update the context. Every step is an
- * activity with retries and timeouts, so its name shows in the Temporal Web UI.
+ * activity with retries and timeouts, so its name shows in the Temporal Web UI. A run whose running
+ * tasks all wait for resources when the history is due to continue as new suspends, to be resumed
+ * by the next workflow run (issue 8 §1, `suspended` below).
  */
 import {
   ActivityCancellationType,
