@@ -31,7 +31,9 @@ export interface TaskRetrySettings {
  * `initialMs` up to `maxMs`. Each try costs a fixed number of history events (routeTask,
  * executeTask and a timer, with their workflow tasks: 17), so a wait of T ms costs at most
  * 17 × (⌈log2(maxMs / initialMs)⌉ + 1 + T / maxMs) events: with the defaults (1 s → 2 min) a
- * 6-hour wait costs at most 17 × 188 = 3,196 events.
+ * 6-hour wait costs at most 17 × 188 = 3,196 events. Past `continueAsNewAfterEvents` the ticket
+ * continues as new inside the phase run while all its running tasks wait, so one workflow run
+ * holds at most that threshold, one try (17 events) per waiting task and its 2 closing events, whatever T.
  */
 export interface ResourceWaitSettings {
   /** First wait, ms (≥ 1). */
@@ -58,8 +60,9 @@ export interface TicketSettings {
    */
   gatedPhases: Phase[];
   /**
-   * Continue as new once the run's event history is longer than this (Temporal may suggest it
-   * earlier); the ticket's state is carried over, so nothing is lost.
+   * Continue as new once the run's event history is longer than this many events (Temporal may
+   * suggest it earlier): between phase runs, or inside one whose running tasks all wait for
+   * resources (issue 8 §1). The ticket's state is carried over, so nothing is lost.
    */
   continueAsNewAfterEvents: number;
   /**

@@ -11,3 +11,11 @@
  * inside `planValidationTask` or `validateGate` instead of its own `collectArtifacts` activity.
  */
 export const FAST_TRANSITIONS_PATCH = 'issue-8-fast-transitions';
+
+/**
+ * Issue 8 §1, a resource wait bounded in history events whatever its length: when the history is
+ * due to continue as new while every running task of a phase run waits for a resource, the waits
+ * stop (their tasks stay pending, no outcome recorded), the phase work returns `suspended` and the
+ * ticket continues as new, resuming the same phase run. Histories recorded before it never suspend.
+ */
+export const RESOURCE_WAIT_SUSPEND_PATCH = 'issue-8-resource-wait-suspend';

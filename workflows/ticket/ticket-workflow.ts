@@ -6,7 +6,9 @@
  * and `TicketStatus` search attributes. Under the `auto` policy a passed gate moves the ticket to
  * the next phase; a task that fails for good or a gate that keeps failing moves it to
  * PHASE_BLOCKED with the reasons. The workflow completes when the ticket reaches PHASE_DONE or is
- * cancelled (the `cancelTicket` signal, or a Temporal cancellation request from the Web UI).
+ * cancelled (the `cancelTicket` signal, or a Temporal cancellation request from the Web UI). It
+ * continues as new when its history is long ({@link continueAsNewDue}): between phase runs, or
+ * inside a phase run whose running tasks all wait for resources (issue 8 §1), which it resumes.
  */
 import {
   ApplicationFailure,
@@ -26,7 +28,7 @@ import {
 import type { TicketActivities } from '../../src/ticket/contracts';
 import { Phase, nextInSequence } from '../../src/ticket/phases';
 import { TicketStatus, statusForPhase } from '../../src/ticket/ticket';
-import { TicketLifecycle, type BlockedState, type Refusal, type TicketLifecycleSnapshot } from '../../src/ticket/lifecycle';
+import { TicketLifecycle, type BlockedState, type PhaseRun, type Refusal, type TicketLifecycleSnapshot } from '../../src/ticket/lifecycle';
 import type { TicketSettings } from '../../src/ticket/settings';
 import type { InvalidTransitionDetails, TransitionOutcome, TransitionRejection, TransitionRequest } from '../../src/ticket/transition';
 import { TicketPhase, TicketStatusAttribute } from '../../src/platform/search-attributes';
@@ -44,6 +46,7 @@ import {
 } from './messages';
 import { PhaseWork } from '../phase-work/phase-work';
 import { FAST_TRANSITIONS_PATCH } from './patches';
+import { continueAsNewDue } from './continue-as-new';
 
 /** Start argument of {@link ticketWorkflow}. */
 export interface TicketWorkflowInput {
@@ -199,20 +202,34 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
     );
   }
 
-  /** Temporal suggests continuing as new, or the history passed the configured length. */
-  const continueAsNewDue = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > settings.continueAsNewAfterEvents;
+  /** Continues as new now, carrying the whole state (the current run too, complete or not). */
+  async function continueAsNewNow(why: string): Promise<never> {
+    log.info(why, { historyLength: workflowInfo().historyLength, transitions: lifecycle.state().transitionCount });
+    return continueAsNew<typeof ticketWorkflow>({ ticketId, settings, snapshot: lifecycle.compacted(HISTORY_WINDOW) });
+  }
 
   /**
    * Waits, between phase runs, until `changed`; continues as new meanwhile when due, once every
    * signal and update handler has finished and nothing changed, carrying the whole state.
    */
   async function idle(changed: () => boolean): Promise<void> {
-    await condition(() => changed() || continueAsNewDue());
+    await condition(() => changed() || continueAsNewDue(settings));
     if (changed()) return;
     await condition(allHandlersFinished);
     if (changed()) return;
-    log.info('continuing as new', { historyLength: workflowInfo().historyLength, transitions: lifecycle.state().transitionCount });
-    await continueAsNew<typeof ticketWorkflow>({ ticketId, settings, snapshot: lifecycle.compacted(HISTORY_WINDOW) });
+    await continueAsNewNow('continuing as new');
+  }
+
+  /**
+   * The phase run `run` suspended while its tasks waited for resources (issue 8 §1): continues as
+   * new once every signal and update handler has finished, and the new workflow run resumes the
+   * phase run. Returns instead when something arrived first: a transition or cancellation (the
+   * loop follows it) or a task cancellation (the run is worked again here, where the request lives).
+   */
+  async function resumeInNewRun(phase: Phase, run: PhaseRun): Promise<void> {
+    await condition(allHandlersFinished);
+    if (lifecycle.phase !== phase || lifecycle.run !== run || lifecycle.isDone || !work.resumable) return;
+    await continueAsNewNow('continuing as new inside a phase run, its tasks waiting for resources');
   }
 
   /** The ticket's life: phase runs, blocks and policy moves until it is done or cancelled. */
@@ -233,6 +250,7 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
           if (lifecycle.phase !== phase || lifecycle.run !== run || lifecycle.isDone) continue;
         }
         const outcome = await work.work(run);
+        if (outcome.kind === 'suspended') await resumeInNewRun(phase, run);
         if (outcome.kind === 'failed' && lifecycle.phase === phase && lifecycle.run === run && !lifecycle.isDone) {
           await applyTransition({ toPhase: Phase.BLOCKED, reason: outcome.reason, transitionedBy: ORCHESTRATOR, requestId: uuid4() }, 'signal', outcome.cause);
         }
