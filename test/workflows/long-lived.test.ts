@@ -15,6 +15,13 @@ const stack = useTicketStack();
 const TRANSITIONS = 2000;
 const CHUNK = 25;
 const CONTINUE_AFTER_EVENTS = 400;
+/**
+ * History events one signalled transition adds at most, when every step gets its own workflow
+ * task (a loaded machine): the signal (1); a workflow task (3) applying it, upserting the search
+ * attributes (1) and scheduling recordTransition (1); the activity (2); a workflow task (3)
+ * scheduling the phase run's generateTasks (1); the activity (2); a workflow task (3).
+ */
+const EVENTS_PER_TRANSITION_AT_MOST = 17;
 
 beforeAll(async () => {
   // The state machine alone: no phase work to wait for.
@@ -78,5 +85,5 @@ it(`keeps ${TRANSITIONS} transitions through continue-as-new with bounded histor
   console.log(`${TRANSITIONS} transitions in ${runs.length} runs; longest run history ${Math.max(...runs.map((r) => r.historyLength))} events`);
   expect(runs.length).toBeGreaterThan(5);
   // Bounded: the threshold plus the events of the chunk of signals in flight when it was crossed.
-  expect(Math.max(...runs.map((run) => run.historyLength))).toBeLessThan(CONTINUE_AFTER_EVENTS + 10 * CHUNK);
+  expect(Math.max(...runs.map((run) => run.historyLength))).toBeLessThanOrEqual(CONTINUE_AFTER_EVENTS + EVENTS_PER_TRANSITION_AT_MOST * CHUNK);
 }, 300_000);
