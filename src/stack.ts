@@ -1,6 +1,7 @@
 /**
  * The whole local stack in one process tree: PostgreSQL (embedded unless `DATABASE_URL`), the
- * Temporal dev server (unless one is reachable), the worker and the REST API.
+ * Temporal dev server (unless one is reachable), the ticket worker and the REST API in this
+ * process, and the agent queue's worker in a child process (unless AGENT_WORKER_PROCESS=false).
  */
 import type { PrismaClient } from '@prisma/client';
 import { Client, Connection } from '@temporalio/client';
@@ -14,6 +15,7 @@ import { startDatabase } from './platform/embedded-postgres';
 import { startTemporalServer } from './platform/temporal-server';
 import type { Logger } from './platform/logger';
 import { loadRuntime } from './runtime';
+import { startAgentQueueProcess } from './worker/agent-queue-process';
 import { createTicketWorkers } from './worker/create-worker';
 
 /** A running stack. */
@@ -64,12 +66,17 @@ export async function startStack(config: Config, log: Logger): Promise<Stack> {
       activities: runtime.activities,
       maxConcurrentAgentTasks: config.MAX_CONCURRENT_AGENT_TASKS,
       sizing: workerSizing(config),
+      agentQueue: !config.AGENT_WORKER_PROCESS,
     });
     const running = worker.run();
     stops.push(async () => {
       worker.shutdown();
       await running;
     });
+    if (config.AGENT_WORKER_PROCESS) {
+      const agentQueue = await startAgentQueueProcess({ DATABASE_URL: database.url }, log);
+      stops.push(() => agentQueue.stop());
+    }
 
     const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
     stops.push(() => connection.close());

@@ -59,6 +59,12 @@ const schema = z.object({
   WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(1).default(10),
   /** Concurrent long polls for bookkeeping activity tasks. */
   WORKER_ACTIVITY_POLLERS: z.coerce.number().int().min(1).default(10),
+  /**
+   * Whether the all-in-one stack runs the agent queue's worker in a child process
+   * (src/entrypoints/agent-queue-worker.ts; default true): agent spawns then never stall the API
+   * or the ticket workflows. `false`: in the stack's own process.
+   */
+  AGENT_WORKER_PROCESS: z.stringbool().default(true),
   /** Agent tasks a worker process runs at once across all tickets (the global limit). */
   MAX_CONCURRENT_AGENT_TASKS: z.coerce.number().int().min(1).max(256).default(8),
   /** Re-validations of a failed gate before the ticket is blocked. */

@@ -42,6 +42,11 @@ export interface TicketWorkerOptions {
   workflows?: WorkflowSource;
   /** Capacity of the ticket worker; absent: the SDK's defaults (tests). */
   sizing?: WorkerSizing;
+  /**
+   * Whether this process also runs the agent queue's worker (default true). False when a process
+   * of its own runs it ({@link createAgentQueueWorker}, src/entrypoints/agent-queue-worker.ts).
+   */
+  agentQueue?: boolean;
 }
 
 /** Both workers, run and stopped together. */
@@ -52,7 +57,23 @@ export interface TicketWorkers {
   shutdown(): void;
 }
 
-/** Creates (does not run) the ticket and agent workers. */
+/**
+ * Creates (does not run) the worker of the agent queue beside `taskQueue`: agent task executions
+ * (`executeTask`), at most `maxConcurrentAgentTasks` at once, the global limit across tickets.
+ */
+export async function createAgentQueueWorker(
+  options: Pick<TicketWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'maxConcurrentAgentTasks'> & { executeTask: ReturnType<typeof createActivities>['executeTask'] },
+): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: agentTaskQueue(options.taskQueue),
+    activities: { executeTask: options.executeTask },
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentAgentTasks,
+  });
+}
+
+/** Creates (does not run) the ticket worker and, unless `agentQueue` is false, the agent queue's worker. */
 export async function createTicketWorkers(options: TicketWorkerOptions): Promise<TicketWorkers> {
   const { executeTask, ...bookkeeping } = createActivities(options.activities);
   const common = { connection: options.connection, namespace: options.namespace };
@@ -69,13 +90,8 @@ export async function createTicketWorkers(options: TicketWorkerOptions): Promise
       maxConcurrentActivityTaskPolls: options.sizing.activityPollers,
     }),
   });
-  const agents = await Worker.create({
-    ...common,
-    taskQueue: agentTaskQueue(options.taskQueue),
-    activities: { executeTask },
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentAgentTasks,
-  });
-  const workers = [tickets, agents];
+  const workers = [tickets];
+  if (options.agentQueue ?? true) workers.push(await createAgentQueueWorker({ ...options, executeTask }));
   const shutdown = () => {
     for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
   };
