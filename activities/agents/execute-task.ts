@@ -19,10 +19,12 @@ import type { TaskExecution, TaskRef } from '../../src/agents/contracts';
 import { handOverToHttpAgent } from '../../src/agents/http-backend';
 import type { AgentRequest } from '../../src/agents/protocol';
 import { agentRequest } from '../../src/agents/request';
+import { PhaseSummaryCache, type TicketContext } from '../../src/phase-work/context-summary';
 import { acquireResources, releaseResources, renewResources } from '../../src/phase-work/resource-locks';
 import { TaskStatus } from '../../src/phase-work/tasks';
 import { executionInputs, loadTaskWithTicket, recordExecutionFailure, startExecution, storeCompletion } from '../../src/phase-work/task-store';
 import type { Logger } from '../../src/platform/logger';
+import type { Phase } from '../../src/ticket/phases';
 import { asActivity } from '../failures';
 
 /** What the activity needs besides the database. */
@@ -65,6 +67,7 @@ function leaseMsOf(backend: AgentBackendConfig): number {
  *   counted); CancelledFailure when the workflow cancels it (the process is killed).
  */
 export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl, logger, agentName }: ExecuteTaskDependencies) {
+  const summaries = new PhaseSummaryCache();
   return async function executeTask({ taskId }: TaskRef): Promise<TaskExecution> {
     const context = Context.current();
     const task = await asActivity(() => loadTaskWithTicket(prisma, taskId));
@@ -76,11 +79,20 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
     // Resources first: an execution that cannot have them does not start (and is not counted).
     const lease = () => new Date(Date.now() + leaseMsOf(backend));
     if (task.resources.length) await asActivity(() => acquireResources(prisma, taskId, task.resources, lease()));
-    const attempt = await startExecution(prisma, task, agent, backend.type === 'http' ? context.info.taskToken : null);
     const workspace = path.join(workspacesDir, task.ticket.id);
-    await mkdir(workspace, { recursive: true });
-    const request = agentRequest({ task, ticket: task.ticket, attempt, workspace, ...(await executionInputs(prisma, task)) });
+    // The steps before the agent starts that do not depend on each other run at once (issue 8 §3):
+    // the row write, the reads for the request, the workspace (a command agent an earlier execution
+    // left running in it stopped), and meanwhile the context summary (cached per phase run).
+    const prepared = Promise.all([
+      startExecution(prisma, task, agent, backend.type === 'http' ? context.info.taskToken : null),
+      executionInputs(prisma, task),
+      mkdir(workspace, { recursive: true }).then(() => (backend.type === 'command' ? stopLeftoverAgent(workspace, taskId) : undefined)),
+    ]);
+    const contextSummary = summaries.summaryFor(task.ticket.id, (task.ticket.context ?? {}) as TicketContext, task.phaseId as Phase);
+    const [attempt, inputs, leftover] = await prepared;
+    const request = agentRequest({ task, ticket: task.ticket, attempt, workspace, contextSummary, ...inputs });
     const log = logger.child({ taskId, taskType: task.taskType, agent, attempt });
+    if (leftover) log.warn({ pid: leftover }, 'stopped the agent a previous execution left running');
 
     try {
       if (backend.type === 'http') {
@@ -105,13 +117,11 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
     }
 
     /**
-     * Runs the command agent in `workspace` (stopping one a crashed earlier execution left
-     * running), heartbeating and renewing the task's resource leases while it runs, and stores
-     * its result. @throws AgentFailure when it fails
+     * Runs the command agent in `workspace` (where no earlier execution's agent runs any more),
+     * heartbeating and renewing the task's resource leases while it runs, and stores its result.
+     * @throws AgentFailure when it fails
      */
     async function runCommand(backend: Extract<AgentBackendConfig, { type: 'command' }>, request: AgentRequest, workspace: string, log: Logger): Promise<void> {
-      const leftover = await stopLeftoverAgent(workspace, taskId);
-      if (leftover) log.warn({ pid: leftover }, 'stopped the agent a previous execution left running');
       const result = await runCommandAgent(backend, request, {
         cwd: workspace,
         onSpawn: (pid) => rememberAgent(workspace, taskId, pid),

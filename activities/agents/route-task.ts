@@ -40,11 +40,12 @@ async function hasPollers(taskQueue: string): Promise<boolean> {
  */
 export function createRouteTask(prisma: PrismaClient, config: OrchestratorConfig, registry: AgentRegistry) {
   return async function routeTask({ taskId }: { taskId: string }): Promise<AgentAssignment> {
-    const task = await prisma.task.findUnique({ where: { id: taskId } });
+    // The task and the registered agents at once (issue 8 §3); the task's capabilities then pick the candidates.
+    const [task, agents] = await Promise.all([prisma.task.findUnique({ where: { id: taskId } }), registry.enabledAgents()]);
     if (!task) throw ApplicationFailure.nonRetryable(`task ${taskId} does not exist`, TASK_NOT_FOUND);
     // The task's own limit, if it has one, replaces the agent's (seed 004 milestone 1.4).
     const timeoutMs = task.timeoutSeconds ? task.timeoutSeconds * 1000 : undefined;
-    for (const agent of await registry.search(task.requiredCapabilities)) {
+    for (const agent of await registry.rank(agents, task.requiredCapabilities)) {
       if (agent.running >= agent.capacity) break; // ranked: the rest are at capacity too
       if (!(await hasPollers(agent.taskQueue))) {
         await registry.markUnhealthy(agent.id);

@@ -92,18 +92,39 @@ export class AgentRegistry {
    * unhealthy on the way (one UPDATE only when there are such; issue 8 §2: no write per routing).
    */
   async search(capabilities: readonly string[], now = new Date()): Promise<RankedAgent[]> {
-    const agents = await this.prisma.agent.findMany({ where: { enabled: true, capabilities: { hasEvery: [...capabilities] } } });
-    if (agents.length === 0) return [];
-    const stale = agents.filter((agent) => agent.healthStatus !== 'unhealthy' && isStale(agent, now)).map((agent) => agent.id);
-    if (stale.length > 0) await this.prisma.agent.updateMany({ where: { id: { in: stale }, healthStatus: { not: 'unhealthy' } }, data: { healthStatus: 'unhealthy' } });
-    const running = await this.prisma.task.groupBy({
-      by: ['assignedAgent'],
-      where: { status: TaskStatus.RUNNING, assignedAgent: { in: agents.map((agent) => agent.name) } },
-      _count: true,
-    });
+    return this.rank(await this.prisma.agent.findMany({ where: { enabled: true, capabilities: { hasEvery: [...capabilities] } } }), capabilities, now);
+  }
+
+  /**
+   * Every enabled agent: what routing reads at the same time as the task, before it knows the
+   * task's capabilities (issue 8 §3: one round trip fewer per execution), to {@link rank} them.
+   */
+  async enabledAgents(): Promise<Agent[]> {
+    return this.prisma.agent.findMany({ where: { enabled: true } });
+  }
+
+  /**
+   * {@link search} over agents already read: those of `agents` that are enabled and have every
+   * one of `capabilities`, best fit first, each with the number of tasks it runs now; stale
+   * candidates are marked unhealthy on the way (that UPDATE alongside the count of running
+   * tasks). Queries only when there is a candidate.
+   */
+  async rank(agents: readonly Agent[], capabilities: readonly string[], now = new Date()): Promise<RankedAgent[]> {
+    const candidates = agents.filter((agent) => agent.enabled && capabilities.every((capability) => agent.capabilities.includes(capability)));
+    if (candidates.length === 0) return [];
+    const stale = candidates.filter((agent) => agent.healthStatus !== 'unhealthy' && isStale(agent, now)).map((agent) => agent.id);
+    const [running] = await Promise.all([
+      this.prisma.task.groupBy({
+        by: ['assignedAgent'],
+        where: { status: TaskStatus.RUNNING, assignedAgent: { in: candidates.map((agent) => agent.name) } },
+        _count: true,
+      }),
+      stale.length > 0 &&
+        this.prisma.agent.updateMany({ where: { id: { in: stale }, healthStatus: { not: 'unhealthy' } }, data: { healthStatus: 'unhealthy' } }),
+    ]);
     const runningOf = new Map(running.map((row) => [row.assignedAgent, row._count]));
     return rankAgents(
-      agents.map((agent) => ({ ...agent, running: runningOf.get(agent.name) ?? 0 })),
+      candidates.map((agent) => ({ ...agent, running: runningOf.get(agent.name) ?? 0 })),
       capabilities,
       now,
     );

@@ -2,10 +2,9 @@
  * The request an agent receives for one execution (protocol `ticket-orchestrator/agent-v1`, see
  * ./protocol.ts; seed 001/002 Stream F): the task, its ticket, the context summary of the earlier
  * phases, the outputs of the tasks it depends on, and for a validation the phase's artifacts.
- * Pure module: it shapes rows the stores read.
+ * Pure module: it shapes rows the stores read and the summary the caller computed.
  */
 import type { PhaseGateArtifact, Task, Ticket } from '@prisma/client';
-import { contextForPhase, summarizeContext, type TicketContext } from '../phase-work/context-summary';
 import type { Phase } from '../ticket/phases';
 import type { Priority } from '../ticket/ticket';
 import { AGENT_PROTOCOL, taskOutput, type AgentRequest } from './protocol';
@@ -22,10 +21,12 @@ export interface ExecutionRows {
   artifacts: PhaseGateArtifact[];
   /** The ticket's workspace directory the agent works in. */
   workspace: string;
+  /** The context summary of the phases before the task's (`PhaseSummaryCache.summaryFor`, src/phase-work/context-summary.ts). */
+  contextSummary: string;
 }
 
 /** The agent request of one execution. */
-export function agentRequest({ task, ticket, attempt, dependencies, artifacts, workspace }: ExecutionRows): AgentRequest {
+export function agentRequest({ task, ticket, attempt, dependencies, artifacts, workspace, contextSummary }: ExecutionRows): AgentRequest {
   const phase = task.phaseId as Phase;
   return {
     protocol: AGENT_PROTOCOL,
@@ -47,7 +48,7 @@ export function agentRequest({ task, ticket, attempt, dependencies, artifacts, w
       labels: ticket.labels,
       acceptanceCriteria: ticket.acceptanceCriteria,
     },
-    contextSummary: summarizeContext(contextForPhase((ticket.context ?? {}) as TicketContext, phase)).summary,
+    contextSummary,
     dependencies: dependencies.map((dependency) => ({ taskType: dependency.taskType, output: taskOutput(dependency) })),
     artifacts: artifacts.map((artifact) => ({ type: artifact.artifactType, path: artifact.artifactPath || undefined, content: artifact.artifactContent })),
     workspace,

@@ -113,3 +113,33 @@ export function summarizeContext(context: TicketContext, maxTokens = DEFAULT_SUM
   while (countTokens(summary) > maxTokens) summary = summary.slice(0, -1);
   return { summary, tokens: countTokens(summary) };
 }
+
+/** Phase views a {@link PhaseSummaryCache} keeps by default (one per ticket and phase). */
+export const DEFAULT_SUMMARY_CACHE_ENTRIES = 1000;
+
+/**
+ * The summary of what a phase may see, remembered per (ticket, phase) so the executions of one
+ * phase run count tokens once instead of once each (issue 8 §3: agent dispatch). An entry is
+ * reused only while the phase's view of the context (`contextForPhase`) is the same JSON as when
+ * it was summarized, so a changed context is summarized afresh. At most `maxEntries` entries; the
+ * least recently used goes first. A plain `Map` keeps insertion order, which is all the eviction
+ * needs; a cache library would add a dependency for these few lines.
+ */
+export class PhaseSummaryCache {
+  private readonly entries = new Map<string, { view: string; summary: string }>();
+
+  constructor(private readonly maxEntries = DEFAULT_SUMMARY_CACHE_ENTRIES) {}
+
+  /** `summarizeContext(contextForPhase(context, phase)).summary` (default budget, 2000 tokens), reused while unchanged. */
+  summaryFor(ticketId: string, context: TicketContext, phase: Phase): string {
+    const visible = contextForPhase(context, phase);
+    const view = JSON.stringify(visible);
+    const key = `${ticketId}/${phase}`;
+    const cached = this.entries.get(key);
+    this.entries.delete(key);
+    const entry = cached?.view === view ? cached : { view, summary: summarizeContext(visible).summary };
+    this.entries.set(key, entry);
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    return entry.summary;
+  }
+}

@@ -190,10 +190,14 @@ export async function startExecution(prisma: PrismaClient, task: Task, agent: st
   return attempts;
 }
 
-/** What an execution reads besides its task: the completed tasks it depends on, and for a validation the run's artifacts. */
+/**
+ * What an execution reads besides its task: the completed tasks it depends on, and for a
+ * validation the run's artifacts. Reads nothing it does not need (issue 8 §3: no query for a
+ * task without dependencies), the two reads at once.
+ */
 export async function executionInputs(prisma: PrismaClient, task: Task) {
   const [dependencies, artifacts] = await Promise.all([
-    prisma.task.findMany({ where: { id: { in: task.dependencies }, status: TaskStatus.COMPLETED } }),
+    task.dependencies.length ? prisma.task.findMany({ where: { id: { in: task.dependencies }, status: TaskStatus.COMPLETED } }) : [],
     task.taskType === VALIDATION_TASK_TYPE ? runArtifacts(prisma, { ticketId: task.ticketId, phase: task.phaseId as Phase, entry: task.phaseEntry }) : [],
   ]);
   return { dependencies, artifacts };

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { Phase } from '../../src/ticket/phases';
 import {
   DEFAULT_SUMMARY_TOKENS,
+  PhaseSummaryCache,
   contextForPhase,
   countTokens,
   extractKeyPoints,
@@ -73,5 +74,36 @@ describe('context passing (seed 001, Stream H)', () => {
       }),
       { numRuns: 50 },
     );
+  });
+
+  describe('PhaseSummaryCache (issue 8 §3: one summary per phase run)', () => {
+    const expected = (ctx: TicketContext, phase: Phase) => summarizeContext(contextForPhase(ctx, phase)).summary;
+
+    it('gives the summary of what the phase may see, for each phase', () => {
+      const cache = new PhaseSummaryCache();
+      for (const phase of [Phase.REQUIREMENTS, Phase.DESIGN, Phase.IMPLEMENTATION, Phase.TESTING]) {
+        expect(cache.summaryFor('t1', context, phase)).toBe(expected(context, phase));
+        expect(cache.summaryFor('t1', context, phase)).toBe(expected(context, phase));
+      }
+    });
+
+    it('summarizes afresh when the context the phase sees changed, and keeps it when only a later phase changed', () => {
+      const cache = new PhaseSummaryCache();
+      expect(cache.summaryFor('t1', context, Phase.TESTING)).toContain('Risk (design phase): Stale heartbeats');
+      const changed: TicketContext = { ...context, design_phase: { risks: ['Clock skew'] } };
+      expect(cache.summaryFor('t1', changed, Phase.TESTING)).toBe(expected(changed, Phase.TESTING));
+      expect(cache.summaryFor('t1', changed, Phase.TESTING)).toContain('Risk (design phase): Clock skew');
+      const later: TicketContext = { ...changed, testing_phase: { risks: ['Flaky test'] } };
+      expect(cache.summaryFor('t1', later, Phase.TESTING)).toBe(expected(changed, Phase.TESTING));
+    });
+
+    it('keeps tickets apart and stays right when it evicts', () => {
+      const cache = new PhaseSummaryCache(1);
+      const other: TicketContext = { requirements_phase: { key_decisions: ['Only CSV'] } };
+      for (let round = 0; round < 2; round++) {
+        expect(cache.summaryFor('t1', context, Phase.DESIGN)).toBe(expected(context, Phase.DESIGN));
+        expect(cache.summaryFor('t2', other, Phase.DESIGN)).toBe('Decision (requirements phase): Only CSV');
+      }
+    });
   });
 });
