@@ -38,7 +38,9 @@ export class ProjectClient {
       });
     } catch (error) {
       if (error instanceof Error && error.name === 'TimeoutError') throw new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`);
-      throw new Error(`${method} ${path.split('/')[1]}: ${error instanceof Error ? (error.cause as Error | undefined)?.message ?? error.message : String(error)}`);
+      throw new Error(
+        `${method} ${path.split('/')[1]}: ${error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)}`,
+      );
     }
     const text = await response.text();
     if (response.status !== expected) {

@@ -25,7 +25,6 @@ export interface ScheduledActivity {
   workflowTaskCompletedEventId: string;
 }
 
-
 /** Every ActivityTaskScheduled event of `workflowId`'s current run, in order. */
 export async function scheduledActivities(client: Client, workflowId: string): Promise<{ events: number; scheduled: ScheduledActivity[] }> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();

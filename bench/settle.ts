@@ -33,7 +33,8 @@ export async function settleProject(context: BenchContext, ticketIds: string[]):
     }
     working = still;
     if (working.length === 0) break;
-    if (Date.now() > deadline) return `${working.length} of ${ticketIds.length} tickets still worked their phase after ${context.sizes.settleTimeoutMs / 1000} s`;
+    if (Date.now() > deadline)
+      return `${working.length} of ${ticketIds.length} tickets still worked their phase after ${context.sizes.settleTimeoutMs / 1000} s`;
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
   context.say(`  project phase work settled in ${((Date.now() - started) / 1000).toFixed(1)} s`);

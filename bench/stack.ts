@@ -70,7 +70,16 @@ function writeOrchestratorConfig(file: string, dispatchLog: string): void {
   const config = {
     $comment: 'Written by bench/stack.ts: every capability goes to the instant agent.',
     backends: [
-      { name: 'instant-agent', type: 'command', capabilities, command: 'node', args: [INSTANT_AGENT], env: { BENCH_DISPATCH_LOG: dispatchLog }, timeoutMs: 60_000, heartbeatTimeoutMs: 15_000 },
+      {
+        name: 'instant-agent',
+        type: 'command',
+        capabilities,
+        command: 'node',
+        args: [INSTANT_AGENT],
+        env: { BENCH_DISPATCH_LOG: dispatchLog },
+        timeoutMs: 60_000,
+        heartbeatTimeoutMs: 15_000,
+      },
     ],
     validationPhases: defaults.validationPhases ?? [],
     gates: defaults.gates ?? {},

@@ -213,12 +213,18 @@ function findTestServer() {
 </project>
 `,
   );
-  const fetched = spawnSync('mvn', ['-q', '-B', '-Dstyle.color=never', 'dependency:copy-dependencies', '-DoutputDirectory=lib'], { cwd: dir, stdio: 'inherit' });
+  const fetched = spawnSync('mvn', ['-q', '-B', '-Dstyle.color=never', 'dependency:copy-dependencies', '-DoutputDirectory=lib'], {
+    cwd: dir,
+    stdio: 'inherit',
+  });
   if (fetched.status !== 0) {
     say(`mvn failed (status ${fetched.status ?? fetched.signal}): no time-skipping test server`);
     return undefined;
   }
-  writeFileSync(launcher, `#!/bin/sh\n# Written by scripts/start.mjs: ${TEST_SERVER.artifact}:${TEST_SERVER.version}; argument: port.\nexec java -cp "$(dirname "$0")/lib/*" ${TEST_SERVER.mainClass} "$@"\n`);
+  writeFileSync(
+    launcher,
+    `#!/bin/sh\n# Written by scripts/start.mjs: ${TEST_SERVER.artifact}:${TEST_SERVER.version}; argument: port.\nexec java -cp "$(dirname "$0")/lib/*" ${TEST_SERVER.mainClass} "$@"\n`,
+  );
   chmodSync(launcher, 0o755);
   return launcher;
 }

@@ -82,7 +82,14 @@ export async function startStack(config: Config, log: Logger): Promise<Stack> {
     stops.push(() => connection.close());
     const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
-    const app = createApp({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: log, orchestrator: runtime.orchestrator, settings: runtime.settings });
+    const app = createApp({
+      prisma,
+      temporal,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      logger: log,
+      orchestrator: runtime.orchestrator,
+      settings: runtime.settings,
+    });
     const server = await listen(app, config.PORT);
     stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const apiUrl = `http://127.0.0.1:${config.PORT}/api/v1`;

@@ -70,7 +70,9 @@ describe('layout', () => {
 
   it('follows imports with the compiler API (sanity: the ticket workflow reaches its contracts and domain code)', () => {
     const reached = new Set(workflowEdges.map((edge) => rel(edge.specifier)));
-    expect([...reached]).toEqual(expect.arrayContaining(['src/ticket/contracts.ts', 'src/ticket/lifecycle.ts', 'src/phase-work/contracts.ts', 'workflows/ticket/messages.ts']));
+    expect([...reached]).toEqual(
+      expect.arrayContaining(['src/ticket/contracts.ts', 'src/ticket/lifecycle.ts', 'src/phase-work/contracts.ts', 'workflows/ticket/messages.ts']),
+    );
   });
 
   it('workflow code reaches no Node built-in', () => {

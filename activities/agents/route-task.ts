@@ -51,11 +51,20 @@ export function createRouteTask(prisma: PrismaClient, config: OrchestratorConfig
         await registry.markUnhealthy(agent.id);
         continue;
       }
-      return { name: agent.name, type: 'command', timeoutMs: timeoutMs ?? agent.timeoutMs, heartbeatTimeoutMs: agent.heartbeatTimeoutMs, taskQueue: agent.taskQueue };
+      return {
+        name: agent.name,
+        type: 'command',
+        timeoutMs: timeoutMs ?? agent.timeoutMs,
+        heartbeatTimeoutMs: agent.heartbeatTimeoutMs,
+        taskQueue: agent.taskQueue,
+      };
     }
     const backend = selectBackend(config, task.requiredCapabilities);
     if (!backend) {
-      throw ApplicationFailure.nonRetryable(`no agent has the capabilities [${task.requiredCapabilities.join(', ')}] of task ${task.taskType}`, AgentFailureType.NO_BACKEND);
+      throw ApplicationFailure.nonRetryable(
+        `no agent has the capabilities [${task.requiredCapabilities.join(', ')}] of task ${task.taskType}`,
+        AgentFailureType.NO_BACKEND,
+      );
     }
     const assignment = assignmentOf(backend);
     return { ...assignment, timeoutMs: timeoutMs ?? assignment.timeoutMs };

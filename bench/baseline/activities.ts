@@ -56,7 +56,15 @@ export function createBareActivities({ pool, agentPath, workspacesDir, agentEnv 
       await mkdir(cwd, { recursive: true });
       const request = {
         protocol: 'ticket-orchestrator/agent-v1',
-        task: { id: taskId, taskType: 'implement_feature', phase: 'PHASE_IMPLEMENTATION', description: 'bare', priority: 'MEDIUM', requiredCapabilities: [], attempt: 1 },
+        task: {
+          id: taskId,
+          taskType: 'implement_feature',
+          phase: 'PHASE_IMPLEMENTATION',
+          description: 'bare',
+          priority: 'MEDIUM',
+          requiredCapabilities: [],
+          attempt: 1,
+        },
         ticket: { id: taskId, externalId: null, title: 'bare', description: 'bare', priority: 'MEDIUM', labels: [], acceptanceCriteria: [] },
         contextSummary: '',
         dependencies: [],

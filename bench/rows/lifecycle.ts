@@ -64,7 +64,9 @@ export async function lifecycleRow(context: BenchContext): Promise<LifecycleOutc
       try {
         const ticket = await context.project.createTicket(`bench lifecycle ${index}`, 'auto');
         projectWorkflowIds.push(ticket.workflowId);
-        const state = (await Promise.race([temporal.workflow.getHandle(ticket.workflowId).result(), timeout(LIFECYCLE_TIMEOUT_MS, 'lifecycle timed out')])) as { phase?: string };
+        const state = (await Promise.race([temporal.workflow.getHandle(ticket.workflowId).result(), timeout(LIFECYCLE_TIMEOUT_MS, 'lifecycle timed out')])) as {
+          phase?: string;
+        };
         if (state.phase !== 'PHASE_DONE') throw new Error(`ticket ended in ${state.phase}`);
         projectDurations.push(performance.now() - sent);
       } catch (error) {
@@ -79,7 +81,9 @@ export async function lifecycleRow(context: BenchContext): Promise<LifecycleOutc
   const waves = await activityWaves(context, projectWorkflowIds[0]!);
   const agentSpawns = counts.byType[AGENT_ACTIVITY] ?? 0;
   const rowWrites = counts.activities - agentSpawns;
-  context.say(`  one ticket's lifecycle: ${counts.activities} activities (${agentSpawns} ${AGENT_ACTIVITY}) in ${waves.length} waves, ${counts.events} history events`);
+  context.say(
+    `  one ticket's lifecycle: ${counts.activities} activities (${agentSpawns} ${AGENT_ACTIVITY}) in ${waves.length} waves, ${counts.events} history events`,
+  );
 
   const bareFailures: string[] = [];
   const bareDurations: number[] = [];
@@ -89,7 +93,12 @@ export async function lifecycleRow(context: BenchContext): Promise<LifecycleOutc
     bareWorkflowIds.map(async (workflowId) => {
       const sent = performance.now();
       try {
-        await temporal.workflow.execute(bareLifecycleWorkflow, { workflowId, taskQueue: BARE_TASK_QUEUE, args: [{ waves }], workflowExecutionTimeout: LIFECYCLE_TIMEOUT_MS });
+        await temporal.workflow.execute(bareLifecycleWorkflow, {
+          workflowId,
+          taskQueue: BARE_TASK_QUEUE,
+          args: [{ waves }],
+          workflowExecutionTimeout: LIFECYCLE_TIMEOUT_MS,
+        });
         bareDurations.push(performance.now() - sent);
       } catch (error) {
         bareFailures.push(error instanceof Error ? error.message : String(error));

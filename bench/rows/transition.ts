@@ -17,7 +17,14 @@ import { settleProject } from '../settle';
 export const TARGET_PHASE = 'PHASE_REQUIREMENTS';
 
 /** Transitions each of `tickets` and each of `bareIds` once, `concurrency` at a time (bare first). */
-export async function transitionRow(context: BenchContext, id: string, title: string, concurrency: number, tickets: CreatedTicket[], bareIds: string[]): Promise<BenchRow> {
+export async function transitionRow(
+  context: BenchContext,
+  id: string,
+  title: string,
+  concurrency: number,
+  tickets: CreatedTicket[],
+  bareIds: string[],
+): Promise<BenchRow> {
   context.say(`${title}: ${tickets.length} per side`);
   // History events one transition adds (for the project: with the phase work it starts), on the first of each side.
   const sampled = { project: tickets[0]?.workflowId ?? '', bare: bareIds[0] ?? '' };

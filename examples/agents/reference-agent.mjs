@@ -100,10 +100,11 @@ function log(message) {
 
 /** Words that carry no meaning of their own when matching deliverables to acceptance criteria. */
 const STOP_WORDS = new Set(
-  ('the and for with from into onto that this these those when then than are was were been has have had not but all any ' +
+  (
+    'the and for with from into onto that this these those when then than are was were been has have had not but all any ' +
     'can could should must will would may each every only also its via per out our your their they them there here ' +
-    'add create implement update support ensure make use new get set able way')
-    .split(' '),
+    'add create implement update support ensure make use new get set able way'
+  ).split(' '),
 );
 
 /**
@@ -153,7 +154,10 @@ function normalizeTicket(ticket) {
     id: String(ticket.id ?? ''),
     externalId: typeof ticket.externalId === 'string' && ticket.externalId.trim() ? ticket.externalId.trim() : null,
     title: String(ticket.title ?? '').trim(),
-    description: String(ticket.description ?? '').replace(/\r\n?/g, '\n').replace(/\n{3,}/g, '\n\n').trim(),
+    description: String(ticket.description ?? '')
+      .replace(/\r\n?/g, '\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim(),
     priority: String(ticket.priority ?? ''),
     labels: cleanList(ticket.labels),
     acceptanceCriteria: cleanList(ticket.acceptanceCriteria),
@@ -244,7 +248,11 @@ function checklistItems(ticket) {
  * @param {Ticket} ticket the normalized ticket
  */
 function ticketSlug(ticket) {
-  const slugify = (/** @type {string} */ text) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const slugify = (/** @type {string} */ text) =>
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '');
   return slugify(ticket.externalId ?? '') || slugify(ticket.title).slice(0, 60).replace(/-+$/, '') || `ticket-${slugify(ticket.id) || 'unnamed'}`;
 }
 
@@ -325,7 +333,12 @@ function listFiles(root, dir) {
   return fs
     .readdirSync(start, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(root, path.join(entry.parentPath ?? entry.path, entry.name)).split(path.sep).join('/'))
+    .map((entry) =>
+      path
+        .relative(root, path.join(entry.parentPath ?? entry.path, entry.name))
+        .split(path.sep)
+        .join('/'),
+    )
     .sort();
 }
 
@@ -397,7 +410,20 @@ function runJest(ws) {
     coverageDirectory: '<rootDir>/reports/coverage',
   };
   const jestBin = createRequire(import.meta.url).resolve('jest/bin/jest');
-  const args = [jestBin, '--rootDir', ws, '--config', JSON.stringify(config), '--ci', '--runInBand', '--json', '--outputFile', reportFile, '--coverage', '--watchman=false'];
+  const args = [
+    jestBin,
+    '--rootDir',
+    ws,
+    '--config',
+    JSON.stringify(config),
+    '--ci',
+    '--runInBand',
+    '--json',
+    '--outputFile',
+    reportFile,
+    '--coverage',
+    '--watchman=false',
+  ];
   const started = Date.now();
   const run = spawnSync(process.execPath, args, { cwd: ws, encoding: 'utf8', timeout: JEST_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
   const seconds = (Date.now() - started) / 1000;
@@ -423,7 +449,10 @@ const ANSI_COLOUR = /\u001b\[[0-9;]*m/g;
  * @param {unknown} message
  */
 function firstMessageLine(message) {
-  const lines = String(message).replace(ANSI_COLOUR, '').split('\n').map((line) => line.trim());
+  const lines = String(message)
+    .replace(ANSI_COLOUR, '')
+    .split('\n')
+    .map((line) => line.trim());
   return lines.find((line) => line && !line.startsWith('●'))?.slice(0, 200);
 }
 
@@ -565,7 +594,11 @@ function createRequirementsDoc(request, ticket, ws) {
   const deliverables = given && Array.isArray(given.deliverables) ? cleanList(given.deliverables) : own.deliverables;
   const risks = given && Array.isArray(given.risks) ? cleanList(given.risks) : own.risks;
   const trace = traceDeliverables(deliverables, ticket.acceptanceCriteria);
-  const facts = [ticket.externalId && `Ticket ${ticket.externalId}`, ticket.priority && `priority ${ticket.priority}`, ticket.labels.length > 0 && `labels: ${ticket.labels.join(', ')}`].filter(Boolean);
+  const facts = [
+    ticket.externalId && `Ticket ${ticket.externalId}`,
+    ticket.priority && `priority ${ticket.priority}`,
+    ticket.labels.length > 0 && `labels: ${ticket.labels.join(', ')}`,
+  ].filter(Boolean);
   const lines = [
     `# Requirements: ${ticket.title}`,
     ...(facts.length > 0 ? ['', facts.join(' · ')] : []),
@@ -582,7 +615,8 @@ function createRequirementsDoc(request, ticket, ws) {
     '',
     '### Deliverables traced to acceptance criteria',
     '',
-    bullets(trace.map(({ deliverable, criteria }) => `${deliverable} → ${criteria.length > 0 ? criteria.join('; ') : 'no acceptance criterion'}`)) || '- None named',
+    bullets(trace.map(({ deliverable, criteria }) => `${deliverable} → ${criteria.length > 0 ? criteria.join('; ') : 'no acceptance criterion'}`)) ||
+      '- None named',
     '',
     '### Risks',
     '',
@@ -591,7 +625,10 @@ function createRequirementsDoc(request, ticket, ws) {
   const text = `${lines.join('\n')}\n`;
   const relative = 'docs/requirements.md';
   writeWorkspaceFile(ws, relative, text);
-  const keyDecisions = [`Scope limited to ${count(deliverables.length, 'deliverable')}`, `Acceptance judged by ${count(ticket.acceptanceCriteria.length, 'criterion', 'criteria')}`];
+  const keyDecisions = [
+    `Scope limited to ${count(deliverables.length, 'deliverable')}`,
+    `Acceptance judged by ${count(ticket.acceptanceCriteria.length, 'criterion', 'criteria')}`,
+  ];
   const uncovered = trace.filter((entry) => entry.criteria.length === 0).length;
   if (uncovered > 0) keyDecisions.push(`${count(uncovered, 'deliverable')} without an acceptance criterion carried as risks`);
   return completed(
@@ -750,7 +787,10 @@ function implementFeature(_request, ticket, ws) {
     `Implemented ${moduleFile.path}; Jest: ${results.numPassedTests} of ${count(results.numTotalTests, 'test')} passed, ${lines}% lines covered`,
     {
       code_changes_summary: `Added ${moduleFile.path} and ${testFile.path}${copied.length > 0 ? ` on the template workspace (${count(copied.length, 'file')})` : ''}; ${count(results.numPassedTests, 'test')} pass, ${lines}% line coverage`,
-      key_implementations: [`${moduleFile.path}: createTicketChecklist() over ${checklistItems(ticket).length} checklist items`, `${testFile.path}: unit tests of the ticket checklist`],
+      key_implementations: [
+        `${moduleFile.path}: createTicketChecklist() over ${checklistItems(ticket).length} checklist items`,
+        `${testFile.path}: unit tests of the ticket checklist`,
+      ],
     },
     { files: files.map((file) => file.path), tests: results, coverage: lines, jestSeconds: jest.seconds },
     [{ type: 'code_changes', path: `src/tickets/${slug}.js`, content: { files } }, ...coverageArtifacts(jest.coverage)],
@@ -876,21 +916,27 @@ function phaseProblems(phase, artifacts, ticket) {
       const document = latest.get('requirements_document');
       if (!document) return missing('requirements_document');
       const text = artifactText(document.content).toLowerCase();
-      return ticket.acceptanceCriteria.filter((criterion) => !text.includes(criterion.toLowerCase())).map((criterion) => `requirements_document: acceptance criterion '${criterion}' not mentioned`);
+      return ticket.acceptanceCriteria
+        .filter((criterion) => !text.includes(criterion.toLowerCase()))
+        .map((criterion) => `requirements_document: acceptance criterion '${criterion}' not mentioned`);
     }
     case 'PHASE_TESTING': {
       const results = latest.get('test_results')?.content;
       if (!results) return missing('test_results');
       const problems = [];
-      if (!(results.numTotalTests >= ticket.acceptanceCriteria.length)) problems.push(`test_results: ${results.numTotalTests} tests for ${ticket.acceptanceCriteria.length} acceptance criteria`);
+      if (!(results.numTotalTests >= ticket.acceptanceCriteria.length))
+        problems.push(`test_results: ${results.numTotalTests} tests for ${ticket.acceptanceCriteria.length} acceptance criteria`);
       if (results.numFailedTests !== 0) problems.push(`test_results: ${results.numFailedTests} tests failed`);
-      if (results.success === false || (Array.isArray(results.failures) && results.failures.length > 0)) problems.push(`test_results: failures: ${(results.failures ?? []).join('; ') || 'run not successful'}`);
+      if (results.success === false || (Array.isArray(results.failures) && results.failures.length > 0))
+        problems.push(`test_results: failures: ${(results.failures ?? []).join('; ') || 'run not successful'}`);
       return problems;
     }
     case 'PHASE_IMPLEMENTATION': {
       const changes = latest.get('code_changes')?.content;
       if (!changes) return missing('code_changes');
-      const paths = /** @type {unknown[]} */ (Array.isArray(changes.files) ? changes.files : []).map((/** @type {any} */ file) => (typeof file === 'string' ? file : file?.path));
+      const paths = /** @type {unknown[]} */ (Array.isArray(changes.files) ? changes.files : []).map((/** @type {any} */ file) =>
+        typeof file === 'string' ? file : file?.path,
+      );
       return paths.some((file) => typeof file === 'string' && file.startsWith('src/tickets/')) ? [] : ['code_changes: no file under src/tickets/'];
     }
     default:
@@ -955,7 +1001,8 @@ function parseRequest(input) {
     return { problem: `stdin is not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
   if (!request || typeof request !== 'object' || Array.isArray(request)) return { problem: 'stdin is not a JSON object' };
-  if (request.protocol !== undefined && request.protocol !== PROTOCOL) return { problem: `unsupported protocol ${JSON.stringify(request.protocol)}, expected ${PROTOCOL}` };
+  if (request.protocol !== undefined && request.protocol !== PROTOCOL)
+    return { problem: `unsupported protocol ${JSON.stringify(request.protocol)}, expected ${PROTOCOL}` };
   if (!request.task || typeof request.task !== 'object' || typeof request.task.taskType !== 'string') return { problem: 'request lacks task.taskType' };
   if (!request.ticket || typeof request.ticket !== 'object') return { problem: 'request lacks ticket' };
   return { request };

@@ -48,7 +48,11 @@ function parseResult(stdout: string): AgentResult {
   try {
     json = JSON.parse(stdout);
   } catch {
-    throw new AgentFailure(`agent wrote no JSON result to stdout (${stdout.length} bytes: ${JSON.stringify(stdout.slice(0, 200))})`, AgentFailureType.PROTOCOL_ERROR, false);
+    throw new AgentFailure(
+      `agent wrote no JSON result to stdout (${stdout.length} bytes: ${JSON.stringify(stdout.slice(0, 200))})`,
+      AgentFailureType.PROTOCOL_ERROR,
+      false,
+    );
   }
   const parsed = agentResultSchema.safeParse(json);
   if (!parsed.success) {
@@ -74,12 +78,16 @@ export function runCommandAgent(backend: CommandBackendConfig, request: AgentReq
   const started = Date.now();
   return new Promise<AgentResult>((resolve, reject) => {
     if (options.signal.aborted) return reject(abortReason(options.signal));
-    const child = spawn(resolveCommand(backend.command), backend.args.map((arg) => resolveArg(arg, options.baseDir)), {
-      cwd: options.cwd,
-      env: { ...process.env, ...backend.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true, // own process group, so a kill reaches the agent's children too
-    });
+    const child = spawn(
+      resolveCommand(backend.command),
+      backend.args.map((arg) => resolveArg(arg, options.baseDir)),
+      {
+        cwd: options.cwd,
+        env: { ...process.env, ...backend.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true, // own process group, so a kill reaches the agent's children too
+      },
+    );
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;

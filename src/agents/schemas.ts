@@ -2,7 +2,10 @@
 import { z } from 'zod';
 import { text } from '../api/schemas';
 
-const agentName = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit');
+const agentName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit');
 
 /** POST /agents body (register, or re-register by name). */
 export const registerAgentBody = z.strictObject({
@@ -27,6 +30,11 @@ export const updateAgentBody = registerAgentBody
 export const searchAgentsQuery = z.strictObject({
   capabilities: z
     .string()
-    .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string()).min(1).max(50)),
 });

@@ -83,7 +83,8 @@ function toApiError(error: unknown): ApiError {
     return new ApiError('TRANSITION_PENDING', error.message, { ticketId: error.ticketId, requestId: error.requestId });
   }
   // An update call that timed out elsewhere than a transition (whose client names the request ID).
-  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return new ApiError('TRANSITION_PENDING', 'the workflow update was sent but its answer did not arrive in time');
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
+    return new ApiError('TRANSITION_PENDING', 'the workflow update was sent but its answer did not arrive in time');
   const { type, status } = error as { type?: string; status?: number };
   if (type === 'entity.parse.failed') return new ApiError('INVALID_JSON', 'request body is not valid JSON');
   if (type === 'entity.too.large') return new ApiError('PAYLOAD_TOO_LARGE', 'request body is too large', { limitBytes: (error as { limit?: number }).limit });

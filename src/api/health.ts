@@ -34,10 +34,7 @@ export function healthRouter(prisma: PrismaClient, temporal: Client): Router {
    * 200 `{ status: "ready", checks }`; 503 `{ error: { code: "SERVICE_UNAVAILABLE", details: { checks } } }`.
    */
   router.get('/readyz', async (_req, res) => {
-    const [database, temporalCheck] = await Promise.all([
-      check(() => prisma.$queryRaw`SELECT 1`),
-      check(() => temporal.workflowService.getSystemInfo({})),
-    ]);
+    const [database, temporalCheck] = await Promise.all([check(() => prisma.$queryRaw`SELECT 1`), check(() => temporal.workflowService.getSystemInfo({}))]);
     const checks = { database, temporal: temporalCheck };
     if (database.ok && temporalCheck.ok) {
       res.json({ status: 'ready', checks });

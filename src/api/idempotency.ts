@@ -24,7 +24,9 @@ export function idempotency(prisma: PrismaClient): RequestHandler {
     if (!VALID_KEY.test(key)) {
       throw new ApiError('VALIDATION_FAILED', `${IDEMPOTENCY_HEADER} must be 1 to 255 visible ASCII characters`, { header: IDEMPOTENCY_HEADER });
     }
-    const fingerprint = createHash('sha256').update(`${req.method} ${req.originalUrl}\n${JSON.stringify(req.body ?? null)}`).digest('hex');
+    const fingerprint = createHash('sha256')
+      .update(`${req.method} ${req.originalUrl}\n${JSON.stringify(req.body ?? null)}`)
+      .digest('hex');
     const { count } = await prisma.idempotencyKey.createMany({ data: [{ key, fingerprint }], skipDuplicates: true });
     if (count === 0) {
       const first = await prisma.idempotencyKey.findUnique({ where: { key } });

@@ -13,7 +13,11 @@ import { createLogger } from '../platform/logger';
 import { loadRuntime } from '../runtime';
 import { startAgentWorker } from '../agents/worker';
 
-const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -31,7 +35,11 @@ async function main(): Promise<void> {
     ticketQueue: config.TEMPORAL_TASK_QUEUE,
     name,
     capabilities: capabilities.length ? capabilities : [...new Set(activities.config.backends.flatMap((backend) => backend.capabilities))],
-    capacity: z.coerce.number().int().min(1).parse(process.env.AGENT_CAPACITY ?? 1),
+    capacity: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .parse(process.env.AGENT_CAPACITY ?? 1),
     tags: list(process.env.AGENT_TAGS),
     activities,
   });

@@ -22,7 +22,10 @@ import { startStack } from '../stack';
 import { recordHistories } from '../platform/histories';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const DEFAULT_TICKET_FILES = [path.resolve(ROOT, '..', 'shared', 'data', 'roadmap-tickets.json'), path.join(ROOT, 'examples', 'tickets', 'reality-tickets.json')];
+const DEFAULT_TICKET_FILES = [
+  path.resolve(ROOT, '..', 'shared', 'data', 'roadmap-tickets.json'),
+  path.join(ROOT, 'examples', 'tickets', 'reality-tickets.json'),
+];
 const REVIEWS_DIR = path.join(ROOT, 'examples', 'reviews');
 const HISTORIES_PER_PATH = 4;
 

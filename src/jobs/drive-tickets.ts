@@ -133,7 +133,10 @@ async function driveOne(entry: TicketFileEntry, options: DriveOptions): Promise<
       seen = state.transitionCount;
       const reason = state.blocked?.reason ?? 'blocked';
       const fix = state.blocked?.cause === 'gate' ? await firstReview(options.reviewsDir, entry.externalId, reason) : undefined;
-      const intervention: Intervention = { blockedReason: reason, action: fix ? `posted ${fix.type} (${path.basename(fix.file)})` : 'no reviewer document; left blocked' };
+      const intervention: Intervention = {
+        blockedReason: reason,
+        action: fix ? `posted ${fix.type} (${path.basename(fix.file)})` : 'no reviewer document; left blocked',
+      };
       report.interventions.push(intervention);
       options.onBlocked?.(entry.externalId, intervention);
       if (!fix || report.interventions.length > 3) break;

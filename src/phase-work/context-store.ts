@@ -4,14 +4,7 @@
  * its completed tasks, and the ticket's context and summary derived from those rows.
  */
 import type { Prisma, PrismaClient } from '@prisma/client';
-import {
-  DEFAULT_SUMMARY_TOKENS,
-  contextForPhase,
-  phaseContextKey,
-  summarizeContext,
-  type PhaseContext,
-  type TicketContext,
-} from './context-summary';
+import { DEFAULT_SUMMARY_TOKENS, contextForPhase, phaseContextKey, summarizeContext, type PhaseContext, type TicketContext } from './context-summary';
 import { PHASE_SEQUENCE, nextInSequence, type Phase } from '../ticket/phases';
 import { TaskStatus } from './tasks';
 import { VALIDATION_TASK_TYPE, type ContextUpdate, type PhaseRunRef } from './contracts';

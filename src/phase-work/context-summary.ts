@@ -54,7 +54,9 @@ const KEY_POINT_KINDS: [RegExp, string][] = [
 const label = (key: string) => key.replace(/_/g, ' ');
 
 function phaseEntries(context: TicketContext): [string, PhaseContext][] {
-  return Object.entries(context).filter((entry): entry is [string, PhaseContext] => entry[0] !== 'summary' && typeof entry[1] === 'object' && entry[1] !== null);
+  return Object.entries(context).filter(
+    (entry): entry is [string, PhaseContext] => entry[0] !== 'summary' && typeof entry[1] === 'object' && entry[1] !== null,
+  );
 }
 
 /** Decisions, risks and acceptance criteria of every phase, as `Kind (phase): text` lines. */

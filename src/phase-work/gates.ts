@@ -115,7 +115,11 @@ export function artifactText(content: unknown): string {
   return JSON.stringify(content ?? '');
 }
 
-const normalize = (name: string) => name.toLowerCase().replace(/[\s_-]+/g, ' ').trim();
+const normalize = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[\s_-]+/g, ' ')
+    .trim();
 
 function hasSection(content: unknown, section: string): boolean {
   const wanted = normalize(section);

@@ -27,7 +27,10 @@ export const templatesQuery = z
   .strictObject({ ...phaseSelector, include_inactive: z.enum(['true', 'false']).optional() })
   .transform((value) => ({ phase: selectedPhase(value), includeInactive: value.include_inactive === 'true' }));
 
-const taskType = z.string().trim().regex(/^[a-z][a-z0-9_]{0,99}$/, 'lowercase letters, digits and underscores, starting with a letter');
+const taskType = z
+  .string()
+  .trim()
+  .regex(/^[a-z][a-z0-9_]{0,99}$/, 'lowercase letters, digits and underscores, starting with a letter');
 const capabilities = z.array(text(100)).max(20);
 
 const resources = z.array(text(500)).max(20);

@@ -105,7 +105,10 @@ export class TaskClient {
   async cancelTask(taskId: string, reason: string): Promise<TaskView> {
     const task = await this.taskRow(taskId);
     if (task.status !== TaskStatus.PENDING && task.status !== TaskStatus.RUNNING) {
-      throw new PhaseWorkError('TASK_NOT_CANCELLABLE', `task ${taskId} is ${task.status}; only a pending or running task can be cancelled`, { taskId, status: task.status });
+      throw new PhaseWorkError('TASK_NOT_CANCELLABLE', `task ${taskId} is ${task.status}; only a pending or running task can be cancelled`, {
+        taskId,
+        status: task.status,
+      });
     }
     const ticket = await this.tickets.get(task.ticketId);
     await this.temporal.workflow.getHandle(ticket.workflowId).signal(cancelTaskSignal, { taskId, reason });
@@ -137,7 +140,10 @@ export class TaskClient {
   async addDependencies(taskId: string, dependsOn: string[]): Promise<TaskDependencies> {
     const task = await this.taskRow(taskId);
     if (task.status === TaskStatus.RUNNING || task.status === TaskStatus.COMPLETED) {
-      throw new PhaseWorkError('TASK_NOT_PENDING', `task ${taskId} is ${task.status}; dependencies can be added only before it starts`, { taskId, status: task.status });
+      throw new PhaseWorkError('TASK_NOT_PENDING', `task ${taskId} is ${task.status}; dependencies can be added only before it starts`, {
+        taskId,
+        status: task.status,
+      });
     }
     const run = await this.prisma.task.findMany({ where: { ticketId: task.ticketId, phaseId: task.phaseId, phaseEntry: task.phaseEntry } });
     const unknown = dependsOn.filter((id) => !run.some((other) => other.id === id));

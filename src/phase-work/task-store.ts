@@ -142,7 +142,14 @@ export async function storeCompletion(
   const now = new Date();
   const { count } = await prisma.task.updateMany({
     where: { id: taskId, status: { not: TaskStatus.COMPLETED }, ...where },
-    data: { status: TaskStatus.COMPLETED, result: result as Prisma.InputJsonValue, error: null, completedAt: now, taskToken: null, ...(viaCallback && { callbackAt: now }) },
+    data: {
+      status: TaskStatus.COMPLETED,
+      result: result as Prisma.InputJsonValue,
+      error: null,
+      completedAt: now,
+      taskToken: null,
+      ...(viaCallback && { callbackAt: now }),
+    },
   });
   if (count === 1) await releaseResources(prisma, taskId);
   return count === 1;

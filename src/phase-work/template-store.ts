@@ -27,7 +27,10 @@ export interface NewTaskTemplate {
 }
 
 /** Changes to a template: its description, priority, capabilities, dependencies, resources, timeout (null: none) or active flag. */
-export type TaskTemplateChanges = Partial<Omit<NewTaskTemplate, 'phaseId' | 'taskType' | 'timeoutSeconds'>> & { isActive?: boolean; timeoutSeconds?: number | null };
+export type TaskTemplateChanges = Partial<Omit<NewTaskTemplate, 'phaseId' | 'taskType' | 'timeoutSeconds'>> & {
+  isActive?: boolean;
+  timeoutSeconds?: number | null;
+};
 
 /** The task templates. */
 export class TemplateStore {
@@ -48,7 +51,10 @@ export class TemplateStore {
       return await this.prisma.taskTemplate.create({ data: input });
     } catch (error) {
       if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== UNIQUE_VIOLATION) throw error;
-      throw new PhaseWorkError('TEMPLATE_EXISTS', `a template for ${input.taskType} in ${input.phaseId} exists`, { phaseId: input.phaseId, taskType: input.taskType });
+      throw new PhaseWorkError('TEMPLATE_EXISTS', `a template for ${input.taskType} in ${input.phaseId} exists`, {
+        phaseId: input.phaseId,
+        taskType: input.taskType,
+      });
     }
   }
 

@@ -24,8 +24,19 @@ export interface TaskTemplate {
  */
 export const PHASE_TASK_TEMPLATES: Partial<Record<Phase, TaskTemplate[]>> = {
   [Phase.REQUIREMENTS]: [
-    { taskType: 'analyze_requirements', descriptionTemplate: 'Analyze and clarify requirements for: {ticket_title}', priority: 'HIGH', capabilities: ['analysis'] },
-    { taskType: 'create_requirements_doc', descriptionTemplate: 'Create requirements document for: {ticket_title}', priority: 'MEDIUM', capabilities: ['documentation'], dependsOn: ['analyze_requirements'] },
+    {
+      taskType: 'analyze_requirements',
+      descriptionTemplate: 'Analyze and clarify requirements for: {ticket_title}',
+      priority: 'HIGH',
+      capabilities: ['analysis'],
+    },
+    {
+      taskType: 'create_requirements_doc',
+      descriptionTemplate: 'Create requirements document for: {ticket_title}',
+      priority: 'MEDIUM',
+      capabilities: ['documentation'],
+      dependsOn: ['analyze_requirements'],
+    },
   ],
   [Phase.DESIGN]: [
     { taskType: 'design_architecture', descriptionTemplate: 'Design architecture for: {ticket_title}', priority: 'HIGH', capabilities: ['design'] },
@@ -35,7 +46,13 @@ export const PHASE_TASK_TEMPLATES: Partial<Record<Phase, TaskTemplate[]>> = {
   ],
   [Phase.TESTING]: [
     { taskType: 'write_tests', descriptionTemplate: 'Write tests for: {ticket_title}', priority: 'HIGH', capabilities: ['testing'] },
-    { taskType: 'run_tests', descriptionTemplate: 'Run test suite for: {ticket_title}', priority: 'MEDIUM', capabilities: ['testing'], dependsOn: ['write_tests'] },
+    {
+      taskType: 'run_tests',
+      descriptionTemplate: 'Run test suite for: {ticket_title}',
+      priority: 'MEDIUM',
+      capabilities: ['testing'],
+      dependsOn: ['write_tests'],
+    },
   ],
   [Phase.DEPLOYMENT]: [
     { taskType: 'deploy_feature', descriptionTemplate: 'Deploy feature: {ticket_title}', priority: 'CRITICAL', capabilities: ['deployment'] },
@@ -47,11 +64,7 @@ export const PHASE_TASK_TEMPLATES: Partial<Record<Phase, TaskTemplate[]>> = {
  * any other `{name}` from `context` (strings, numbers, booleans; lists joined with "; ").
  * A placeholder with no value is left as written, so a missing value is visible, never silent.
  */
-export function renderDescription(
-  template: string,
-  ticket: { title: string; description: string },
-  context: Record<string, unknown> = {},
-): string {
+export function renderDescription(template: string, ticket: { title: string; description: string }, context: Record<string, unknown> = {}): string {
   const values: Record<string, unknown> = { ...context, ticket_title: ticket.title, ticket_description: ticket.description };
   return template.replace(/\{([a-z0-9_]+)\}/gi, (placeholder, name: string) => {
     const value = values[name];

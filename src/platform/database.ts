@@ -61,4 +61,3 @@ export async function migrateDatabase(url: string): Promise<void> {
     env: { ...process.env, DATABASE_URL: url },
   });
 }
-

@@ -97,7 +97,9 @@ export class TransitionPendingError extends Error {
     readonly ticketId: string,
     readonly requestId: string,
   ) {
-    super(`transition ${requestId} of ticket ${ticketId} was sent but its answer did not arrive in time; repeat the request with requestId ${requestId} for its outcome`);
+    super(
+      `transition ${requestId} of ticket ${ticketId} was sent but its answer did not arrive in time; repeat the request with requestId ${requestId} for its outcome`,
+    );
   }
 }
 
@@ -250,7 +252,11 @@ export class TicketClient {
    *
    * @throws TicketNotFoundError, InvalidTransitionError; whatever `send` throws
    */
-  private async withOpenWorkflow<T>(ticketId: string, request: TransitionRequest, send: (handle: WorkflowHandle<typeof ticketWorkflow>) => Promise<T>): Promise<T> {
+  private async withOpenWorkflow<T>(
+    ticketId: string,
+    request: TransitionRequest,
+    send: (handle: WorkflowHandle<typeof ticketWorkflow>) => Promise<T>,
+  ): Promise<T> {
     if (!isUuid(ticketId)) throw new TicketNotFoundError(ticketId);
     try {
       return await send(this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticketWorkflowId(ticketId)));

@@ -20,14 +20,7 @@ import {
 export type GateStatus = 'pending' | 'passed' | 'failed';
 
 /** Where a phase run's work stands (shown by the `getState` query and in the Web UI). */
-export type PhaseRunStep =
-  | 'generating_tasks'
-  | 'running_tasks'
-  | 'collecting_artifacts'
-  | 'validating_gate'
-  | 'updating_context'
-  | 'complete'
-  | 'failed';
+export type PhaseRunStep = 'generating_tasks' | 'running_tasks' | 'collecting_artifacts' | 'validating_gate' | 'updating_context' | 'complete' | 'failed';
 
 /**
  * One run of a phase's work. A run begins when a transition enters the phase and is identified by
@@ -243,9 +236,15 @@ export class TicketLifecycle {
     const { history, rejections, earlier } = this.snapshot;
     const accepted = { ...earlier.accepted };
     const refused = { ...earlier.refused };
-    for (const record of history.slice(0, Math.max(0, history.length - window))) accepted[record.requestId] = [record.sequence, record.fromPhase, record.toPhase];
+    for (const record of history.slice(0, Math.max(0, history.length - window)))
+      accepted[record.requestId] = [record.sequence, record.fromPhase, record.toPhase];
     for (const rejection of rejections.slice(0, Math.max(0, rejections.length - window))) refused[rejection.requestId] = [rejection.code, rejection.reason];
-    const snapshot: TicketLifecycleSnapshot = { ...this.snapshot, history: history.slice(-window), rejections: rejections.slice(-window), earlier: { accepted, refused } };
+    const snapshot: TicketLifecycleSnapshot = {
+      ...this.snapshot,
+      history: history.slice(-window),
+      rejections: rejections.slice(-window),
+      earlier: { accepted, refused },
+    };
     return JSON.parse(JSON.stringify(snapshot)) as TicketLifecycleSnapshot;
   }
 
@@ -326,7 +325,13 @@ export class TicketLifecycle {
     }
     this.snapshot.blocked = null;
     if (blocked && record.toPhase === blocked.fromPhase) return; // resume the same run
-    this.snapshot.run = { phase: record.toPhase, entry: record.sequence, step: 'generating_tasks', gate: { status: 'pending', blockingReasons: [] }, gateRounds: 0 };
+    this.snapshot.run = {
+      phase: record.toPhase,
+      entry: record.sequence,
+      step: 'generating_tasks',
+      gate: { status: 'pending', blockingReasons: [] },
+      gateRounds: 0,
+    };
   }
 
   /** Current state for queries. */

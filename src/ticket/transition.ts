@@ -55,9 +55,7 @@ export interface TransitionRejection {
 }
 
 /** What applying a request produced: the accepted record, or the rejection. */
-export type TransitionOutcome =
-  | { accepted: true; record: TransitionRecord }
-  | { accepted: false; rejection: TransitionRejection };
+export type TransitionOutcome = { accepted: true; record: TransitionRecord } | { accepted: false; rejection: TransitionRejection };
 
 /** Failure type name of an invalid transition (ApplicationFailure.type; the API maps it to 409). */
 export const INVALID_TRANSITION = 'InvalidTransition';

@@ -62,7 +62,9 @@ export interface TicketWorkers {
  * (`executeTask`), at most `maxConcurrentAgentTasks` at once, the global limit across tickets.
  */
 export async function createAgentQueueWorker(
-  options: Pick<TicketWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'maxConcurrentAgentTasks'> & { executeTask: ReturnType<typeof createActivities>['executeTask'] },
+  options: Pick<TicketWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'maxConcurrentAgentTasks'> & {
+    executeTask: ReturnType<typeof createActivities>['executeTask'];
+  },
 ): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -97,12 +99,14 @@ export async function createTicketWorkers(options: TicketWorkerOptions): Promise
   };
   return {
     run: async () => {
-      const results = await Promise.allSettled(workers.map((worker) =>
+      const results = await Promise.allSettled(
+        workers.map((worker) =>
           worker.run().catch((error: unknown) => {
             shutdown();
             throw error;
           }),
-        ));
+        ),
+      );
       const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failure) throw failure.reason;
     },

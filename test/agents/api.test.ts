@@ -17,7 +17,15 @@ describe('agent registry API', () => {
   it('registers an agent (201), re-registers it by name (200), and names its task queue', async () => {
     const first = await register({ name: 'tester-1', capabilities: ['testing'], capacity: 2, tags: ['linux'] });
     expect(first.status).toBe(201);
-    expect(first.body).toMatchObject({ name: 'tester-1', capabilities: ['testing'], capacity: 2, tags: ['linux'], healthStatus: 'healthy', enabled: true, taskQueue: `${stack.worker.taskQueue}-agent-tester-1` });
+    expect(first.body).toMatchObject({
+      name: 'tester-1',
+      capabilities: ['testing'],
+      capacity: 2,
+      tags: ['linux'],
+      healthStatus: 'healthy',
+      enabled: true,
+      taskQueue: `${stack.worker.taskQueue}-agent-tester-1`,
+    });
     const again = await register({ name: 'tester-1', capabilities: ['testing', 'analysis'] });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ id: first.body.id, capabilities: ['testing', 'analysis'] });
@@ -45,7 +53,10 @@ describe('agent registry API', () => {
     const beat = await api().post(`/api/v1/agents/${agent.id}/heartbeat`).expect(200);
     expect(beat.body.healthStatus).toBe('healthy');
     expect(new Date(beat.body.lastHeartbeat).getTime()).toBeGreaterThan(Date.now() - 10_000);
-    const patched = await api().patch(`/api/v1/agents/${agent.id}`).send({ capacity: 4, tags: ['gpu'] }).expect(200);
+    const patched = await api()
+      .patch(`/api/v1/agents/${agent.id}`)
+      .send({ capacity: 4, tags: ['gpu'] })
+      .expect(200);
     expect(patched.body).toMatchObject({ capacity: 4, tags: ['gpu'] });
     expect((await api().get(`/api/v1/agents/${agent.id}`).expect(200)).body.name).toBe('beating');
     expect((await api().get('/api/v1/agents').expect(200)).body.items.some((a: { name: string }) => a.name === 'beating')).toBe(true);
@@ -65,7 +76,11 @@ describe('agent registry API', () => {
   });
 
   it('answers 404 for unknown agents and 400 for an empty search or update', async () => {
-    for (const call of [api().get('/api/v1/agents/nope'), api().post('/api/v1/agents/00000000-0000-4000-8000-000000000000/heartbeat'), api().patch('/api/v1/agents/nope').send({ capacity: 2 })]) {
+    for (const call of [
+      api().get('/api/v1/agents/nope'),
+      api().post('/api/v1/agents/00000000-0000-4000-8000-000000000000/heartbeat'),
+      api().patch('/api/v1/agents/nope').send({ capacity: 2 }),
+    ]) {
       const response = await call;
       expect(response.status).toBe(404);
       expect(response.body.error.code).toBe('AGENT_NOT_FOUND');

@@ -25,7 +25,10 @@ describe('orchestrator configuration', () => {
   });
 
   it('fills defaults and exposes the timeouts the workflow schedules with', () => {
-    const config = parseOrchestratorConfig({ backends: [command('a', ['x']), { name: 'h', type: 'http', capabilities: ['y'], url: 'http://agent:8080/tasks' }] }, '/cfg');
+    const config = parseOrchestratorConfig(
+      { backends: [command('a', ['x']), { name: 'h', type: 'http', capabilities: ['y'], url: 'http://agent:8080/tasks' }] },
+      '/cfg',
+    );
     expect(assignmentOf(config.backends[0]!)).toEqual({ name: 'a', type: 'command', timeoutMs: 600_000, heartbeatTimeoutMs: 15_000 });
     expect(assignmentOf(config.backends[1]!)).toEqual({ name: 'h', type: 'http', timeoutMs: 600_000, heartbeatTimeoutMs: 0 });
   });
@@ -35,12 +38,22 @@ describe('orchestrator configuration', () => {
       {
         backends: [command('a', ['x'])],
         validationPhases: [Phase.DESIGN],
-        gates: { [Phase.DEPLOYMENT]: { requiredArtifacts: ['deployment_record'] }, [Phase.REQUIREMENTS]: { validationCriteria: { requirements_document: { minLength: 800 } } } },
+        gates: {
+          [Phase.DEPLOYMENT]: { requiredArtifacts: ['deployment_record'] },
+          [Phase.REQUIREMENTS]: { validationCriteria: { requirements_document: { minLength: 800 } } },
+        },
       },
       '/cfg',
     );
-    expect(config.gateRequirements[Phase.DEPLOYMENT]).toEqual({ requiredArtifacts: ['deployment_record'], requiredTasksCompleted: false, validationCriteria: {} });
-    expect(config.gateRequirements[Phase.REQUIREMENTS]!.validationCriteria.requirements_document).toEqual({ minLength: 800, requiredSections: ['scope', 'acceptance_criteria'] });
+    expect(config.gateRequirements[Phase.DEPLOYMENT]).toEqual({
+      requiredArtifacts: ['deployment_record'],
+      requiredTasksCompleted: false,
+      validationCriteria: {},
+    });
+    expect(config.gateRequirements[Phase.REQUIREMENTS]!.validationCriteria.requirements_document).toEqual({
+      minLength: 800,
+      requiredSections: ['scope', 'acceptance_criteria'],
+    });
     expect(config.gateRequirements[Phase.TESTING]).toEqual(PHASE_GATE_REQUIREMENTS[Phase.TESTING]);
     expect(gatedPhases(config)).toEqual([Phase.REQUIREMENTS, Phase.DESIGN, Phase.IMPLEMENTATION, Phase.TESTING, Phase.DEPLOYMENT]);
   });

@@ -114,7 +114,11 @@ async function newTask(
 }
 
 const taskRow = (id: string) => db.prisma.task.findUniqueOrThrow({ where: { id } });
-const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -123,7 +127,6 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
-
 
 describe('executeTask through the command backend', () => {
   it('completes a task with the reference agent and stores its output and artifacts', async () => {
@@ -177,11 +180,15 @@ describe('executeTask through the command backend', () => {
 
   it("gives a validate_phase task the run's collected artifacts", async () => {
     const ticketId = await newTicket();
-    await storeArtifact(db.prisma, { ticketId, phase: Phase.REQUIREMENTS, entry: 1 }, {
-      artifactType: 'requirements_document',
-      artifactPath: 'docs/requirements.md',
-      content: '## Scope\n\nCSV export downloads a file.',
-    });
+    await storeArtifact(
+      db.prisma,
+      { ticketId, phase: Phase.REQUIREMENTS, entry: 1 },
+      {
+        artifactType: 'requirements_document',
+        artifactPath: 'docs/requirements.md',
+        content: '## Scope\n\nCSV export downloads a file.',
+      },
+    );
     const taskId = await newTask(ticketId, 'validate_phase', ['validation']);
     await activityEnv().run(executeTask, { taskId });
     const { output } = (await taskRow(taskId)).result as StoredTaskResult;

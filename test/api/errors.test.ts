@@ -30,8 +30,14 @@ const prismaError = (code: string) => Object.assign(new Error(`prisma ${code}`),
 const postgresError = (code: string) => Object.assign(new Error(`postgres ${code}`), { code });
 
 it.each([
-  ['a query past its deadline (gRPC DEADLINE_EXCEEDED, wrapped in ServiceError)', new ServiceError('query failed', { cause: grpcError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline Exceeded') })],
-  ['an unreachable Temporal (gRPC UNAVAILABLE, wrapped)', new ServiceError('unavailable', { cause: grpcError(GrpcStatus.UNAVAILABLE, 'No connection established') })],
+  [
+    'a query past its deadline (gRPC DEADLINE_EXCEEDED, wrapped in ServiceError)',
+    new ServiceError('query failed', { cause: grpcError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline Exceeded') }),
+  ],
+  [
+    'an unreachable Temporal (gRPC UNAVAILABLE, wrapped)',
+    new ServiceError('unavailable', { cause: grpcError(GrpcStatus.UNAVAILABLE, 'No connection established') }),
+  ],
   ['an overloaded Temporal (gRPC RESOURCE_EXHAUSTED, raw)', grpcError(GrpcStatus.RESOURCE_EXHAUSTED, 'namespace rate limit exceeded')],
   ['a raw DEADLINE_EXCEEDED', grpcError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline Exceeded')],
   ['a Prisma pool timeout (P2024)', prismaError('P2024')],
@@ -53,12 +59,18 @@ it('answers an update whose call timed out with 504 TRANSITION_PENDING, the requ
   expect(response.status).toBe(504);
   expect(response.headers['retry-after']).toBe(String(RETRY_AFTER_SECONDS));
   expect(response.body).toEqual({
-    error: { code: 'TRANSITION_PENDING', message: expect.stringContaining('req-42'), details: { ticketId: '4b1c2c51-8a38-4c47-9d44-1f4f0e2b1c7a', requestId: 'req-42' } },
+    error: {
+      code: 'TRANSITION_PENDING',
+      message: expect.stringContaining('req-42'),
+      details: { ticketId: '4b1c2c51-8a38-4c47-9d44-1f4f0e2b1c7a', requestId: 'req-42' },
+    },
   });
 });
 
 it('answers an update call that timed out outside a transition with 504 TRANSITION_PENDING', async () => {
-  const response = await answer(new WorkflowUpdateRPCTimeoutOrCancelledError('timed out', { cause: grpcError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline Exceeded') }));
+  const response = await answer(
+    new WorkflowUpdateRPCTimeoutOrCancelledError('timed out', { cause: grpcError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline Exceeded') }),
+  );
   expect(response.status).toBe(504);
   expect(response.headers['retry-after']).toBe(String(RETRY_AFTER_SECONDS));
   expect(response.body.error.code).toBe('TRANSITION_PENDING');

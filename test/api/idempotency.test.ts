@@ -39,7 +39,9 @@ describe('Idempotency-Key', () => {
     const before = await ticketCount();
     const otherBody = await post('/tickets', { title: 'Different', policy: 'manual' }, 'reused-key');
     expect(otherBody.status).toBe(422);
-    expect(otherBody.body).toEqual({ error: { code: 'IDEMPOTENCY_KEY_REUSED', message: expect.stringContaining('reused-key'), details: { key: 'reused-key' } } });
+    expect(otherBody.body).toEqual({
+      error: { code: 'IDEMPOTENCY_KEY_REUSED', message: expect.stringContaining('reused-key'), details: { key: 'reused-key' } },
+    });
     const otherPath = await post('/task-templates', { phaseId: Phase.DESIGN, taskType: 'x', templateDescription: 'y' }, 'reused-key');
     expect(otherPath.status).toBe(422);
     expect(await ticketCount()).toBe(before);

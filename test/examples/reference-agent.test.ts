@@ -54,7 +54,12 @@ const RICH: Ticket = {
     '- Tests: Task dependency resolution, blocking detection',
   priority: 'CRITICAL',
   labels: ['roadmap-phase-1', 'week-1'],
-  acceptanceCriteria: ['Can create tasks with dependencies', 'Tasks only assigned when dependencies complete', 'Circular dependency detection', 'All tests pass'],
+  acceptanceCriteria: [
+    'Can create tasks with dependencies',
+    'Tasks only assigned when dependencies complete',
+    'Circular dependency detection',
+    'All tests pass',
+  ],
 };
 
 const TERSE: Ticket = {
@@ -117,7 +122,9 @@ function gate(phase: Phase, artifacts: GateArtifact[]) {
 
 /** SHA-256 of a workspace file. */
 function sha256(ws: string, file: string): string {
-  return createHash('sha256').update(fs.readFileSync(path.join(ws, file))).digest('hex');
+  return createHash('sha256')
+    .update(fs.readFileSync(path.join(ws, file)))
+    .digest('hex');
 }
 
 describe('requirements phase', () => {
@@ -129,14 +136,22 @@ describe('requirements phase', () => {
     expect(result.output.deliverables).toHaveLength(5);
     expect(result.output.deliverables[0]).toBe('Add `dependencies` JSONB field to Task model');
     expect(result.output.risks).toEqual(["Deliverable 'Add `blocked_by` and `blocks` relationships' has no acceptance criterion that covers it"]);
-    expect(result.output.context).toEqual({ scope_clarifications: result.output.deliverables, acceptance_criteria: RICH.acceptanceCriteria, risks: result.output.risks });
+    expect(result.output.context).toEqual({
+      scope_clarifications: result.output.deliverables,
+      acceptance_criteria: RICH.acceptanceCriteria,
+      risks: result.output.risks,
+    });
     const analysis = artifactOf(result, 'requirements_analysis');
     expect(analysis.path).toBe('docs/requirements-analysis.json');
     expect(JSON.parse(fs.readFileSync(path.join(ws, analysis.path), 'utf8'))).toEqual(analysis.content);
   });
 
   it('analyze_requirements flags a ticket without acceptance criteria, falling back to sentences for deliverables', () => {
-    const result = runAgent(tempWorkspace(), 'analyze_requirements', Phase.REQUIREMENTS, { ...TERSE, description: 'Typo in header. Also in footer.', acceptanceCriteria: [] });
+    const result = runAgent(tempWorkspace(), 'analyze_requirements', Phase.REQUIREMENTS, {
+      ...TERSE,
+      description: 'Typo in header. Also in footer.',
+      acceptanceCriteria: [],
+    });
 
     expect(result.output.deliverables).toEqual(['Typo in header', 'Also in footer']);
     expect(result.output.risks).toEqual(['The ticket has no acceptance criteria; completion cannot be verified']);
@@ -145,7 +160,9 @@ describe('requirements phase', () => {
   it('create_requirements_doc writes a document the requirements gate accepts, using the analysis it depends on', () => {
     const ws = tempWorkspace();
     const analysis = { deliverables: ['Add `dependencies` JSONB field to Task model'], risks: ['Schema migration may lock the Task table'] };
-    const result = runAgent(ws, 'create_requirements_doc', Phase.REQUIREMENTS, RICH, { dependencies: [{ taskType: 'analyze_requirements', output: analysis }] });
+    const result = runAgent(ws, 'create_requirements_doc', Phase.REQUIREMENTS, RICH, {
+      dependencies: [{ taskType: 'analyze_requirements', output: analysis }],
+    });
 
     expect(result.status).toBe('completed');
     const document = artifactOf(result, 'requirements_document');
@@ -181,7 +198,9 @@ describe('requirements phase', () => {
   (fs.existsSync(ROADMAP_FILE) ? it : it.skip)('create_requirements_doc reaches 500 characters for every roadmap ticket', () => {
     const { tickets } = JSON.parse(fs.readFileSync(ROADMAP_FILE, 'utf8')) as { tickets: Ticket[] };
     const ws = tempWorkspace();
-    const lengths = tickets.map((ticket) => artifactOf(runAgent(ws, 'create_requirements_doc', Phase.REQUIREMENTS, ticket), 'requirements_document').content.text.length as number);
+    const lengths = tickets.map(
+      (ticket) => artifactOf(runAgent(ws, 'create_requirements_doc', Phase.REQUIREMENTS, ticket), 'requirements_document').content.text.length as number,
+    );
     expect(lengths).toHaveLength(24);
     expect(Math.min(...lengths)).toBeGreaterThanOrEqual(500);
   });
@@ -190,10 +209,19 @@ describe('requirements phase', () => {
     const ws = tempWorkspace();
     const document = artifactOf(runAgent(ws, 'create_requirements_doc', Phase.REQUIREMENTS, RICH), 'requirements_document');
     const approved = runAgent(ws, 'validate_phase', Phase.REQUIREMENTS, RICH, { artifacts: [document] });
-    const missing = runAgent(ws, 'validate_phase', Phase.REQUIREMENTS, { ...RICH, acceptanceCriteria: [...RICH.acceptanceCriteria, 'Deadlocks are reported'] }, { artifacts: [document] });
+    const missing = runAgent(
+      ws,
+      'validate_phase',
+      Phase.REQUIREMENTS,
+      { ...RICH, acceptanceCriteria: [...RICH.acceptanceCriteria, 'Deadlocks are reported'] },
+      { artifacts: [document] },
+    );
 
     expect(approved).toMatchObject({ status: 'completed', artifacts: [], output: { approved: true, reasons: [] } });
-    expect(missing).toMatchObject({ status: 'completed', output: { approved: false, reasons: ["requirements_document: acceptance criterion 'Deadlocks are reported' not mentioned"] } });
+    expect(missing).toMatchObject({
+      status: 'completed',
+      output: { approved: false, reasons: ["requirements_document: acceptance criterion 'Deadlocks are reported' not mentioned"] },
+    });
   });
 });
 
@@ -207,7 +235,9 @@ describe('design phase', () => {
     expect(fs.readFileSync(path.join(ws, 'docs/design.md'), 'utf8')).toBe(text);
     for (const heading of ['## Components', '## Decisions', '## Risks']) expect(text.split('\n')).toContain(heading);
     expect(result.output.context.architecture_doc).toBe(text);
-    expect(result.output.context.design_decisions).toContain("Deliverable 'Implement dependency resolution in TaskQueueService' is implemented in module `src/tickets/roadmap-1-1.js`");
+    expect(result.output.context.design_decisions).toContain(
+      "Deliverable 'Implement dependency resolution in TaskQueueService' is implemented in module `src/tickets/roadmap-1-1.js`",
+    );
     expect(result.output.context.design_decisions).toHaveLength(6);
     expect(text).toContain('- Queue ordering may change');
     expect(text).toContain("- Deliverable 'Add `blocked_by` and `blocks` relationships' has no acceptance criterion that covers it");
@@ -276,7 +306,13 @@ describe('implementation, testing and deployment in one workspace (real Jest run
     const release = JSON.parse(fs.readFileSync(path.join(ws, 'dist/release.json'), 'utf8'));
     expect(artifactOf(result, 'deployment_record')).toEqual({ type: 'deployment_record', path: 'dist/release.json', content: release });
     expect(release).toMatchObject({ ticket: 'ROADMAP-1.1', title: RICH.title });
-    expect(release.files).toEqual(['src/checklist.js', 'src/tickets/roadmap-1-1.js'].map((file) => ({ path: file, bytes: fs.statSync(path.join(ws, file)).size, sha256: sha256(ws, file) })));
+    expect(release.files).toEqual(
+      ['src/checklist.js', 'src/tickets/roadmap-1-1.js'].map((file) => ({
+        path: file,
+        bytes: fs.statSync(path.join(ws, file)).size,
+        sha256: sha256(ws, file),
+      })),
+    );
     expect(runAgent(ws, 'validate_phase', Phase.DEPLOYMENT, RICH, { artifacts: result.artifacts }).output.approved).toBe(true);
   });
 
@@ -324,7 +360,10 @@ describe('validate_phase on other evidence', () => {
   it('rejects code changes outside src/tickets/ and a phase without artifacts, naming the artifact', () => {
     const ws = tempWorkspace();
     const changes = { type: 'code_changes', path: 'src/x.js', content: { files: [{ path: 'src/x.js' }] } };
-    expect(runAgent(ws, 'validate_phase', Phase.IMPLEMENTATION, RICH, { artifacts: [changes] }).output).toMatchObject({ approved: false, reasons: ['code_changes: no file under src/tickets/'] });
+    expect(runAgent(ws, 'validate_phase', Phase.IMPLEMENTATION, RICH, { artifacts: [changes] }).output).toMatchObject({
+      approved: false,
+      reasons: ['code_changes: no file under src/tickets/'],
+    });
     expect(runAgent(ws, 'validate_phase', Phase.DESIGN, RICH).output).toMatchObject({ approved: false, reasons: ['PHASE_DESIGN: no artifacts'] });
     expect(runAgent(ws, 'validate_phase', Phase.TESTING, RICH).output).toMatchObject({ approved: false, reasons: ['test_results: artifact missing'] });
   });

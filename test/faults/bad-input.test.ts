@@ -41,7 +41,9 @@ const ROUTE_FILES = [
 /** Every `router.<method>('<path>'` of the route files, as "METHOD /path" (as declared: without the /api/v1 prefix the app mounts most routers at). */
 function declaredRoutes(): string[] {
   return ROUTE_FILES.flatMap((file) =>
-    [...readFileSync(file, 'utf8').matchAll(/router\.(get|post|put|patch|delete)\(\s*'([^']+)'/g)].map(([, method, route]) => `${method!.toUpperCase()} ${route}`),
+    [...readFileSync(file, 'utf8').matchAll(/router\.(get|post|put|patch|delete)\(\s*'([^']+)'/g)].map(
+      ([, method, route]) => `${method!.toUpperCase()} ${route}`,
+    ),
   ).sort();
 }
 
@@ -127,7 +129,8 @@ const GET_ID_ROUTES = [
 
 function cases(): Case[] {
   const all: Case[] = [];
-  const add = (route: string, name: string, status: number, code: string | undefined, extra: Partial<Case> = {}) => all.push({ route, name, status, code, ...extra });
+  const add = (route: string, name: string, status: number, code: string | undefined, extra: Partial<Case> = {}) =>
+    all.push({ route, name, status, code, ...extra });
 
   // Every body route: malformed, non-object, oversized, wrong charset; and unknown fields where the body has a schema.
   for (const [route, valid] of BODY_ROUTES) {
@@ -167,7 +170,10 @@ function cases(): Case[] {
   add(createTicket, 'a __proto__ field', 400, 'VALIDATION_FAILED', { body: raw('{"title":"t","__proto__":{"policy":"manual"}}') });
   add(createTicket, 'a text/plain body', 400, 'VALIDATION_FAILED', { body: raw('{"title":"t"}', 'text/plain') });
   add(createTicket, 'a body claiming gzip that is not gzip', 400, undefined, { body: raw('{"title":"t"}', 'application/json', 'gzip') });
-  add(createTicket, 'an invalid Idempotency-Key', 400, 'VALIDATION_FAILED', { body: json({ title: 't', policy: 'manual' }), headers: { 'Idempotency-Key': 'has spaces in it' } });
+  add(createTicket, 'an invalid Idempotency-Key', 400, 'VALIDATION_FAILED', {
+    body: json({ title: 't', policy: 'manual' }),
+    headers: { 'Idempotency-Key': 'has spaces in it' },
+  });
   add(createTicket, 'a NUL character in the title', 400, 'VALIDATION_FAILED', { body: json({ title: NUL, policy: 'manual' }) });
   add(createTicket, 'a lone UTF-16 surrogate in the title', 400, 'VALIDATION_FAILED', { body: raw('{"title":"a\\ud800b","policy":"manual"}') });
 
@@ -203,7 +209,10 @@ function cases(): Case[] {
     add(route, 'a 256-character requestId', 400, 'VALIDATION_FAILED', { body: json({ toPhase: Phase.REQUIREMENTS, requestId: 'q'.repeat(256) }) });
     add(route, 'transitionedBy as an object', 400, 'VALIDATION_FAILED', { body: json({ toPhase: Phase.REQUIREMENTS, transitionedBy: {} }) });
     add(route, 'a NUL character in the reason', 400, 'VALIDATION_FAILED', { body: json({ toPhase: Phase.REQUIREMENTS, reason: NUL }), ownTicket: true });
-    add(route, 'a NUL character in transitionedBy', 400, 'VALIDATION_FAILED', { body: json({ toPhase: Phase.REQUIREMENTS, transitionedBy: NUL }), ownTicket: true });
+    add(route, 'a NUL character in transitionedBy', 400, 'VALIDATION_FAILED', {
+      body: json({ toPhase: Phase.REQUIREMENTS, transitionedBy: NUL }),
+      ownTicket: true,
+    });
   }
 
   // POST /tickets/:id/cancel
@@ -281,10 +290,16 @@ function cases(): Case[] {
   add(createTemplate, 'a task type starting with a digit', 400, 'VALIDATION_FAILED', { body: json({ ...template, taskType: '9lives' }) });
   add(createTemplate, 'an unknown priority', 400, 'VALIDATION_FAILED', { body: json({ ...template, defaultPriority: 'URGENT' }) });
   add(createTemplate, 'capabilities as a string', 400, 'VALIDATION_FAILED', { body: json({ ...template, requiredCapabilities: 'design' }) });
-  add(createTemplate, '21 capabilities', 400, 'VALIDATION_FAILED', { body: json({ ...template, requiredCapabilities: Array.from({ length: 21 }, (_, i) => `c${i}`) }) });
+  add(createTemplate, '21 capabilities', 400, 'VALIDATION_FAILED', {
+    body: json({ ...template, requiredCapabilities: Array.from({ length: 21 }, (_, i) => `c${i}`) }),
+  });
   add(createTemplate, 'dependencies that are not task types', 400, 'VALIDATION_FAILED', { body: json({ ...template, dependenciesTemplate: ['Not A Type'] }) });
-  add(createTemplate, 'a template for a phase and type that exists', 409, 'TEMPLATE_EXISTS', { body: json({ phaseId: Phase.REQUIREMENTS, taskType: 'analyze_requirements', templateDescription: 'again' }) });
-  add(createTemplate, 'a template depending on itself', 422, 'DEPENDENCY_CYCLE', { body: json({ ...template, taskType: 'loop_task', dependenciesTemplate: ['loop_task'] }) });
+  add(createTemplate, 'a template for a phase and type that exists', 409, 'TEMPLATE_EXISTS', {
+    body: json({ phaseId: Phase.REQUIREMENTS, taskType: 'analyze_requirements', templateDescription: 'again' }),
+  });
+  add(createTemplate, 'a template depending on itself', 422, 'DEPENDENCY_CYCLE', {
+    body: json({ ...template, taskType: 'loop_task', dependenciesTemplate: ['loop_task'] }),
+  });
   add(createTemplate, 'a NUL character in the description', 400, 'VALIDATION_FAILED', { body: json({ ...template, templateDescription: NUL }) });
   const patchTemplate = 'PATCH /task-templates/:id';
   add(patchTemplate, 'no fields', 400, 'VALIDATION_FAILED', { body: json({}) });
@@ -307,7 +322,9 @@ function cases(): Case[] {
   add(artifacts, 'a NUL character in the content', 400, 'VALIDATION_FAILED', { body: json({ ...artifact, content: { text: NUL } }) });
   add(artifacts, 'a NUL character in the path', 400, 'VALIDATION_FAILED', { body: json({ ...artifact, artifactPath: NUL }) });
   const depth = 20_000;
-  add(artifacts, `content nested ${depth} levels deep`, 400, undefined, { body: raw(`{"artifactType":"deep_note","content":${'['.repeat(depth)}1${']'.repeat(depth)}}`) });
+  add(artifacts, `content nested ${depth} levels deep`, 400, undefined, {
+    body: raw(`{"artifactType":"deep_note","content":${'['.repeat(depth)}1${']'.repeat(depth)}}`),
+  });
 
   // Context summary.
   const summary = 'GET /tickets/:id/context-summary';
@@ -371,7 +388,11 @@ let tables: string[] = [];
 
 /** Row count and a digest of the whole content of each table. */
 async function snapshot(): Promise<Record<string, string>> {
-  const sql = tables.map((table) => `SELECT '${table}' AS name, count(*)::int AS rows, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM "${table}" t`).join(' UNION ALL ');
+  const sql = tables
+    .map(
+      (table) => `SELECT '${table}' AS name, count(*)::int AS rows, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM "${table}" t`,
+    )
+    .join(' UNION ALL ');
   const rows = await stack.db.prisma.$queryRawUnsafe<{ name: string; rows: number; digest: string }[]>(sql);
   return Object.fromEntries(rows.map(({ name, rows: count, digest }) => [name, `${count} rows, ${digest}`]));
 }
@@ -422,9 +443,13 @@ async function send(testCase: Case, ticketId: string): Promise<{ status: number;
 
 beforeAll(async () => {
   tables = (
-    await stack.db.prisma.$queryRaw<{ name: string }[]>`SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations' ORDER BY 1`
+    await stack.db.prisma.$queryRaw<
+      { name: string }[]
+    >`SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations' ORDER BY 1`
   ).map(({ name }) => name);
-  expect(tables).toEqual(expect.arrayContaining(['tickets', 'tasks', 'task_templates', 'phase_gate_artifacts', 'phase_gate_results', 'phase_context', 'phase_history']));
+  expect(tables).toEqual(
+    expect.arrayContaining(['tickets', 'tasks', 'task_templates', 'phase_gate_artifacts', 'phase_gate_results', 'phase_context', 'phase_history']),
+  );
   await stack.db.prisma.taskTemplate.updateMany({ data: { isActive: false } });
   app = stackApp(stack, STATE_MACHINE_ONLY);
   const ticket = await quietTicket('Target of bad input');
@@ -441,7 +466,9 @@ beforeAll(async () => {
   ids.task = generated.body.items[0].id;
   expect((await request(app).post(`/api/v1/task-templates/${ids.template}/disable`)).status).toBe(200);
   // A registered agent on a queue nobody polls (no task runs here, so it is never asked for work).
-  const agent = await request(app).post('/api/v1/agents').send({ name: 'bad-input-agent', capabilities: ['bad-input'], taskQueue: `nobody-polls-${randomUUID()}` });
+  const agent = await request(app)
+    .post('/api/v1/agents')
+    .send({ name: 'bad-input-agent', capabilities: ['bad-input'], taskQueue: `nobody-polls-${randomUUID()}` });
   expect(agent.status).toBe(201);
   ids.agent = agent.body.id;
 });
@@ -467,12 +494,18 @@ describe('bad input on every endpoint', () => {
       expect(await historyLength(workflowId)).toBe(eventsBefore);
     } finally {
       // A poisoned ticket must not keep its workflow retrying after the case.
-      if (own) await stack.env.client.workflow.getHandle(own.workflowId).terminate('bad-input case done').catch(() => undefined);
+      if (own)
+        await stack.env.client.workflow
+          .getHandle(own.workflowId)
+          .terminate('bad-input case done')
+          .catch(() => undefined);
     }
   });
 
   it('left the target ticket untouched', async () => {
-    const state = await stack.env.client.workflow.getHandle(`ticket-${ids.ticket}`).query<{ phase: string; transitionCount: number; rejectedCount: number }>('getState');
+    const state = await stack.env.client.workflow
+      .getHandle(`ticket-${ids.ticket}`)
+      .query<{ phase: string; transitionCount: number; rejectedCount: number }>('getState');
     expect(state).toMatchObject({ phase: Phase.BACKLOG, transitionCount: 0, rejectedCount: 0 });
     const row = await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id: ids.ticket } });
     expect(row).toMatchObject({ phaseId: Phase.BACKLOG, status: 'open', version: 0 });

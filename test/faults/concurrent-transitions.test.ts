@@ -130,7 +130,9 @@ describe('100 concurrent transition requests on one ticket', () => {
 
     const started = Date.now();
     const settled = await Promise.allSettled(
-      burst.map((request) => call('POST', `/tickets/${ticket.id}/transition`, { toPhase: request.toPhase, requestId: request.requestId, transitionedBy: 'burst' })),
+      burst.map((request) =>
+        call('POST', `/tickets/${ticket.id}/transition`, { toPhase: request.toPhase, requestId: request.requestId, transitionedBy: 'burst' }),
+      ),
     );
     const elapsedMs = Date.now() - started;
 
@@ -185,7 +187,9 @@ describe('100 concurrent transition requests on one ticket', () => {
     expect(await stack.db.prisma.phaseHistory.count({ where: { ticketId: ticket.id } })).toBe(accepted.length);
 
     const slowest = Math.max(...answers.map((answer) => answer.ms));
-    const counts = Object.entries(answers.reduce<Record<string, number>>((acc, answer) => ({ ...acc, [verdict(answer)]: (acc[verdict(answer)] ?? 0) + 1 }), {}));
+    const counts = Object.entries(
+      answers.reduce<Record<string, number>>((acc, answer) => ({ ...acc, [verdict(answer)]: (acc[verdict(answer)] ?? 0) + 1 }), {}),
+    );
     console.info(
       `concurrent transitions: ${burst.length} requests answered in ${elapsedMs} ms (slowest ${slowest} ms); ${counts.map(([k, v]) => `${k}: ${v}`).join(', ')}; ` +
         `accepted path: ${history.map((r) => r.toPhase).join(' → ')}`,

@@ -54,7 +54,14 @@ beforeAll(async () => {
   proxied = createPrismaClient(proxy.url(db.url));
   activities = testActivities(proxied, orchestrator);
   worker = await startWorker(env, activities);
-  app = createApp({ prisma: proxied, temporal: env.client, taskQueue: worker.taskQueue, logger: createLogger('silent'), orchestrator, settings: testSettings(orchestrator) });
+  app = createApp({
+    prisma: proxied,
+    temporal: env.client,
+    taskQueue: worker.taskQueue,
+    logger: createLogger('silent'),
+    orchestrator,
+    settings: testSettings(orchestrator),
+  });
 });
 
 afterAll(async () => {
@@ -73,7 +80,7 @@ const ERROR_BODY = (code: string) => ({ error: { code, message: expect.any(Strin
 function describeError(error: unknown): string {
   if (!error) return 'no error';
   const { name, code, message } = error as { name?: string; code?: string; message?: string };
-  return `${(error).constructor?.name ?? name}${code ? ` ${code}` : ''}: ${(message ?? '').trim().split('\n').at(-1)}`;
+  return `${error.constructor?.name ?? name}${code ? ` ${code}` : ''}: ${(message ?? '').trim().split('\n').at(-1)}`;
 }
 
 /** Retries Temporal made, per activity type: the attempt number of each started activity, minus one. */
@@ -85,7 +92,9 @@ async function retriesOf(workflowId: string): Promise<Record<string, number>> {
 describe('PostgreSQL unreachable for 30 s in the middle of a run', () => {
   it('answers 503 while it is down, then the ticket reaches PHASE_DONE with nothing lost or duplicated', async () => {
     const t0 = Date.now();
-    const created = await request(app).post('/api/v1/tickets').send({ ...RICH, externalId: 'OUTAGE-1' });
+    const created = await request(app)
+      .post('/api/v1/tickets')
+      .send({ ...RICH, externalId: 'OUTAGE-1' });
     expect(created.status).toBe(201);
     const ticket = created.body as { id: string; workflowId: string };
 
@@ -100,7 +109,10 @@ describe('PostgreSQL unreachable for 30 s in the middle of a run', () => {
     // A query in flight when the connections drop (seen in pg_stat_activity first), and one issued right
     // after (on a pooled connection not yet known to be dead), to report what Prisma throws then: a
     // plain pg `Error: Connection terminated unexpectedly`, which src/api/errors.ts does not map to 503.
-    const inFlight = proxied.$queryRaw`SELECT pg_sleep(20)`.then(() => undefined, (error: unknown) => error);
+    const inFlight = proxied.$queryRaw`SELECT pg_sleep(20)`.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     await poll(
       () => db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(20)%' AND state = 'active'`,
       ([row]) => row!.n === 1,
@@ -110,7 +122,10 @@ describe('PostgreSQL unreachable for 30 s in the middle of a run', () => {
     );
     await proxy.cut();
     const cutAt = Date.now();
-    const errors: Record<string, string> = { inFlight: describeError(await inFlight), newQuery: describeError(await proxied.ticket.count().catch((error: unknown) => error)) };
+    const errors: Record<string, string> = {
+      inFlight: describeError(await inFlight),
+      newQuery: describeError(await proxied.ticket.count().catch((error: unknown) => error)),
+    };
     const phaseAtCut = (await db.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } })).phaseId;
 
     // While it is down: the API says so, every time.
@@ -138,7 +153,12 @@ describe('PostgreSQL unreachable for 30 s in the middle of a run', () => {
     const restoredAt = Date.now();
 
     // Back: the API answers again, and the ticket finishes.
-    await poll(() => request(app).get(`/api/v1/tickets/${ticket.id}`), (response) => response.status === 200, 'the API to answer 200 again', 10_000);
+    await poll(
+      () => request(app).get(`/api/v1/tickets/${ticket.id}`),
+      (response) => response.status === 200,
+      'the API to answer 200 again',
+      10_000,
+    );
     const done = await poll(
       () => db.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } }),
       (row) => row.phaseId === Phase.DONE || row.phaseId === Phase.BLOCKED,
@@ -147,7 +167,10 @@ describe('PostgreSQL unreachable for 30 s in the middle of a run', () => {
       200,
     );
     const doneAt = Date.now();
-    const result = await env.client.workflow.getHandle(ticket.workflowId).result().catch((error: unknown) => error);
+    const result = await env.client.workflow
+      .getHandle(ticket.workflowId)
+      .result()
+      .catch((error: unknown) => error);
     const tasks = await db.prisma.task.findMany({ where: { ticketId: ticket.id } });
     const retries = await retriesOf(ticket.workflowId);
     const executions = tasks.filter((task) => task.attempts > 1).map((task) => `${task.taskType} ×${task.attempts}`);
@@ -163,7 +186,9 @@ describe('PostgreSQL unreachable for 30 s in the middle of a run', () => {
 
     // Nothing lost: every transition, every task, completed.
     const history = await db.prisma.phaseHistory.findMany({ where: { ticketId: ticket.id }, orderBy: { sequence: 'asc' } });
-    expect(history.map((row) => [row.sequence, row.fromPhase, row.toPhase])).toEqual(PHASE_SEQUENCE.slice(1).map((phase, index) => [index + 1, PHASE_SEQUENCE[index], phase]));
+    expect(history.map((row) => [row.sequence, row.fromPhase, row.toPhase])).toEqual(
+      PHASE_SEQUENCE.slice(1).map((phase, index) => [index + 1, PHASE_SEQUENCE[index], phase]),
+    );
     expect(done).toMatchObject({ status: 'done', version: 6 });
     // Nothing duplicated: one row per (phase, task type), so one per key of the run too.
     expect(tasks.map((task) => `${task.phaseId}/${task.taskType}`).sort()).toEqual(EXPECTED_TASKS);

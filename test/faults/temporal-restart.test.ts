@@ -52,7 +52,12 @@ function richTicket(n: number): NewTicket {
     title: `Task Dependencies & Blocking ${n}`,
     description:
       'Deliverables:\n- Add `dependencies` JSONB field to Task model\n- Implement dependency resolution in TaskQueueService\n- Add `blocked_by` and `blocks` relationships\n- Tests: Task dependency resolution, blocking detection',
-    acceptanceCriteria: ['Can create tasks with dependencies', 'Tasks only assigned when dependencies complete', 'Circular dependency detection', 'All tests pass'],
+    acceptanceCriteria: [
+      'Can create tasks with dependencies',
+      'Tasks only assigned when dependencies complete',
+      'Circular dependency detection',
+      'All tests pass',
+    ],
     priority: 'HIGH',
     policy: 'auto',
   };
@@ -63,7 +68,7 @@ const EXPECTED_TASKS = ALL_PHASE_TASKS;
 function describeError(error: unknown): string {
   if (!error) return 'no error';
   const { name, code, message } = error as { name?: string; code?: string | number; message?: string };
-  return `${(error).constructor?.name ?? name}${code !== undefined ? ` ${code}` : ''}: ${(message ?? JSON.stringify(error)).trim().split('\n').at(-1)}`;
+  return `${error.constructor?.name ?? name}${code !== undefined ? ` ${code}` : ''}: ${(message ?? JSON.stringify(error)).trim().split('\n').at(-1)}`;
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -95,7 +100,13 @@ class WorkerSupervisor {
 
   /** Resolves once the first workers run (or rejects if they could not be created within `timeoutMs`). */
   async started(timeoutMs = 30_000): Promise<void> {
-    await poll(() => this.incarnations.length, (n) => n > 0, 'the ticket workers to run', timeoutMs, 20);
+    await poll(
+      () => this.incarnations.length,
+      (n) => n > 0,
+      'the ticket workers to run',
+      timeoutMs,
+      20,
+    );
   }
 
   private async supervise(): Promise<void> {
@@ -278,7 +289,10 @@ describe('the Temporal dev server stopped and restarted on the same --db-filenam
       100,
     );
     const allDoneAt = Date.now();
-    const firstTransitionAfterRestart = await prisma.phaseHistory.findFirst({ where: { ticketId: { in: ids }, createdAt: { gt: new Date(upAt) } }, orderBy: { createdAt: 'asc' } });
+    const firstTransitionAfterRestart = await prisma.phaseHistory.findFirst({
+      where: { ticketId: { in: ids }, createdAt: { gt: new Date(upAt) } },
+      orderBy: { createdAt: 'asc' },
+    });
     const perTicket = await Promise.all(ids.map((id) => retries(`ticket-${id}`)));
     const tasks = await prisma.task.findMany({ where: { ticketId: { in: ids } } });
     const reexecuted = tasks.filter((task) => task.attempts > 1).map((task) => `${task.taskType} ×${task.attempts}`);
@@ -287,7 +301,9 @@ describe('the Temporal dev server stopped and restarted on the same --db-filenam
       const key = `${entry.level} ${entry.message.slice(0, 120)}`;
       warnings.set(key, (warnings.get(key) ?? 0) + 1);
     }
-    const incarnations = supervisor!.incarnations.map((inc) => `${secs(inc.startedAt - t0)}–${inc.endedAt ? secs(inc.endedAt - t0) : 'running'}${inc.outcome ? ` (${inc.outcome})` : ''}`);
+    const incarnations = supervisor!.incarnations.map(
+      (inc) => `${secs(inc.startedAt - t0)}–${inc.endedAt ? secs(inc.endedAt - t0) : 'running'}${inc.outcome ? ` (${inc.outcome})` : ''}`,
+    );
     console.info(
       [
         `Temporal restart: server stopped ${secs(stopAt - t0)} after the first ticket was created, tickets then in [${phasesAtStop.join(', ')}], running tasks [${runningAtStop.join(', ')}]`,
@@ -297,7 +313,11 @@ describe('the Temporal dev server stopped and restarted on the same --db-filenam
         `worker incarnations: ${incarnations.join('; ')}; failed creations: ${supervisor!.createFailures.length}`,
         `activity retries per ticket: ${JSON.stringify(perTicket.map((r) => r.activities))}; workflow task timeouts ${perTicket.map((r) => r.workflowTaskTimeouts).join('/')}, failures ${perTicket.map((r) => r.workflowTaskFailures).join('/')}; tasks executed more than once: ${reexecuted.join(', ') || 'none'}`,
         `SDK warnings/errors: ${[...warnings].map(([key, count]) => `${count}× ${key}`).join(' | ') || 'none'}`,
-        `dev server log: ${readFileSync(path.join(dir, 'temporal.log'), 'utf8').split('\n').filter((line) => /error|panic/i.test(line)).length} lines with "error" or "panic"`,
+        `dev server log: ${
+          readFileSync(path.join(dir, 'temporal.log'), 'utf8')
+            .split('\n')
+            .filter((line) => /error|panic/i.test(line)).length
+        } lines with "error" or "panic"`,
       ].join('\n'),
     );
 
@@ -323,7 +343,9 @@ describe('the Temporal dev server stopped and restarted on the same --db-filenam
     for (const id of ids) {
       // Nothing lost: every transition, dense 1..6 along the sequence, and every task, completed.
       const history = await prisma.phaseHistory.findMany({ where: { ticketId: id }, orderBy: { sequence: 'asc' } });
-      expect(history.map((row) => [row.sequence, row.fromPhase, row.toPhase])).toEqual(PHASE_SEQUENCE.slice(1).map((phase, index) => [index + 1, PHASE_SEQUENCE[index], phase]));
+      expect(history.map((row) => [row.sequence, row.fromPhase, row.toPhase])).toEqual(
+        PHASE_SEQUENCE.slice(1).map((phase, index) => [index + 1, PHASE_SEQUENCE[index], phase]),
+      );
       const own = tasks.filter((task) => task.ticketId === id);
       expect(own.map((task) => `${task.phaseId}/${task.taskType}`).sort()).toEqual(EXPECTED_TASKS);
       expect(own.filter((task) => task.status !== 'completed').map((task) => [task.taskType, task.status, task.error])).toEqual([]);

@@ -44,7 +44,15 @@ function writeConfig(dir: string): { file: string; config: OrchestratorConfig } 
   const base = path.dirname(DEFAULT_ORCHESTRATOR_CONFIG);
   const raw = {
     backends: [
-      { name: 'hang-once-agent', type: 'command', capabilities: ['hang-once'], command: 'node', args: [FAULT_AGENT], env: { FAULT: 'hang-once' }, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS },
+      {
+        name: 'hang-once-agent',
+        type: 'command',
+        capabilities: ['hang-once'],
+        command: 'node',
+        args: [FAULT_AGENT],
+        env: { FAULT: 'hang-once' },
+        heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
+      },
       ...repository.backends.map((backend) => ({
         ...backend,
         args: (backend.args ?? []).map((arg) => (arg.startsWith('./') || arg.startsWith('../') ? path.resolve(base, arg) : arg)),
@@ -75,7 +83,10 @@ beforeAll(async () => {
   workspacesDir = path.join(dir, 'workspaces');
   ({ file: configFile, config: orchestrator } = writeConfig(dir));
   // Only the analysis goes to the fault backend.
-  const { count } = await db.prisma.taskTemplate.updateMany({ where: { phaseId: Phase.REQUIREMENTS, taskType: ANALYZE }, data: { requiredCapabilities: ['hang-once'] } });
+  const { count } = await db.prisma.taskTemplate.updateMany({
+    where: { phaseId: Phase.REQUIREMENTS, taskType: ANALYZE },
+    data: { requiredCapabilities: ['hang-once'] },
+  });
   expect(count).toBe(1);
 });
 
@@ -89,7 +100,10 @@ afterAll(async () => {
     () => dir && rmSync(dir, { recursive: true, force: true }),
   ];
   const failures: unknown[] = [];
-  for (const step of steps) await Promise.resolve().then(step).catch((error: unknown) => failures.push(error));
+  for (const step of steps)
+    await Promise.resolve()
+      .then(step)
+      .catch((error: unknown) => failures.push(error));
   if (failures.length) throw failures[0];
 });
 
@@ -130,7 +144,13 @@ describe('worker process killed with SIGKILL in the middle of an agent task', ()
   it('retries the task on a restarted worker and reaches PHASE_DONE with nothing duplicated', async () => {
     const t0 = Date.now();
     const first = startWorkerProcess();
-    await poll(() => polling(first), Boolean, () => `the first worker process to poll (its output: ${first.output()})`, 60_000, 250);
+    await poll(
+      () => polling(first),
+      Boolean,
+      () => `the first worker process to poll (its output: ${first.output()})`,
+      60_000,
+      250,
+    );
     const firstReadyMs = Date.now() - t0;
 
     const tickets = new TicketClient(db.prisma, env.client, taskQueue, testSettings(orchestrator));
@@ -139,7 +159,13 @@ describe('worker process killed with SIGKILL in the middle of an agent task', ()
 
     // Attempt 1 of the analysis hangs in the fault agent: its pid file says so.
     const pidFile = path.join(workspacesDir, ticket.id, `${ANALYZE}.pid`);
-    const agentPid = (await poll(() => readPid(pidFile), (pid) => pid !== undefined, () => `${pidFile} (worker output: ${first.output()})`, 60_000, 50))!;
+    const agentPid = (await poll(
+      () => readPid(pidFile),
+      (pid) => pid !== undefined,
+      () => `${pidFile} (worker output: ${first.output()})`,
+      60_000,
+      50,
+    ))!;
     agentPids.add(agentPid);
     expect(isAlive(agentPid)).toBe(true);
     const running = await db.prisma.task.findFirstOrThrow({ where: { ticketId: ticket.id, taskType: ANALYZE } });
@@ -150,7 +176,13 @@ describe('worker process killed with SIGKILL in the middle of an agent task', ()
     first.kill('SIGKILL');
     const killedAt = Date.now();
     expect(await first.exited).toBe('SIGKILL');
-    await poll(() => groupMembers(first.pid), (pids) => pids.length === 0, `the worker's process group ${first.pid} to be gone`, 10_000, 50);
+    await poll(
+      () => groupMembers(first.pid),
+      (pids) => pids.length === 0,
+      `the worker's process group ${first.pid} to be gone`,
+      10_000,
+      50,
+    );
     // The agent ran in a process group of its own, so it outlived the worker as an orphan; the
     // task's next execution stops it before it starts (its pid file in the workspace).
     const orphanSurvived = isAlive(agentPid);
@@ -159,7 +191,13 @@ describe('worker process killed with SIGKILL in the middle of an agent task', ()
     // Restart.
     const restartedAt = Date.now();
     const second = startWorkerProcess();
-    await poll(() => polling(second), Boolean, () => `the restarted worker process to poll (its output: ${second.output()})`, 60_000, 250);
+    await poll(
+      () => polling(second),
+      Boolean,
+      () => `the restarted worker process to poll (its output: ${second.output()})`,
+      60_000,
+      250,
+    );
     const secondReadyMs = Date.now() - restartedAt;
 
     // Until the ticket is done (or blocked, with its reason), unless the new worker dies first.
@@ -191,7 +229,9 @@ describe('worker process killed with SIGKILL in the middle of an agent task', ()
     const row = await db.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } });
     expect(row).toMatchObject({ phaseId: Phase.DONE, status: 'done', version: 6 });
     const history = await db.prisma.phaseHistory.findMany({ where: { ticketId: ticket.id }, orderBy: { sequence: 'asc' } });
-    expect(history.map((h) => [h.sequence, h.fromPhase, h.toPhase])).toEqual(PHASE_SEQUENCE.slice(1).map((phase, index) => [index + 1, PHASE_SEQUENCE[index], phase]));
+    expect(history.map((h) => [h.sequence, h.fromPhase, h.toPhase])).toEqual(
+      PHASE_SEQUENCE.slice(1).map((phase, index) => [index + 1, PHASE_SEQUENCE[index], phase]),
+    );
     const tasks = await db.prisma.task.findMany({ where: { ticketId: ticket.id } });
     const taskKeys = tasks.map((task) => `${task.phaseId}/${task.taskType}`);
     expect(new Set(taskKeys).size).toBe(taskKeys.length);
@@ -210,7 +250,8 @@ describe('worker process killed with SIGKILL in the middle of an agent task', ()
     for (const event of events ?? []) {
       if (event.activityTaskScheduledEventAttributes?.activityType?.name === 'executeTask') executeTasks.add(String(event.eventId));
       const timedOut = event.activityTaskTimedOutEventAttributes;
-      if (timedOut && executeTasks.has(String(timedOut.scheduledEventId))) timeouts.push(decodeTimeoutType(timedOut.failure?.timeoutFailureInfo?.timeoutType) ?? String(timedOut.failure?.message));
+      if (timedOut && executeTasks.has(String(timedOut.scheduledEventId)))
+        timeouts.push(decodeTimeoutType(timedOut.failure?.timeoutFailureInfo?.timeoutType) ?? String(timedOut.failure?.message));
     }
     // The killed execution ended by its heartbeat timeout; every other one completed.
     expect(timeouts).toEqual(['HEARTBEAT']);

@@ -1,6 +1,5 @@
 /** What the global set-up hands to test files. */
 
-
 function required(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run the suite with "npm test"`);

@@ -7,13 +7,21 @@ import { readFileSync } from 'node:fs';
  * @param what what is awaited, for the error (a function: evaluated only then, e.g. to add a process's output)
  * @throws Error naming `what` and the last value read when `timeoutMs` passes first
  */
-export async function poll<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string | (() => string), timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+export async function poll<T>(
+  read: () => Promise<T> | T,
+  done: (value: T) => boolean,
+  what: string | (() => string),
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}; last: ${JSON.stringify(value)?.slice(0, 2000)}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}; last: ${JSON.stringify(value)?.slice(0, 2000)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
@@ -24,7 +32,11 @@ export async function poll<T>(read: () => Promise<T> | T, done: (value: T) => bo
  *
  * @throws Error naming `what` when `timeoutMs` passes first
  */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const value = await poll(probe, (found) => found !== undefined && found !== null && found !== false, what, timeoutMs);
   return value as T;
 }

@@ -60,7 +60,11 @@ export function testSettings(orchestrator: OrchestratorConfig, overrides: Partia
  * Activity dependencies for tests: `prisma`, the given configuration (default: the repository's,
  * with the reference agent), a fresh temporary workspaces directory and a silent logger.
  */
-export function testActivities(prisma: PrismaClient, orchestrator: OrchestratorConfig = loadOrchestratorConfig(), publicApiUrl = 'http://127.0.0.1:1/api/v1'): ActivityDependencies {
+export function testActivities(
+  prisma: PrismaClient,
+  orchestrator: OrchestratorConfig = loadOrchestratorConfig(),
+  publicApiUrl = 'http://127.0.0.1:1/api/v1',
+): ActivityDependencies {
   return {
     prisma,
     config: orchestrator,

@@ -6,7 +6,12 @@ export const RICH_TICKET: NewTicket = {
   title: 'Task Dependencies & Blocking',
   description:
     'Deliverables:\n- Add `dependencies` JSONB field to Task model\n- Implement dependency resolution in TaskQueueService\n- Add `blocked_by` and `blocks` relationships\n- Tests: Task dependency resolution, blocking detection',
-  acceptanceCriteria: ['Can create tasks with dependencies', 'Tasks only assigned when dependencies complete', 'Circular dependency detection', 'All tests pass'],
+  acceptanceCriteria: [
+    'Can create tasks with dependencies',
+    'Tasks only assigned when dependencies complete',
+    'Circular dependency detection',
+    'All tests pass',
+  ],
   priority: 'HIGH',
 };
 

@@ -86,6 +86,12 @@ export async function killAllWorkerProcesses(): Promise<void> {
   for (const worker of started.splice(0)) {
     worker.kill('SIGKILL');
     await worker.exited;
-    await poll(() => groupMembers(worker.pid), (pids) => pids.filter(isAlive).length === 0, `process group ${worker.pid} to be gone`, 10_000, 50);
+    await poll(
+      () => groupMembers(worker.pid),
+      (pids) => pids.filter(isAlive).length === 0,
+      `process group ${worker.pid} to be gone`,
+      10_000,
+      50,
+    );
   }
 }

@@ -47,7 +47,8 @@ const config = parseOrchestratorConfig(
 let db: TestDatabase;
 const activityEnv = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 /** Runs `fn` in the mock activity context, keeping its result type (MockActivityEnvironment.run infers none). */
-const inActivity = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => activityEnv.run<A, R, (...args: A) => Promise<R>>(fn, ...args);
+const inActivity = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
+  activityEnv.run<A, R, (...args: A) => Promise<R>>(fn, ...args);
 let generateTasks: ReturnType<typeof createGenerateTasks>;
 let planValidationTask: ReturnType<typeof createPlanValidationTask>;
 let collectArtifacts: ReturnType<typeof createCollectArtifacts>;
@@ -77,7 +78,11 @@ async function newRun(phase: Phase = Phase.REQUIREMENTS): Promise<PhaseRunRef> {
   return { ticketId, phase, entry: 1 };
 }
 
-const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 /** Marks `taskType` of `run` completed with `result`, at `completedAt` (default now). */
 async function complete(run: PhaseRunRef, taskType: string, result: object, completedAt = new Date(), assignedAgent = 'reference') {
@@ -88,9 +93,13 @@ async function complete(run: PhaseRunRef, taskType: string, result: object, comp
 }
 
 const runRows = {
-  tasks: (run: PhaseRunRef) => db.prisma.task.findMany({ where: { ticketId: run.ticketId, phaseId: run.phase, phaseEntry: run.entry }, orderBy: { taskType: 'asc' } }),
+  tasks: (run: PhaseRunRef) =>
+    db.prisma.task.findMany({ where: { ticketId: run.ticketId, phaseId: run.phase, phaseEntry: run.entry }, orderBy: { taskType: 'asc' } }),
   artifacts: (run: PhaseRunRef) =>
-    db.prisma.phaseGateArtifact.findMany({ where: { ticketId: run.ticketId, phaseId: run.phase, phaseEntry: run.entry }, orderBy: [{ artifactType: 'asc' }, { artifactPath: 'asc' }] }),
+    db.prisma.phaseGateArtifact.findMany({
+      where: { ticketId: run.ticketId, phaseId: run.phase, phaseEntry: run.entry },
+      orderBy: [{ artifactType: 'asc' }, { artifactPath: 'asc' }],
+    }),
 };
 
 /** A requirements document that meets the seeds' REQUIREMENTS gate (≥ 500 characters, both sections). */
@@ -166,8 +175,19 @@ describe('generateTasks', () => {
   it('skips a disabled template and includes an added active one', async () => {
     await db.prisma.taskTemplate.createMany({
       data: [
-        { phaseId: Phase.DEPLOYMENT, taskType: 'legacy_handover', templateDescription: 'Hand over {ticket_title}', requiredCapabilities: ['deployment'], isActive: false },
-        { phaseId: Phase.DEPLOYMENT, taskType: 'announce_release', templateDescription: 'Announce {ticket_title} ({unknown_value})', requiredCapabilities: ['deployment'] },
+        {
+          phaseId: Phase.DEPLOYMENT,
+          taskType: 'legacy_handover',
+          templateDescription: 'Hand over {ticket_title}',
+          requiredCapabilities: ['deployment'],
+          isActive: false,
+        },
+        {
+          phaseId: Phase.DEPLOYMENT,
+          taskType: 'announce_release',
+          templateDescription: 'Announce {ticket_title} ({unknown_value})',
+          requiredCapabilities: ['deployment'],
+        },
       ],
     });
     const run = await newRun(Phase.DEPLOYMENT);
@@ -287,7 +307,13 @@ describe('collectArtifacts', () => {
     await inActivity(collectArtifacts, run);
     const rows = await runRows.artifacts(run);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ id: stored.id, artifactContent: 'written by a person', collectedBy: 'alice', taskId: null, collectedAt: stored.collectedAt });
+    expect(rows[0]).toMatchObject({
+      id: stored.id,
+      artifactContent: 'written by a person',
+      collectedBy: 'alice',
+      taskId: null,
+      collectedAt: stored.collectedAt,
+    });
   });
 });
 
@@ -380,14 +406,22 @@ describe('updateContext', () => {
     await complete(run, 'analyze_requirements', {
       output: {
         summary: 'Found 2 deliverables',
-        context: { acceptance_criteria: ['CSV downloads', 'At most 10000 rows'], risks: ['Large exports are slow'], scope_clarifications: ['Only the list view'] },
+        context: {
+          acceptance_criteria: ['CSV downloads', 'At most 10000 rows'],
+          risks: ['Large exports are slow'],
+          scope_clarifications: ['Only the list view'],
+        },
       },
       artifacts: [],
     });
     await complete(run, 'create_requirements_doc', {
       output: {
         summary: 'Wrote docs/requirements.md',
-        context: { acceptance_criteria: ['At most 10000 rows', 'Header row included'], key_decisions: ['Use RFC 4180 quoting'], requirements_doc: GOOD_DOCUMENT },
+        context: {
+          acceptance_criteria: ['At most 10000 rows', 'Header row included'],
+          key_decisions: ['Use RFC 4180 quoting'],
+          requirements_doc: GOOD_DOCUMENT,
+        },
       },
       artifacts: [],
     });
@@ -421,7 +455,13 @@ describe('updateContext', () => {
       artifacts: ['requirements_document (docs/requirements.md)'],
     };
     expect(first.key).toBe('requirements_phase');
-    expect(rows[0]).toMatchObject({ phaseId: Phase.REQUIREMENTS, phaseEntry: 1, contextData: expected, contextSummary: first.summary, summaryTokens: first.summaryTokens });
+    expect(rows[0]).toMatchObject({
+      phaseId: Phase.REQUIREMENTS,
+      phaseEntry: 1,
+      contextData: expected,
+      contextSummary: first.summary,
+      summaryTokens: first.summaryTokens,
+    });
     expect(ticket.context).toEqual({ requirements_phase: expected, summary: first.summary });
     expect(ticket.contextSummary).toBe(first.summary);
 

@@ -76,7 +76,13 @@ function orchestratorFor(agentUrl: string): OrchestratorConfig {
     {
       backends: [
         { name: 'http-agent', type: 'http', capabilities: ['analysis'], url: agentUrl },
-        { name: 'reference-agent', type: 'command', capabilities: REFERENCE_CAPABILITIES, command: 'node', args: ['../../../examples/agents/reference-agent.mjs'] },
+        {
+          name: 'reference-agent',
+          type: 'command',
+          capabilities: REFERENCE_CAPABILITIES,
+          command: 'node',
+          args: ['../../../examples/agents/reference-agent.mjs'],
+        },
       ],
       validationPhases: [],
     },
@@ -99,7 +105,12 @@ function appWith(overrides: Partial<TicketSettings>): Express {
 beforeAll(async () => {
   // The API listens first (its port goes into the callback URLs); it serves the app once built.
   apiServer = http.createServer((req, res) => app(req, res));
-  const [agentPort, apiPort, created, database] = await Promise.all([listen(agentService), listen(apiServer), createTemporalEnvironment(), createTestDatabase()]);
+  const [agentPort, apiPort, created, database] = await Promise.all([
+    listen(agentService),
+    listen(apiServer),
+    createTemporalEnvironment(),
+    createTestDatabase(),
+  ]);
   [env, db] = [created, database];
   orchestrator = orchestratorFor(`http://127.0.0.1:${agentPort}/tasks`);
   publicApiUrl = `http://127.0.0.1:${apiPort}/api/v1`;
@@ -124,7 +135,6 @@ function expectError(response: request.Response, status: number, code: string) {
   expect(response.body).toEqual({ error: { code, message: expect.any(String), details: expect.any(Object) } });
 }
 
-
 const RICH: Record<string, unknown> = { ...RICH_TICKET };
 const TERSE = { title: 'Fix typo', description: 'Typo in header', acceptanceCriteria: ['Header reads correctly'], priority: 'LOW' };
 
@@ -147,7 +157,8 @@ async function transition(id: string, toPhase: Phase): Promise<TicketWorkflowSta
 }
 
 const state = async (id: string) => (await api().get(`/api/v1/tickets/${id}/state`).expect(200)).body as TicketWorkflowState;
-const waitForState = (id: string, done: (s: TicketWorkflowState) => boolean, what: string, timeoutMs = 40_000) => poll(() => state(id), done, what, timeoutMs, 150);
+const waitForState = (id: string, done: (s: TicketWorkflowState) => boolean, what: string, timeoutMs = 40_000) =>
+  poll(() => state(id), done, what, timeoutMs, 150);
 
 /** The task the http agent was handed for `ticketId`, attempt `attempt`. */
 const waitForHandover = (ticketId: string, attempt = 1, taskType = ANALYZE) =>
@@ -196,7 +207,11 @@ describe('http agent backend', () => {
       completeUrl: `${publicApiUrl}/tasks/${taskId}/complete?attempt=1`,
       failUrl: `${publicApiUrl}/tasks/${taskId}/fail?attempt=1`,
     });
-    expect(first.body).toMatchObject({ protocol: 'ticket-orchestrator/agent-v1', task: { taskType: ANALYZE, phase: Phase.REQUIREMENTS, attempt: 1 }, ticket: { id: ticket.id } });
+    expect(first.body).toMatchObject({
+      protocol: 'ticket-orchestrator/agent-v1',
+      task: { taskType: ANALYZE, phase: Phase.REQUIREMENTS, attempt: 1 },
+      ticket: { id: ticket.id },
+    });
 
     // The task token stays on the server: not in the handed-over body, not in any API answer.
     const row = await taskRow(taskId);
@@ -219,11 +234,17 @@ describe('http agent backend', () => {
     expect(failed.body).not.toHaveProperty('taskToken');
     const second = await waitForHandover(ticket.id, 2);
     expect(second.body.callback.completeUrl).toBe(`${publicApiUrl}/tasks/${taskId}/complete?attempt=2`);
-    await poll(() => taskRow(taskId), (task) => task.attempts === 2 && task.status === 'running' && task.taskToken !== null, 'attempt 2 to await its callback');
+    await poll(
+      () => taskRow(taskId),
+      (task) => task.attempts === 2 && task.status === 'running' && task.taskToken !== null,
+      'attempt 2 to await its callback',
+    );
 
     // A late callback of attempt 1 is refused and changes nothing.
     const before = await taskRow(taskId);
-    const stale = await api().post(local(first.body.callback.completeUrl)).send({ output: { summary: 'late' } });
+    const stale = await api()
+      .post(local(first.body.callback.completeUrl))
+      .send({ output: { summary: 'late' } });
     expectError(stale, 409, 'TASK_NOT_AWAITING_CALLBACK');
     expect(stale.body.error.details).toMatchObject({ taskId, status: 'running', attempts: 2 });
     expect(await taskRow(taskId)).toEqual(before);
@@ -232,13 +253,25 @@ describe('http agent backend', () => {
       .post(local(second.body.callback.completeUrl))
       .send({ output: { summary: 'done', context: { risks: ['r'] } }, artifacts: [] });
     expect(completed.status).toBe(200);
-    expect(completed.body).toMatchObject({ id: taskId, status: 'completed', attempts: 2, error: null, result: { output: { summary: 'done', context: { risks: ['r'] } }, artifacts: [] } });
+    expect(completed.body).toMatchObject({
+      id: taskId,
+      status: 'completed',
+      attempts: 2,
+      error: null,
+      result: { output: { summary: 'done', context: { risks: ['r'] } }, artifacts: [] },
+    });
     expect(completed.body).not.toHaveProperty('taskToken');
     const after = await taskRow(taskId);
     expect(after.callbackAt).not.toBeNull();
 
     // Every further callback is refused, and nothing changes.
-    expectError(await api().post(local(second.body.callback.completeUrl)).send({ output: { summary: 'again' } }), 409, 'TASK_NOT_AWAITING_CALLBACK');
+    expectError(
+      await api()
+        .post(local(second.body.callback.completeUrl))
+        .send({ output: { summary: 'again' } }),
+      409,
+      'TASK_NOT_AWAITING_CALLBACK',
+    );
     expectError(await api().post(local(first.body.callback.completeUrl)).send({}), 409, 'TASK_NOT_AWAITING_CALLBACK');
     expectError(await api().post(`/api/v1/tasks/${taskId}/complete`).send({}), 409, 'TASK_NOT_AWAITING_CALLBACK');
     expectError(await api().post(`/api/v1/tasks/${taskId}/fail`).send({ error: 'too late' }), 409, 'TASK_NOT_AWAITING_CALLBACK');
@@ -266,7 +299,11 @@ describe('http agent backend', () => {
     const blocked = await waitForState(ticket.id, (s) => s.phase === Phase.BLOCKED, 'the ticket to be blocked');
     expect(blocked.blocked).toMatchObject({ fromPhase: Phase.REQUIREMENTS, cause: 'task' });
     expect(blocked.blocked!.reason).toContain(`task ${ANALYZE} failed: AgentTaskFailed: the ticket is out of my league (not retryable)`);
-    const row = await poll(() => api().get(`/api/v1/tickets/${ticket.id}`), (r) => r.body.phaseId === Phase.BLOCKED, 'the ticket row to be blocked');
+    const row = await poll(
+      () => api().get(`/api/v1/tickets/${ticket.id}`),
+      (r) => r.body.phaseId === Phase.BLOCKED,
+      'the ticket row to be blocked',
+    );
     expect(row.body.blockedReason).toContain('AgentTaskFailed');
     expect(await taskRow(taskId)).toMatchObject({ status: 'failed', attempts: 1, taskToken: null });
     expectError(await api().post(local(handover.body.callback.failUrl)).send({ error: 'again', retryable: false }), 409, 'TASK_NOT_AWAITING_CALLBACK');
@@ -278,7 +315,13 @@ describe('http agent backend', () => {
     const before = await taskRow(taskId);
     expectError(await api().post(local(handover.body.callback.completeUrl)).send({ output: 'not an object' }), 400, 'VALIDATION_FAILED');
     expectError(await api().post(local(handover.body.callback.completeUrl)).send({ output: {}, extra: 1 }), 400, 'VALIDATION_FAILED');
-    expectError(await api().post(local(handover.body.callback.completeUrl)).send({ artifacts: [{ type: 'Bad Type', content: 'x' }] }), 400, 'VALIDATION_FAILED');
+    expectError(
+      await api()
+        .post(local(handover.body.callback.completeUrl))
+        .send({ artifacts: [{ type: 'Bad Type', content: 'x' }] }),
+      400,
+      'VALIDATION_FAILED',
+    );
     expectError(await api().post(local(handover.body.callback.failUrl)).send({}), 400, 'VALIDATION_FAILED');
     expectError(await api().post(`/api/v1/tasks/${taskId}/complete?attempt=0`).send({}), 400, 'VALIDATION_FAILED');
     expectError(await api().post(`/api/v1/tasks/${taskId}/complete?attempt=abc`).send({}), 400, 'VALIDATION_FAILED');
@@ -413,7 +456,9 @@ describe('task templates', () => {
     const id = created.body.id as string;
     expect(await count()).toBe(before + 1);
     try {
-      const duplicate = await api().post('/api/v1/task-templates').send({ ...body, templateDescription: 'another' });
+      const duplicate = await api()
+        .post('/api/v1/task-templates')
+        .send({ ...body, templateDescription: 'another' });
       expectError(duplicate, 409, 'TEMPLATE_EXISTS');
       expect(duplicate.body.error.details).toEqual({ phaseId: Phase.DEPLOYMENT, taskType: NEW_TYPE });
       for (const bad of [
@@ -430,9 +475,17 @@ describe('task templates', () => {
       }
       expect(await count()).toBe(before + 1);
 
-      const patched = await api().patch(`/api/v1/task-templates/${id}`).send({ defaultPriority: 'LOW', templateDescription: 'Announce {ticket_title} to the team' });
+      const patched = await api()
+        .patch(`/api/v1/task-templates/${id}`)
+        .send({ defaultPriority: 'LOW', templateDescription: 'Announce {ticket_title} to the team' });
       expect(patched.status).toBe(200);
-      expect(patched.body).toMatchObject({ id, taskType: NEW_TYPE, defaultPriority: 'LOW', templateDescription: 'Announce {ticket_title} to the team', isActive: true });
+      expect(patched.body).toMatchObject({
+        id,
+        taskType: NEW_TYPE,
+        defaultPriority: 'LOW',
+        templateDescription: 'Announce {ticket_title} to the team',
+        isActive: true,
+      });
       const unchanged = await db.prisma.taskTemplate.findUniqueOrThrow({ where: { id } });
       expectError(await api().patch(`/api/v1/task-templates/${id}`).send({}), 400, 'VALIDATION_FAILED');
       expectError(await api().patch(`/api/v1/task-templates/${id}`).send({ taskType: 'renamed' }), 400, 'VALIDATION_FAILED');
@@ -473,7 +526,15 @@ describe('gates', () => {
     const { ticket } = parked;
     const first = await api().post(`/api/v1/tickets/${ticket.id}/validate-gate`).send({});
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ ticketId: ticket.id, phase: Phase.REQUIREMENTS, entry: 1, status: 'failed', attempt: 1, requirementsMet: false, validation: null });
+    expect(first.body).toMatchObject({
+      ticketId: ticket.id,
+      phase: Phase.REQUIREMENTS,
+      entry: 1,
+      status: 'failed',
+      attempt: 1,
+      requirementsMet: false,
+      validation: null,
+    });
     expect(first.body.blockingReasons).toEqual(expect.arrayContaining([expect.stringContaining('requirements_document')]));
     const second = await api().post(`/api/v1/tickets/${ticket.id}/validate-gate`).send({ phase_id: Phase.REQUIREMENTS });
     expect(second.body).toMatchObject({ status: 'failed', attempt: 2 });
@@ -529,7 +590,10 @@ describe('gates', () => {
     const ticket = await createTicket({ ...TERSE }, patient);
     await transition(ticket.id, Phase.REQUIREMENTS);
     const handover = await waitForHandover(ticket.id);
-    await api().post(local(handover.body.callback.completeUrl)).send({ output: { summary: 'analysed' } }).expect(200);
+    await api()
+      .post(local(handover.body.callback.completeUrl))
+      .send({ output: { summary: 'analysed' } })
+      .expect(200);
     const failed = await waitForState(ticket.id, (s) => s.run.gate.status === 'failed' || s.phase !== Phase.REQUIREMENTS, 'the gate to fail');
     expect(failed.phase).toBe(Phase.REQUIREMENTS);
     expect(failed.run.gate.blockingReasons).toEqual(expect.arrayContaining([expect.stringMatching(/^requirements_document: minLength 500 not met/)]));
@@ -573,11 +637,23 @@ describe('artifacts', () => {
     expectError(await api().post(`/api/v1/tickets/${randomUUID()}/artifacts`).send({ artifactType: 'notes', content: 'x' }), 404, 'TICKET_NOT_FOUND');
     expect(await db.prisma.phaseGateArtifact.count()).toBe(before);
 
-    const stored = await api().post(url).send({ artifactType: 'meeting_notes', artifactPath: 'docs/notes.md', content: { text: 'kick-off' }, collectedBy: 'alice' });
+    const stored = await api()
+      .post(url)
+      .send({ artifactType: 'meeting_notes', artifactPath: 'docs/notes.md', content: { text: 'kick-off' }, collectedBy: 'alice' });
     expect(stored.status).toBe(201);
-    expect(stored.body).toMatchObject({ ticketId: ticket.id, phaseId: Phase.REQUIREMENTS, phaseEntry: 1, artifactType: 'meeting_notes', artifactPath: 'docs/notes.md', artifactContent: { text: 'kick-off' }, collectedBy: 'alice' });
+    expect(stored.body).toMatchObject({
+      ticketId: ticket.id,
+      phaseId: Phase.REQUIREMENTS,
+      phaseEntry: 1,
+      artifactType: 'meeting_notes',
+      artifactPath: 'docs/notes.md',
+      artifactContent: { text: 'kick-off' },
+      collectedBy: 'alice',
+    });
     // The same type and path again replaces the content, never adds a row.
-    const replaced = await api().post(url).send({ artifactType: 'meeting_notes', artifactPath: 'docs/notes.md', content: { text: 'kick-off, revised' } });
+    const replaced = await api()
+      .post(url)
+      .send({ artifactType: 'meeting_notes', artifactPath: 'docs/notes.md', content: { text: 'kick-off, revised' } });
     expect(replaced.status).toBe(201);
     expect(replaced.body).toMatchObject({ id: stored.body.id, artifactContent: { text: 'kick-off, revised' } });
     expect(await db.prisma.phaseGateArtifact.count()).toBe(before + 1);
@@ -586,18 +662,37 @@ describe('artifacts', () => {
   it('unblocks a ticket blocked by its gate when a person posts a requirements document, and the ticket reaches PHASE_DONE', async () => {
     const ticket = await createTicket({ ...TERSE, policy: 'auto' });
     const handover = await waitForHandover(ticket.id);
-    await api().post(local(handover.body.callback.completeUrl)).send({ output: { summary: 'analysed' } }).expect(200);
+    await api()
+      .post(local(handover.body.callback.completeUrl))
+      .send({ output: { summary: 'analysed' } })
+      .expect(200);
     const blocked = await waitForState(ticket.id, (s) => s.phase === Phase.BLOCKED, 'the ticket to be blocked by its gate');
     expect(blocked.blocked).toMatchObject({ fromPhase: Phase.REQUIREMENTS, cause: 'gate' });
     expect(blocked.blocked!.reason).toContain('minLength 500');
 
     const posted = await api()
       .post(`/api/v1/tickets/${ticket.id}/artifacts`)
-      .send({ artifactType: 'requirements_document', artifactPath: 'docs/requirements-reviewed.md', content: { text: REVIEWED_REQUIREMENTS, format: 'markdown' }, collectedBy: 'reviewer@example.com' });
+      .send({
+        artifactType: 'requirements_document',
+        artifactPath: 'docs/requirements-reviewed.md',
+        content: { text: REVIEWED_REQUIREMENTS, format: 'markdown' },
+        collectedBy: 'reviewer@example.com',
+      });
     expect(posted.status).toBe(201);
-    expect(posted.body).toMatchObject({ phaseId: Phase.REQUIREMENTS, phaseEntry: blocked.run.entry, artifactType: 'requirements_document', collectedBy: 'reviewer@example.com' });
+    expect(posted.body).toMatchObject({
+      phaseId: Phase.REQUIREMENTS,
+      phaseEntry: blocked.run.entry,
+      artifactType: 'requirements_document',
+      collectedBy: 'reviewer@example.com',
+    });
 
-    const done = await poll(() => api().get(`/api/v1/tickets/${ticket.id}`), (r) => r.body.phaseId === Phase.DONE, 'the ticket to reach PHASE_DONE', 50_000, 250);
+    const done = await poll(
+      () => api().get(`/api/v1/tickets/${ticket.id}`),
+      (r) => r.body.phaseId === Phase.DONE,
+      'the ticket to reach PHASE_DONE',
+      50_000,
+      250,
+    );
     expect(done.body).toMatchObject({ status: 'done', blockedReason: null });
     const history = await api().get(`/api/v1/tickets/${ticket.id}/phase-history`).expect(200);
     const phases = history.body.items.map((row: { toPhase: string }) => row.toPhase);

@@ -20,7 +20,13 @@ beforeAll(async () => {
   app = stackApp(stack);
   const review = await api()
     .post('/api/v1/task-templates')
-    .send({ phaseId: Phase.REQUIREMENTS, taskType: 'review_requirements', templateDescription: 'Review: {ticket_title}', requiredCapabilities: ['documentation'], dependenciesTemplate: ['create_requirements_doc'] });
+    .send({
+      phaseId: Phase.REQUIREMENTS,
+      taskType: 'review_requirements',
+      templateDescription: 'Review: {ticket_title}',
+      requiredCapabilities: ['documentation'],
+      dependenciesTemplate: ['create_requirements_doc'],
+    });
   expect(review.status).toBe(201);
 });
 
@@ -40,7 +46,9 @@ it('shows blocked-by and blocks, adds dependencies, and refuses cycles with thei
   expect(deps.blockedBy.map((t: { id: string }) => t.id)).toEqual([analyze]);
   expect(deps.blocks.map((t: { id: string }) => t.id)).toEqual([review]);
 
-  const cycle = await api().post(`/api/v1/tasks/${document}/dependencies`).send({ dependsOn: [review] });
+  const cycle = await api()
+    .post(`/api/v1/tasks/${document}/dependencies`)
+    .send({ dependsOn: [review] });
   expect(cycle.status).toBe(422);
   expect(cycle.body.error.code).toBe('DEPENDENCY_CYCLE');
   // The path starts at one of its tasks and returns to it: document → review → document, or the other way round.
@@ -56,13 +64,19 @@ it('shows blocked-by and blocks, adds dependencies, and refuses cycles with thei
     if (Date.now() > deadline) throw new Error('analyze_requirements did not start');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const running = await api().post(`/api/v1/tasks/${analyze}/dependencies`).send({ dependsOn: [review] });
+  const running = await api()
+    .post(`/api/v1/tasks/${analyze}/dependencies`)
+    .send({ dependsOn: [review] });
   expect(running.status).toBe(409);
   expect(running.body.error.code).toBe('TASK_NOT_PENDING');
-  const foreign = await api().post(`/api/v1/tasks/${review}/dependencies`).send({ dependsOn: ['00000000-0000-4000-8000-000000000000'] });
+  const foreign = await api()
+    .post(`/api/v1/tasks/${review}/dependencies`)
+    .send({ dependsOn: ['00000000-0000-4000-8000-000000000000'] });
   expect(foreign.status).toBe(422);
   expect(foreign.body.error.code).toBe('INVALID_DEPENDENCY');
-  const added = await api().post(`/api/v1/tasks/${review}/dependencies`).send({ dependsOn: [analyze] });
+  const added = await api()
+    .post(`/api/v1/tasks/${review}/dependencies`)
+    .send({ dependsOn: [analyze] });
   expect(added.status).toBe(200);
   expect(added.body.dependsOn.map((t: { id: string }) => t.id).sort()).toEqual([analyze, document].sort());
 
@@ -72,7 +86,9 @@ it('shows blocked-by and blocks, adds dependencies, and refuses cycles with thei
 it('refuses template dependencies that would form a cycle, with the path of task types', async () => {
   const { body: templates } = await api().get('/api/v1/task-templates').query({ phase_id: Phase.REQUIREMENTS }).expect(200);
   const analyze = (templates.items as { id: string; taskType: string }[]).find((t) => t.taskType === 'analyze_requirements')!;
-  const response = await api().patch(`/api/v1/task-templates/${analyze.id}`).send({ dependenciesTemplate: ['review_requirements'] });
+  const response = await api()
+    .patch(`/api/v1/task-templates/${analyze.id}`)
+    .send({ dependenciesTemplate: ['review_requirements'] });
   expect(response.status).toBe(422);
   expect(response.body.error).toMatchObject({
     code: 'DEPENDENCY_CYCLE',

@@ -1,11 +1,5 @@
 import { Phase } from '../../src/ticket/phases';
-import {
-  PHASE_GATE_REQUIREMENTS,
-  evaluateGate,
-  extendGateRequirements,
-  type GateArtifact,
-  type GateTask,
-} from '../../src/phase-work/gates';
+import { PHASE_GATE_REQUIREMENTS, evaluateGate, extendGateRequirements, type GateArtifact, type GateTask } from '../../src/phase-work/gates';
 
 const done: GateTask[] = [{ taskType: 'analyze_requirements', status: 'completed' }];
 const requirementsGate = PHASE_GATE_REQUIREMENTS[Phase.REQUIREMENTS];
@@ -41,7 +35,11 @@ describe('PHASE_GATE_REQUIREMENTS (seed 001, Stream G)', () => {
 
   it('can be extended by a deployment without losing the seeds’ criteria', () => {
     const extended = extendGateRequirements(PHASE_GATE_REQUIREMENTS, {
-      [Phase.REQUIREMENTS]: { requiredArtifacts: ['risk_register'], requiredTasksCompleted: false, validationCriteria: { requirements_document: { minLength: 800 } } },
+      [Phase.REQUIREMENTS]: {
+        requiredArtifacts: ['risk_register'],
+        requiredTasksCompleted: false,
+        validationCriteria: { requirements_document: { minLength: 800 } },
+      },
       [Phase.DEPLOYMENT]: { requiredArtifacts: ['release_notes'], requiredTasksCompleted: true, validationCriteria: {} },
     });
     expect(extended[Phase.REQUIREMENTS]).toEqual({
@@ -118,7 +116,9 @@ describe('evaluateGate', () => {
     it('blocks code changes without a test file', () => {
       const noTests = { type: 'code_changes', content: { files: ['src/a.ts', 'README.md'] } };
       const coverage = { type: 'test_coverage', content: 95 };
-      expect(evaluateGate(implementationGate, [noTests, coverage], done).blockingReasons).toEqual(['code_changes: mustHaveTests: no test file among the changes']);
+      expect(evaluateGate(implementationGate, [noTests, coverage], done).blockingReasons).toEqual([
+        'code_changes: mustHaveTests: no test file among the changes',
+      ]);
     });
     it('recognises test directories and listed tests', () => {
       const coverage = { type: 'test_coverage', content: 95 };

@@ -25,7 +25,11 @@ describe('runnableTasks', () => {
 
 describe('runnableTasks with resources', () => {
   it('never offers two tasks that share a resource, nor one whose resource a running task holds', () => {
-    const tasks = [task('a', [], TaskStatus.PENDING, 'HIGH', ['repo']), task('b', [], TaskStatus.PENDING, 'MEDIUM', ['repo', 'db']), task('c', [], TaskStatus.PENDING, 'LOW', ['db'])];
+    const tasks = [
+      task('a', [], TaskStatus.PENDING, 'HIGH', ['repo']),
+      task('b', [], TaskStatus.PENDING, 'MEDIUM', ['repo', 'db']),
+      task('c', [], TaskStatus.PENDING, 'LOW', ['db']),
+    ];
     expect(runnableTasks(tasks, new Set()).map((t) => t.id)).toEqual(['a', 'c']);
     expect(runnableTasks(tasks, new Set(['c'])).map((t) => t.id)).toEqual(['a']);
   });

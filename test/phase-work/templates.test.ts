@@ -4,7 +4,10 @@ import { PHASE_TASK_TEMPLATES, renderDescription } from '../../src/phase-work/te
 describe('PHASE_TASK_TEMPLATES (seed 001, Stream F)', () => {
   it('has the seeds’ task types, priorities and capabilities per phase', () => {
     const summary = Object.fromEntries(
-      Object.entries(PHASE_TASK_TEMPLATES).map(([phase, templates]) => [phase, templates.map((t) => `${t.taskType}/${t.priority}/${t.capabilities.join(',')}`)]),
+      Object.entries(PHASE_TASK_TEMPLATES).map(([phase, templates]) => [
+        phase,
+        templates.map((t) => `${t.taskType}/${t.priority}/${t.capabilities.join(',')}`),
+      ]),
     );
     expect(summary).toEqual({
       [Phase.REQUIREMENTS]: ['analyze_requirements/HIGH/analysis', 'create_requirements_doc/MEDIUM/documentation'],

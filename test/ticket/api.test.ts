@@ -33,7 +33,9 @@ async function createTicket(overrides: Record<string, unknown> = {}) {
 }
 
 const transition = (id: string, toPhase: string, extra: Record<string, unknown> = {}) =>
-  api().post(`/api/v1/tickets/${id}/transition`).send({ toPhase, ...extra });
+  api()
+    .post(`/api/v1/tickets/${id}/transition`)
+    .send({ toPhase, ...extra });
 
 function expectError(response: request.Response, status: number, code: string) {
   expect(response.status).toBe(status);
@@ -84,7 +86,9 @@ describe('POST /api/v1/tickets', () => {
   });
 
   it('rejects an oversized body with 413', async () => {
-    const response = await api().post('/api/v1/tickets').send({ title: 't', description: 'x'.repeat(300 * 1024) });
+    const response = await api()
+      .post('/api/v1/tickets')
+      .send({ title: 't', description: 'x'.repeat(300 * 1024) });
     expectError(response, 413, 'PAYLOAD_TOO_LARGE');
   });
 });
@@ -113,7 +117,12 @@ describe('transitions', () => {
     const ticket = await createTicket();
     const response = await transition(ticket.id, Phase.DEPLOYMENT);
     expectError(response, 409, 'INVALID_TRANSITION');
-    expect(response.body.error.details).toEqual({ fromPhase: Phase.BACKLOG, toPhase: Phase.DEPLOYMENT, validTransitions: [Phase.REQUIREMENTS], blockingReasons: [] });
+    expect(response.body.error.details).toEqual({
+      fromPhase: Phase.BACKLOG,
+      toPhase: Phase.DEPLOYMENT,
+      validTransitions: [Phase.REQUIREMENTS],
+      blockingReasons: [],
+    });
     expect(response.body.error.message).toContain('cannot move');
   });
 
@@ -136,7 +145,14 @@ describe('transitions', () => {
       interceptors: { workflow: [{ startUpdate: (input, next) => stack.env.connection.withDeadline(Date.now() + 1000, () => next(input)) }] },
     });
     const settings = testSettings(stack.orchestrator, STATE_MACHINE_ONLY);
-    const slowApp = createApp({ prisma: stack.db.prisma, temporal: impatient, taskQueue, logger: createLogger('silent'), orchestrator: stack.orchestrator, settings });
+    const slowApp = createApp({
+      prisma: stack.db.prisma,
+      temporal: impatient,
+      taskQueue,
+      logger: createLogger('silent'),
+      orchestrator: stack.orchestrator,
+      settings,
+    });
     const created = await request(slowApp).post('/api/v1/tickets').send({ title: 'Pending', policy: 'manual' });
     expect(created.status).toBe(201);
     const ticketId = created.body.id as string;
@@ -221,7 +237,9 @@ describe('GET /api/v1/tickets', () => {
     const inRequirements = await api().get('/api/v1/tickets').query({ phase: Phase.REQUIREMENTS, priority: 'LOW' });
     expect(inRequirements.status).toBe(200);
     expect(inRequirements.body.items.map((t: { id: string }) => t.id)).toContain(created[0]!.id);
-    expect(inRequirements.body.items.every((t: { phaseId: string; status: string }) => t.phaseId === Phase.REQUIREMENTS && t.status === 'in_progress')).toBe(true);
+    expect(inRequirements.body.items.every((t: { phaseId: string; status: string }) => t.phaseId === Phase.REQUIREMENTS && t.status === 'in_progress')).toBe(
+      true,
+    );
 
     const page1 = await api().get('/api/v1/tickets').query({ priority: 'LOW', status: 'open', limit: 1, offset: 0 });
     const page2 = await api().get('/api/v1/tickets').query({ priority: 'LOW', status: 'open', limit: 1, offset: 1 });

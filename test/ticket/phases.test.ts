@@ -1,14 +1,5 @@
 import fc from 'fast-check';
-import {
-  ALL_PHASES,
-  PHASE_SEQUENCE,
-  PHASE_TRANSITIONS,
-  Phase,
-  canTransition,
-  isPhase,
-  nextInSequence,
-  validTransitions,
-} from '../../src/ticket/phases';
+import { ALL_PHASES, PHASE_SEQUENCE, PHASE_TRANSITIONS, Phase, canTransition, isPhase, nextInSequence, validTransitions } from '../../src/ticket/phases';
 
 const phaseArb = fc.constantFrom(...ALL_PHASES);
 
@@ -29,15 +20,7 @@ describe('phase constants (seed 002, Stream E)', () => {
   });
 
   it('orders the happy path from BACKLOG to DONE without BLOCKED', () => {
-    expect(PHASE_SEQUENCE).toEqual([
-      Phase.BACKLOG,
-      Phase.REQUIREMENTS,
-      Phase.DESIGN,
-      Phase.IMPLEMENTATION,
-      Phase.TESTING,
-      Phase.DEPLOYMENT,
-      Phase.DONE,
-    ]);
+    expect(PHASE_SEQUENCE).toEqual([Phase.BACKLOG, Phase.REQUIREMENTS, Phase.DESIGN, Phase.IMPLEMENTATION, Phase.TESTING, Phase.DEPLOYMENT, Phase.DONE]);
     expect(nextInSequence(Phase.DEPLOYMENT)).toBe(Phase.DONE);
     expect(nextInSequence(Phase.DONE)).toBeUndefined();
     expect(nextInSequence(Phase.BLOCKED)).toBeUndefined();

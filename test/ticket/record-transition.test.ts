@@ -77,7 +77,9 @@ describe('recordTransition', () => {
   });
 
   it('fails non-retryably for a ticket that does not exist', async () => {
-    const error = await activityEnv.run(recordTransition, { ticketId: randomUUID(), record: record(1, Phase.BACKLOG, Phase.REQUIREMENTS) }).catch((e: unknown) => e);
+    const error = await activityEnv
+      .run(recordTransition, { ticketId: randomUUID(), record: record(1, Phase.BACKLOG, Phase.REQUIREMENTS) })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: 'TicketNotFound', nonRetryable: true });
   });

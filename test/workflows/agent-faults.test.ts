@@ -66,7 +66,10 @@ afterAll(async () => {
 afterEach(async () => {
   for (const [phase, templates] of Object.entries(PHASE_TASK_TEMPLATES)) {
     for (const template of templates ?? []) {
-      await db.prisma.taskTemplate.updateMany({ where: { phaseId: phase, taskType: template.taskType }, data: { requiredCapabilities: template.capabilities, isActive: true } });
+      await db.prisma.taskTemplate.updateMany({
+        where: { phaseId: phase, taskType: template.taskType },
+        data: { requiredCapabilities: template.capabilities, isActive: true },
+      });
     }
   }
 });
@@ -76,8 +79,6 @@ async function route(taskType: string, capabilities: string[]): Promise<void> {
   const { count } = await db.prisma.taskTemplate.updateMany({ where: { phaseId: Phase.REQUIREMENTS, taskType }, data: { requiredCapabilities: capabilities } });
   expect(count).toBe(1);
 }
-
-
 
 const pidFile = (ticketId: string, taskType: string) => path.join(activities.workspacesDir, ticketId, `${taskType}.pid`);
 
@@ -92,7 +93,13 @@ function readPid(ticketId: string, taskType: string): number | undefined {
 }
 
 async function waitForPid(ticketId: string, taskType: string, timeoutMs = 20_000): Promise<number> {
-  return (await poll(() => readPid(ticketId, taskType), (pid) => pid !== undefined, `${taskType}.pid of ticket ${ticketId}`, timeoutMs, 50))!;
+  return (await poll(
+    () => readPid(ticketId, taskType),
+    (pid) => pid !== undefined,
+    `${taskType}.pid of ticket ${ticketId}`,
+    timeoutMs,
+    50,
+  ))!;
 }
 
 type Handle = WorkflowHandle<typeof ticketWorkflow>;
@@ -107,7 +114,8 @@ async function start(ticket: NewTicket, overrides: Partial<TicketSettings> = {})
 const waitForState = (handle: Handle, done: (state: TicketWorkflowState) => boolean, what: string, timeoutMs = 45_000) =>
   poll(() => handle.query(getStateQuery), done, what, timeoutMs, 150);
 
-const transition = (handle: Handle, toPhase: Phase, requestId: string) => handle.executeUpdate(transitionUpdate, { args: [{ toPhase, requestId, transitionedBy: 'tester' }] });
+const transition = (handle: Handle, toPhase: Phase, requestId: string) =>
+  handle.executeUpdate(transitionUpdate, { args: [{ toPhase, requestId, transitionedBy: 'tester' }] });
 
 const task = (ticketId: string, taskType: string) => db.prisma.task.findFirstOrThrow({ where: { ticketId, taskType } });
 
@@ -168,14 +176,22 @@ describe('agent faults in the ticket workflow', () => {
     expect(reason).toContain('retries exhausted');
     expect(blocked.tasks.find((t) => t.taskType === ANALYZE)?.status).toBe('failed');
 
-    const analyze = await poll(() => task(id, ANALYZE), (row) => row.status === 'failed', 'the task row to be failed');
+    const analyze = await poll(
+      () => task(id, ANALYZE),
+      (row) => row.status === 'failed',
+      'the task row to be failed',
+    );
     expect(analyze).toMatchObject({ attempts: 3, assignedAgent: 'crashing-agent', completedAt: null, result: null });
     expect(analyze.error).toContain('AgentProcessFailed');
     expect(analyze.error).toContain('retries exhausted');
     // The dependent task never started.
     expect(await task(id, DOCUMENT)).toMatchObject({ status: 'pending', attempts: 0, startedAt: null });
 
-    const ticket = await poll(() => db.prisma.ticket.findUniqueOrThrow({ where: { id } }), (row) => row.phaseId === Phase.BLOCKED, 'the ticket row to be blocked');
+    const ticket = await poll(
+      () => db.prisma.ticket.findUniqueOrThrow({ where: { id } }),
+      (row) => row.phaseId === Phase.BLOCKED,
+      'the ticket row to be blocked',
+    );
     expect(ticket).toMatchObject({ status: 'blocked', previousPhaseId: Phase.REQUIREMENTS, blockedReason: reason });
     const history = await db.prisma.phaseHistory.findMany({ where: { ticketId: id }, orderBy: { sequence: 'asc' } });
     expect(history.map((row) => [row.toPhase, row.transitionedBy])).toEqual([
@@ -210,10 +226,18 @@ describe('agent faults in the ticket workflow', () => {
     expect(blocked.blocked!.reason).toContain('injected permanent failure');
     expect(blocked.blocked!.reason).toContain('not retryable');
 
-    const analyze = await poll(() => task(id, ANALYZE), (row) => row.status === 'failed', 'the task row to be failed');
+    const analyze = await poll(
+      () => task(id, ANALYZE),
+      (row) => row.status === 'failed',
+      'the task row to be failed',
+    );
     expect(analyze).toMatchObject({ attempts: 1, assignedAgent: 'refusing-agent' });
     expect(analyze.error).toContain('not retryable');
-    const ticket = await poll(() => db.prisma.ticket.findUniqueOrThrow({ where: { id } }), (row) => row.phaseId === Phase.BLOCKED, 'the ticket row to be blocked');
+    const ticket = await poll(
+      () => db.prisma.ticket.findUniqueOrThrow({ where: { id } }),
+      (row) => row.phaseId === Phase.BLOCKED,
+      'the ticket row to be blocked',
+    );
     expect(ticket.blockedReason).toBe(blocked.blocked!.reason);
     expect(await db.prisma.phaseHistory.count({ where: { ticketId: id, toPhase: Phase.BLOCKED } })).toBe(1);
   });
@@ -241,10 +265,19 @@ describe('agent faults in the ticket workflow', () => {
     expect(blocked.blocked!.reason).toMatch(/START_TO_CLOSE timeout/);
     expect(blocked.blocked!.reason).toContain('retries exhausted');
 
-    const analyze = await poll(() => task(id, ANALYZE), (row) => row.status === 'failed', 'the task row to be failed');
+    const analyze = await poll(
+      () => task(id, ANALYZE),
+      (row) => row.status === 'failed',
+      'the task row to be failed',
+    );
     expect(analyze).toMatchObject({ attempts: 3, assignedAgent: 'slow-agent' });
     expect(pids.size).toBe(3);
-    await poll(() => [...pids].filter(isAlive), (alive) => alive.length === 0, 'every timed-out agent to be killed', 10_000);
+    await poll(
+      () => [...pids].filter(isAlive),
+      (alive) => alive.length === 0,
+      'every timed-out agent to be killed',
+      10_000,
+    );
   });
 
   /** A manual ticket in REQUIREMENTS whose analysis hangs in the hanging agent, then blocked by hand. */
@@ -273,8 +306,19 @@ describe('agent faults in the ticket workflow', () => {
     const blocked = await transition(handle, Phase.BLOCKED, `${externalId}-3`);
     expect(blocked.phase).toBe(Phase.BLOCKED);
     expect(blocked.blocked).toMatchObject({ fromPhase: Phase.REQUIREMENTS, entry: entered.run.entry, cause: 'manual' });
-    await poll(() => isAlive(pid), (alive) => !alive, `agent process ${pid} to be stopped`, 8_000, 50);
-    const cancelled = await poll(() => task(id, ANALYZE), (row) => row.status === 'cancelled', 'the task row to be cancelled', 10_000);
+    await poll(
+      () => isAlive(pid),
+      (alive) => !alive,
+      `agent process ${pid} to be stopped`,
+      8_000,
+      50,
+    );
+    const cancelled = await poll(
+      () => task(id, ANALYZE),
+      (row) => row.status === 'cancelled',
+      'the task row to be cancelled',
+      10_000,
+    );
     return { id, handle, entered, pid, running, cancelled };
   }
 
@@ -288,7 +332,11 @@ describe('agent faults in the ticket workflow', () => {
     // Nothing else started, the gate was never validated, and the ticket row shows the manual block.
     expect(await task(id, DOCUMENT)).toMatchObject({ status: 'pending', attempts: 0 });
     expect(await db.prisma.phaseGateResult.count({ where: { ticketId: id } })).toBe(0);
-    const ticket = await poll(() => db.prisma.ticket.findUniqueOrThrow({ where: { id } }), (row) => row.phaseId === Phase.BLOCKED, 'the ticket row to be blocked');
+    const ticket = await poll(
+      () => db.prisma.ticket.findUniqueOrThrow({ where: { id } }),
+      (row) => row.phaseId === Phase.BLOCKED,
+      'the ticket row to be blocked',
+    );
     expect(ticket.blockedReason).toBe('blocked by tester');
     const history = await db.prisma.phaseHistory.findMany({ where: { ticketId: id }, orderBy: { sequence: 'asc' } });
     expect(history.map((row) => row.toPhase)).toEqual([Phase.REQUIREMENTS, Phase.BLOCKED]);
@@ -302,7 +350,13 @@ describe('agent faults in the ticket workflow', () => {
       const resumed = await transition(handle, Phase.REQUIREMENTS, 'FAULT-RESUME-4');
       expect(resumed).toMatchObject({ phase: Phase.REQUIREMENTS, blocked: null, run: { phase: Phase.REQUIREMENTS, entry: entered.run.entry } });
       // The cancelled task starts again, with the backend its template now selects.
-      const rerun = await poll(() => task(id, ANALYZE), (row) => row.status !== 'cancelled', 'the cancelled task to start again', 20_000, 50);
+      const rerun = await poll(
+        () => task(id, ANALYZE),
+        (row) => row.status !== 'cancelled',
+        'the cancelled task to start again',
+        20_000,
+        50,
+      );
       expect(rerun).toMatchObject({ id: running.id, phaseEntry: entered.run.entry, assignedAgent: 'reference-agent' });
       const done = await waitForState(handle, (state) => state.run.step === 'complete' || state.phase !== Phase.REQUIREMENTS, 'the resumed run to complete');
       expect(done).toMatchObject({ phase: Phase.REQUIREMENTS, blocked: null, run: { entry: entered.run.entry, step: 'complete', gate: { status: 'passed' } } });
@@ -322,7 +376,11 @@ describe('agent faults in the ticket workflow', () => {
     const entered = await transition(handle, Phase.REQUIREMENTS, 'unblock-1');
     const blocked = await waitForState(handle, (state) => state.phase === Phase.BLOCKED, 'the ticket to be blocked');
     expect(blocked.blocked).toMatchObject({ cause: 'task', fromPhase: Phase.REQUIREMENTS });
-    const failed = await poll(() => task(id, ANALYZE), (row) => row.status === 'failed', 'the task row to be failed');
+    const failed = await poll(
+      () => task(id, ANALYZE),
+      (row) => row.status === 'failed',
+      'the task row to be failed',
+    );
 
     await route(ANALYZE, ['analysis']);
     const resumed = await transition(handle, Phase.REQUIREMENTS, 'unblock-2');

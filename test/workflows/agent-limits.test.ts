@@ -25,7 +25,7 @@ const running = (ticketIds: string[]) => stack.db.prisma.task.count({ where: { t
 /** Samples the number of running tasks for `ms`; returns the largest seen. */
 async function peakRunning(ticketIds: string[], ms: number): Promise<number> {
   let peak = 0;
-  for (const end = Date.now() + ms; Date.now() < end; ) {
+  for (const end = Date.now() + ms; Date.now() < end;) {
     peak = Math.max(peak, await running(ticketIds));
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -64,7 +64,11 @@ it('routes the next attempt elsewhere when the agent process running the task di
   const faultAgent = path.join(ROOT, 'test', 'fixtures', 'agents', 'fault-agent.mjs');
   writeFileSync(
     configFile,
-    JSON.stringify({ backends: [{ name: 'hang', type: 'command', capabilities: ['analysis'], command: 'node', args: [faultAgent], env: { FAULT: 'hang' }, heartbeatTimeoutMs: 2000 }] }),
+    JSON.stringify({
+      backends: [
+        { name: 'hang', type: 'command', capabilities: ['analysis'], command: 'node', args: [faultAgent], env: { FAULT: 'hang' }, heartbeatTimeoutMs: 2000 },
+      ],
+    }),
   );
   const workspaces = path.join(dir, 'workspaces');
   const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'src', 'entrypoints', 'agent-worker.ts')], {
@@ -92,7 +96,10 @@ it('routes the next attempt elsewhere when the agent process running the task di
   const { ticket } = await tickets.create({ ...RICH_TICKET, title: 'Survive the agent', policy: 'manual' });
   await tickets.transition(ticket.id, { toPhase: Phase.REQUIREMENTS, requestId: 'go' });
   const task = await eventually(
-    () => stack.db.prisma.task.findFirst({ where: { ticketId: ticket.id, taskType: 'analyze_requirements', status: 'running', assignedAgent: 'doomed' } }).then((row) => row ?? undefined),
+    () =>
+      stack.db.prisma.task
+        .findFirst({ where: { ticketId: ticket.id, taskType: 'analyze_requirements', status: 'running', assignedAgent: 'doomed' } })
+        .then((row) => row ?? undefined),
     'the task to run on the doomed agent',
   );
   const pidFile = path.join(workspaces, ticket.id, 'analyze_requirements.pid');

@@ -40,7 +40,11 @@ describe('cancellation', () => {
     const { id, handle, pid } = await startHanging('Cancel me');
     await tickets.cancel(id, 'superseded by another ticket', 'alice');
     const final: TicketWorkflowState = await handle.result();
-    expect(final).toMatchObject({ phase: Phase.REQUIREMENTS, status: 'cancelled', cancelled: { reason: 'superseded by another ticket', requestedBy: 'alice' } });
+    expect(final).toMatchObject({
+      phase: Phase.REQUIREMENTS,
+      status: 'cancelled',
+      cancelled: { reason: 'superseded by another ticket', requestedBy: 'alice' },
+    });
     await eventually(() => !isAlive(pid), 'the agent process to exit');
     const ticket = await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
     expect(ticket).toMatchObject({ status: 'cancelled', cancelReason: 'superseded by another ticket (by alice)' });
@@ -57,7 +61,10 @@ describe('cancellation', () => {
     await handle.cancel();
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
     await eventually(() => !isAlive(pid), 'the agent process to exit');
-    expect(await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } })).toMatchObject({ status: 'cancelled', cancelReason: 'cancellation requested through Temporal (by temporal)' });
+    expect(await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } })).toMatchObject({
+      status: 'cancelled',
+      cancelReason: 'cancellation requested through Temporal (by temporal)',
+    });
   });
 
   it('cancels one task: its agent stops and the ticket is blocked with the reason until a transition resumes it', async () => {
@@ -71,7 +78,10 @@ describe('cancellation', () => {
     }, 'the ticket to be blocked');
     expect(blocked.blocked).toMatchObject({ fromPhase: Phase.REQUIREMENTS, cause: 'task', reason: 'task analyze_requirements cancelled: wrong approach' });
     await eventually(() => !isAlive(pid), 'the agent process to exit');
-    expect(await stack.db.prisma.task.findUniqueOrThrow({ where: { id: task.id } })).toMatchObject({ status: 'cancelled', error: 'task analyze_requirements cancelled: wrong approach' });
+    expect(await stack.db.prisma.task.findUniqueOrThrow({ where: { id: task.id } })).toMatchObject({
+      status: 'cancelled',
+      error: 'task analyze_requirements cancelled: wrong approach',
+    });
     await expect(work.cancelTask(task.id, 'again')).rejects.toMatchObject({ code: 'TASK_NOT_CANCELLABLE' });
 
     // Route the task to the reference agent and resume: the same run re-runs the cancelled task.

@@ -47,7 +47,7 @@ it(`keeps ${TRANSITIONS} transitions through continue-as-new with bounded histor
     await handle.executeUpdate(transitionUpdate, { args: [{ toPhase, requestId: `walk-${i}` }] });
   }
   // Then back and forth between TESTING and IMPLEMENTATION, in chunks of signals.
-  for (let sent = 3; sent < TRANSITIONS; ) {
+  for (let sent = 3; sent < TRANSITIONS;) {
     const chunk = Math.min(CHUNK, TRANSITIONS - sent);
     for (let i = 0; i < chunk; i++, sent++) {
       const toPhase = sent % 2 === 1 ? Phase.TESTING : Phase.IMPLEMENTATION;

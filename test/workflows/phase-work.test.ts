@@ -20,7 +20,11 @@ const stack = useTicketStack(reference);
 const RICH = RICH_TICKET;
 const TERSE = TERSE_TICKET;
 
-async function waitFor(handle: WorkflowHandle<typeof ticketWorkflow>, done: (state: TicketWorkflowState) => boolean, timeoutMs = 50_000): Promise<TicketWorkflowState> {
+async function waitFor(
+  handle: WorkflowHandle<typeof ticketWorkflow>,
+  done: (state: TicketWorkflowState) => boolean,
+  timeoutMs = 50_000,
+): Promise<TicketWorkflowState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const state = await handle.query(getStateQuery);
@@ -67,7 +71,9 @@ describe('phase work', () => {
 
     const ticket = await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
     const context = ticket.context as Record<string, unknown>;
-    expect(Object.keys(context)).toEqual(expect.arrayContaining(['requirements_phase', 'design_phase', 'implementation_phase', 'testing_phase', 'deployment_phase', 'summary']));
+    expect(Object.keys(context)).toEqual(
+      expect.arrayContaining(['requirements_phase', 'design_phase', 'implementation_phase', 'testing_phase', 'deployment_phase', 'summary']),
+    );
     expect(ticket.contextSummary).toContain('Acceptance criterion (requirements phase): Circular dependency detection');
     const contexts = await stack.db.prisma.phaseContext.findMany({ where: { ticketId: id } });
     expect(contexts).toHaveLength(5);
@@ -87,12 +93,16 @@ describe('phase work', () => {
     expect((await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } })).blockedReason).toContain('minLength 500');
 
     const text = REVIEWED_TERSE_REQUIREMENTS;
-    await storeArtifact(stack.db.prisma, { ticketId: id, phase: Phase.REQUIREMENTS, entry: blocked.run.entry }, {
-      artifactType: 'requirements_document',
-      artifactPath: 'docs/requirements-reviewed.md',
-      content: { text, format: 'markdown' },
-      collectedBy: 'reviewer@example.com',
-    });
+    await storeArtifact(
+      stack.db.prisma,
+      { ticketId: id, phase: Phase.REQUIREMENTS, entry: blocked.run.entry },
+      {
+        artifactType: 'requirements_document',
+        artifactPath: 'docs/requirements-reviewed.md',
+        content: { text, format: 'markdown' },
+        collectedBy: 'reviewer@example.com',
+      },
+    );
     await handle.signal(artifactsChangedSignal, { phase: Phase.REQUIREMENTS, entry: blocked.run.entry });
     const final = await handle.result();
     expect(final.phase).toBe(Phase.DONE);

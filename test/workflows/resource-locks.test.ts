@@ -81,7 +81,8 @@ it('continues a long wait as new inside the phase run, the waiting task left pen
     return found.filter((run) => run.status === 'CONTINUED_AS_NEW').length >= 2 && found;
   }, 'the waiter to continue as new twice');
   // Each run that continued as new stayed within the threshold plus one wait round (17 events) and its 2 closing events.
-  for (const run of runs.filter((candidate) => candidate.status === 'CONTINUED_AS_NEW')) expect(run.historyLength).toBeLessThanOrEqual(continueAfterEvents + 17 + 2);
+  for (const run of runs.filter((candidate) => candidate.status === 'CONTINUED_AS_NEW'))
+    expect(run.historyLength).toBeLessThanOrEqual(continueAfterEvents + 17 + 2);
 
   // The stopped waits recorded nothing: the task is pending, never started, cancelled or failed, and
   // the ticket is still in its phase run (no block, one transition).

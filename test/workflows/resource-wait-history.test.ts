@@ -130,7 +130,13 @@ function stubActivities(): Partial<TicketActivities> {
     },
     recordCancellation: async () => undefined,
     collectArtifacts: (async () => []) as unknown as TicketActivities['collectArtifacts'],
-    validateGate: (async ({ attempt }: { attempt: number }) => ({ status: 'passed', passed: true, blockingReasons: [], attempt, validation: null })) as unknown as TicketActivities['validateGate'],
+    validateGate: (async ({ attempt }: { attempt: number }) => ({
+      status: 'passed',
+      passed: true,
+      blockingReasons: [],
+      attempt,
+      validation: null,
+    })) as unknown as TicketActivities['validateGate'],
     updateContext: (async () => undefined) as unknown as TicketActivities['updateContext'],
   };
 }
@@ -176,7 +182,11 @@ async function startTicket(waitMs: number, ticketSettings: TicketSettings, tasks
   const ticketId = randomUUID();
   const script: Script = { tasks, waitMs, refusals: 0, successes: new Map(), outcomes: [], requirementsPlans: 0 };
   scripts.set(ticketId, script);
-  const handle = await env.client.workflow.start('ticketWorkflow', { taskQueue, workflowId: `ticket-${ticketId}`, args: [{ ticketId, settings: ticketSettings }] });
+  const handle = await env.client.workflow.start('ticketWorkflow', {
+    taskQueue,
+    workflowId: `ticket-${ticketId}`,
+    args: [{ ticketId, settings: ticketSettings }],
+  });
   return { ticketId, script, handle };
 }
 
@@ -190,7 +200,13 @@ async function runTicket(
   waitMs: number,
   ticketSettings = settings,
   tasks = 1,
-): Promise<{ runs: RunSummary[]; events: number; waitedMs: number; script: Script; histories: { workflowId: string; history: temporal.api.history.v1.IHistory }[] }> {
+): Promise<{
+  runs: RunSummary[];
+  events: number;
+  waitedMs: number;
+  script: Script;
+  histories: { workflowId: string; history: temporal.api.history.v1.IHistory }[];
+}> {
   const { script, handle } = await startTicket(waitMs, ticketSettings, tasks);
   const { workflowId } = handle;
   const state = (await handle.result()) as { phase: Phase };
@@ -199,7 +215,7 @@ async function runTicket(
   const histories: { workflowId: string; history: temporal.api.history.v1.IHistory }[] = [];
   let first: number | undefined;
   let last = 0;
-  for (let runId: string | undefined = handle.firstExecutionRunId; runId; ) {
+  for (let runId: string | undefined = handle.firstExecutionRunId; runId;) {
     const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
     histories.push({ workflowId, history });
     const events: temporal.api.history.v1.IHistoryEvent[] = history.events ?? [];

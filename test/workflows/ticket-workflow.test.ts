@@ -11,13 +11,7 @@ import { Phase, PHASE_SEQUENCE } from '../../src/ticket/phases';
 import { INVALID_TRANSITION } from '../../src/ticket/transition';
 import type { TicketClient } from '../../src/ticket/client';
 import type { ticketWorkflow } from '../../workflows';
-import {
-  getPhaseHistoryQuery,
-  getStateQuery,
-  getValidTransitionsQuery,
-  transitionSignal,
-  transitionUpdate,
-} from '../../workflows/ticket/messages';
+import { getPhaseHistoryQuery, getStateQuery, getValidTransitionsQuery, transitionSignal, transitionUpdate } from '../../workflows/ticket/messages';
 import { useTicketStack } from '../helpers/temporal';
 
 const stack = useTicketStack();
@@ -58,9 +52,7 @@ describe('ticketWorkflow', () => {
     expect(result).toMatchObject({ phase: Phase.DONE, status: 'done', transitionCount: 6 });
 
     const rows = await stack.db.prisma.phaseHistory.findMany({ where: { ticketId: id }, orderBy: { sequence: 'asc' } });
-    expect(rows.map((row) => [row.sequence, row.fromPhase, row.toPhase])).toEqual(
-      PHASE_SEQUENCE.slice(1).map((to, i) => [i + 1, PHASE_SEQUENCE[i], to]),
-    );
+    expect(rows.map((row) => [row.sequence, row.fromPhase, row.toPhase])).toEqual(PHASE_SEQUENCE.slice(1).map((to, i) => [i + 1, PHASE_SEQUENCE[i], to]));
     expect(rows.every((row) => row.transitionedBy === 'test' && row.transitionReason === `to ${row.toPhase}`)).toBe(true);
     const ticket = await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
     expect(ticket).toMatchObject({ phaseId: Phase.DONE, previousPhaseId: Phase.DEPLOYMENT, status: 'done', version: 6 });

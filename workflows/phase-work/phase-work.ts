@@ -165,7 +165,9 @@ export class PhaseWork {
           if (!resuming) this.cancelRequests.clear();
           run.step = 'generating_tasks';
           // A resumed run retries what did not complete.
-          this.tasks = (await bookkeeping.generateTasks(ref)).map((task) => (task.status === TaskStatus.COMPLETED ? task : { ...task, status: TaskStatus.PENDING }));
+          this.tasks = (await bookkeeping.generateTasks(ref)).map((task) =>
+            task.status === TaskStatus.COMPLETED ? task : { ...task, status: TaskStatus.PENDING },
+          );
           run.step = 'running_tasks';
           const failure = await this.runTasks(ref, this.tasks);
           if (failure === 'cancelled') return { kind: 'interrupted' };
@@ -179,7 +181,8 @@ export class PhaseWork {
             this.lifecycle.recordGate('passed');
           } else {
             const verdict = await this.validateWithRetries(ref, run);
-            if (verdict.status === 'failed') return { kind: 'failed', cause: 'gate', reason: `gate of ${run.phase} failed: ${verdict.blockingReasons.join('; ')}` };
+            if (verdict.status === 'failed')
+              return { kind: 'failed', cause: 'gate', reason: `gate of ${run.phase} failed: ${verdict.blockingReasons.join('; ')}` };
           }
         }
         if (this.tasks.length > 0) {
@@ -310,7 +313,9 @@ export class PhaseWork {
           ? `task ${task.taskType} cancelled: ${requested}`
           : `task ${task.taskType} cancelled: the ticket left the phase`;
       task.status = cancelled ? TaskStatus.CANCELLED : TaskStatus.FAILED;
-      await CancellationScope.nonCancellable(() => bookkeeping.recordTaskOutcome({ taskId: task.id, status: task.status as 'failed' | 'cancelled', error: reason }));
+      await CancellationScope.nonCancellable(() =>
+        bookkeeping.recordTaskOutcome({ taskId: task.id, status: task.status as 'failed' | 'cancelled', error: reason }),
+      );
       return cancelled && requested === undefined ? 'cancelled' : reason;
     } finally {
       this.taskScopes.delete(task.id);
