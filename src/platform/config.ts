@@ -59,6 +59,8 @@ const schema = z.object({
   WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(1).default(10),
   /** Concurrent long polls for bookkeeping activity tasks. */
   WORKER_ACTIVITY_POLLERS: z.coerce.number().int().min(1).default(10),
+  /** Threads that run workflow code (the SDK's `workflowThreadPoolSize`; its default is 1). */
+  WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).default(1),
   /**
    * Whether the all-in-one stack runs the agent queue's worker in a child process
    * (src/entrypoints/agent-queue-worker.ts; default true): agent spawns then never stall the API
@@ -105,6 +107,7 @@ export function workerSizing(config: Config): WorkerSizing {
     activityTaskSlots: config.WORKER_ACTIVITY_TASK_SLOTS,
     workflowPollers: config.WORKER_WORKFLOW_POLLERS,
     activityPollers: config.WORKER_ACTIVITY_POLLERS,
+    workflowThreads: config.WORKER_WORKFLOW_THREADS,
   };
 }
 

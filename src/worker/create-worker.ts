@@ -26,6 +26,8 @@ export interface WorkerSizing {
   activityTaskSlots: number;
   workflowPollers: number;
   activityPollers: number;
+  /** Threads that run workflow code (`workflowThreadPoolSize`). */
+  workflowThreads: number;
 }
 
 /** Options of {@link createTicketWorkers}. */
@@ -90,6 +92,7 @@ export async function createTicketWorkers(options: TicketWorkerOptions): Promise
       maxConcurrentActivityTaskExecutions: options.sizing.activityTaskSlots,
       maxConcurrentWorkflowTaskPolls: options.sizing.workflowPollers,
       maxConcurrentActivityTaskPolls: options.sizing.activityPollers,
+      workflowThreadPoolSize: options.sizing.workflowThreads,
     }),
   });
   const workers = [tickets];
