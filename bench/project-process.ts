@@ -8,7 +8,7 @@
 import { loadConfig } from '../src/platform/config';
 import { createLogger } from '../src/platform/logger';
 import { startStack } from '../src/stack';
-import { reportReadyAndStopWithParent } from './processes';
+import { reportReadyAndStopWithParent } from '../src/platform/child-process';
 
 /** What the project stack process reports when ready. */
 export interface ProjectStackReady {

@@ -6,7 +6,7 @@
  * child process) on the same dev server and database.
  */
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -16,7 +16,8 @@ import { startDatabase } from '../src/platform/embedded-postgres';
 import { startTemporalServer } from '../src/platform/temporal-server';
 import { createLogger } from '../src/platform/logger';
 import { BENCH_TABLES_DDL } from './baseline/activities';
-import { childrenNamed, startChild } from './processes';
+import { startChild, type Child } from '../src/platform/child-process';
+import { childrenNamed } from './processes';
 import type { ProjectStackReady } from './project-process';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -93,6 +94,18 @@ function writeOrchestratorConfig(file: string, dispatchLog: string): void {
  *
  * @throws Error from the first part that fails (the parts already started are stopped).
  */
+/**
+ * Starts the benchmark's child `entry` (relative to bench/) with its output appended to `logFile`.
+ * @throws Error naming `logFile` when it does not report ready
+ */
+async function startLogged<Ready>(entry: string, env: Record<string, string>, logFile: string): Promise<Child<Ready>> {
+  try {
+    return await startChild<Ready>(path.join(__dirname, entry), { env, output: openSync(logFile, 'a') });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; see ${logFile}`);
+  }
+}
+
 export async function startBenchStack(dataDir: string, say: (line: string) => void): Promise<BenchStack> {
   mkdirSync(dataDir, { recursive: true });
   const stops: (() => Promise<unknown>)[] = [];
@@ -130,9 +143,9 @@ export async function startBenchStack(dataDir: string, say: (line: string) => vo
 
     say(`starting the project's worker and API on ${apiPort}, and the bare worker (bundling workflows)`);
     const children = await Promise.allSettled([
-      startChild<ProjectStackReady>('bench/project-process.ts', { ...env, DATABASE_URL: database.url }, path.join(dataDir, 'project-stack.log')),
-      startChild<Record<string, never>>(
-        'bench/baseline/worker-process.ts',
+      startLogged<ProjectStackReady>('project-process.ts', { ...env, DATABASE_URL: database.url }, path.join(dataDir, 'project-stack.log')),
+      startLogged<Record<string, never>>(
+        'baseline/worker-process.ts',
         {
           BENCH_TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
           BENCH_NAMESPACE: config.TEMPORAL_NAMESPACE,

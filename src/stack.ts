@@ -6,7 +6,9 @@
 import type { PrismaClient } from '@prisma/client';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import path from 'node:path';
 import { createApp, listen } from './api/app';
+import { startChild } from './platform/child-process';
 import { workerSizing, type Config } from './platform/config';
 import { createPrismaClient } from './platform/prisma';
 import { seedTaskTemplates } from './phase-work/seed-templates';
@@ -15,8 +17,10 @@ import { startDatabase } from './platform/embedded-postgres';
 import { startTemporalServer } from './platform/temporal-server';
 import type { Logger } from './platform/logger';
 import { loadRuntime } from './runtime';
-import { startAgentQueueProcess } from './worker/agent-queue-process';
 import { createTicketWorkers } from './worker/create-worker';
+
+/** The agent queue's worker process (AGENT_WORKER_PROCESS): agent spawns never stall this process. */
+const AGENT_QUEUE_WORKER = path.join(__dirname, 'entrypoints', 'agent-queue-worker.ts');
 
 /** A running stack. */
 export interface Stack {
@@ -74,7 +78,8 @@ export async function startStack(config: Config, log: Logger): Promise<Stack> {
       await running;
     });
     if (config.AGENT_WORKER_PROCESS) {
-      const agentQueue = await startAgentQueueProcess({ DATABASE_URL: database.url }, log);
+      const agentQueue = await startChild(AGENT_QUEUE_WORKER, { env: { DATABASE_URL: database.url } });
+      log.info({ pid: agentQueue.pid }, 'agent queue worker process started');
       stops.push(() => agentQueue.stop());
     }
 

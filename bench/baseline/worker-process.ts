@@ -7,7 +7,7 @@
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pg from 'pg';
-import { reportReadyAndStopWithParent } from '../processes';
+import { reportReadyAndStopWithParent } from '../../src/platform/child-process';
 import { createBareActivities } from './activities';
 
 /** The environment variable `name`. @throws Error when it is unset. */

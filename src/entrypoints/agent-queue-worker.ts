@@ -12,6 +12,7 @@
  */
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import { reportReadyAndStopWithParent } from '../platform/child-process';
 import { loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { createPrismaClient } from '../platform/prisma';
@@ -25,34 +26,29 @@ async function main(): Promise<void> {
   const log = createLogger(config.LOG_LEVEL);
   const prisma = createPrismaClient(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  try {
-    const worker = await createAgentQueueWorker({
-      connection,
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      maxConcurrentAgentTasks: config.MAX_CONCURRENT_AGENT_TASKS,
-      executeTask: createActivities(loadRuntime(config, prisma, log).activities).executeTask,
-    });
-    const stop = () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-    };
-    process.once('disconnect', stop);
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    const running = worker.run();
-    process.send?.({ ready: true });
-    log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, pid: process.pid }, 'agent queue worker running');
-    await running;
-  } finally {
-    await connection.close();
-    await prisma.$disconnect();
-  }
-}
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
+  const worker = await createAgentQueueWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    maxConcurrentAgentTasks: config.MAX_CONCURRENT_AGENT_TASKS,
+    executeTask: createActivities(loadRuntime(config, prisma, log).activities).executeTask,
+  });
+  const running = worker.run();
+  // A worker that fails on its own (not stopped) ends the process with its error.
+  running.catch((error: unknown) => {
     console.error(error);
     process.exit(1);
-  },
-);
+  });
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, pid: process.pid }, 'agent queue worker running');
+  reportReadyAndStopWithParent(true, async () => {
+    worker.shutdown();
+    await running;
+    await connection.close();
+    await prisma.$disconnect();
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
