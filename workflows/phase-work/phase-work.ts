@@ -157,7 +157,6 @@ export class PhaseWork {
     // Cancel requests made while the run was suspended are kept for its resumption.
     const resuming = this.suspendedRun === run;
     this.suspendedRun = undefined;
-    let suspended = false;
     try {
       return await scope.run(async () => {
         if (run.gate.status !== 'passed') {
@@ -172,7 +171,6 @@ export class PhaseWork {
           const failure = await this.runTasks(ref, this.tasks);
           if (failure === 'cancelled') return { kind: 'interrupted' };
           if (failure === SUSPENDED) {
-            suspended = true;
             this.suspendedRun = run;
             return { kind: 'suspended' };
           }
@@ -200,7 +198,7 @@ export class PhaseWork {
       this.scope = undefined;
       // Every task has stopped by now: a later work or gate re-check starts unsuspended.
       this.suspending = false;
-      if (run.step !== 'complete' && !suspended) run.step = 'failed';
+      if (run.step !== 'complete' && this.suspendedRun !== run) run.step = 'failed';
     }
   }
 
