@@ -5,6 +5,7 @@
  * tokenizer's ranks are large), used by activities and the API.
  */
 import { Tiktoken } from 'js-tiktoken/lite';
+import { LRUCache } from 'lru-cache';
 import cl100kBase from 'js-tiktoken/ranks/cl100k_base';
 import { PHASE_SEQUENCE, type Phase } from '../ticket/phases';
 
@@ -124,13 +125,14 @@ export const DEFAULT_SUMMARY_CACHE_ENTRIES = 1000;
  * phase run count tokens once instead of once each (issue 8 §3: agent dispatch). An entry is
  * reused only while the phase's view of the context (`contextForPhase`) is the same JSON as when
  * it was summarized, so a changed context is summarized afresh. At most `maxEntries` entries; the
- * least recently used goes first. A plain `Map` keeps insertion order, which is all the eviction
- * needs; a cache library would add a dependency for these few lines.
+ * least recently used goes first (lru-cache).
  */
 export class PhaseSummaryCache {
-  private readonly entries = new Map<string, { view: string; summary: string }>();
+  private readonly entries: LRUCache<string, { view: string; summary: string }>;
 
-  constructor(private readonly maxEntries = DEFAULT_SUMMARY_CACHE_ENTRIES) {}
+  constructor(maxEntries = DEFAULT_SUMMARY_CACHE_ENTRIES) {
+    this.entries = new LRUCache({ max: maxEntries });
+  }
 
   /** `summarizeContext(contextForPhase(context, phase)).summary` (default budget, 2000 tokens), reused while unchanged. */
   summaryFor(ticketId: string, context: TicketContext, phase: Phase): string {
@@ -138,10 +140,9 @@ export class PhaseSummaryCache {
     const view = JSON.stringify(visible);
     const key = `${ticketId}/${phase}`;
     const cached = this.entries.get(key);
-    this.entries.delete(key);
-    const entry = cached?.view === view ? cached : { view, summary: summarizeContext(visible).summary };
-    this.entries.set(key, entry);
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    return entry.summary;
+    if (cached?.view === view) return cached.summary;
+    const { summary } = summarizeContext(visible);
+    this.entries.set(key, { view, summary });
+    return summary;
   }
 }
