@@ -257,34 +257,32 @@ export class TicketClient {
     request: TransitionRequest,
     send: (handle: WorkflowHandle<typeof ticketWorkflow>) => Promise<T>,
   ): Promise<T> {
-    if (!isUuid(ticketId)) throw new TicketNotFoundError(ticketId);
-    try {
-      return await send(this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticketWorkflowId(ticketId)));
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    return this.withWorkflow(ticketId, send, async (notFound) => {
       const ticket = await this.get(ticketId);
-      if (ticket.status === TicketStatus.CANCELLED) {
-        const reason = `ticket was cancelled (${ticket.cancelReason ?? 'no reason'}); no transition is possible`;
-        throw new InvalidTransitionError(reason, { fromPhase: ticket.phaseId as Phase, toPhase: request.toPhase, validTransitions: [], blockingReasons: [] });
-      }
-      if (isTerminal(ticket.phaseId as Phase)) {
-        const reason = transitionRefusal(ticket.phaseId as Phase, request.toPhase) ?? 'ticket is done';
-        throw new InvalidTransitionError(reason, { fromPhase: ticket.phaseId as Phase, toPhase: request.toPhase, validTransitions: [], blockingReasons: [] });
-      }
-      throw error;
-    }
+      const refused = (reason: string) =>
+        new InvalidTransitionError(reason, { fromPhase: ticket.phaseId as Phase, toPhase: request.toPhase, validTransitions: [], blockingReasons: [] });
+      if (ticket.status === TicketStatus.CANCELLED) throw refused(`ticket was cancelled (${ticket.cancelReason ?? 'no reason'}); no transition is possible`);
+      if (isTerminal(ticket.phaseId as Phase)) throw refused(transitionRefusal(ticket.phaseId as Phase, request.toPhase) ?? 'ticket is done');
+      throw notFound;
+    });
   }
 
   /**
-   * Calls `ask` on the ticket's workflow (ID derived from the ticket ID, no database read); a
-   * missing workflow is a missing ticket. @throws TicketNotFoundError; whatever `ask` throws
+   * Calls `ask` on the ticket's workflow (ID derived from the ticket ID, no database read). When
+   * the workflow is not running, `notRunning` decides what to throw (default: a missing ticket).
+   *
+   * @throws TicketNotFoundError; whatever `ask` or `notRunning` throws
    */
-  private async withWorkflow<T>(ticketId: string, ask: (handle: WorkflowHandle<typeof ticketWorkflow>) => Promise<T>): Promise<T> {
+  private async withWorkflow<T>(
+    ticketId: string,
+    ask: (handle: WorkflowHandle<typeof ticketWorkflow>) => Promise<T>,
+    notRunning: (error: WorkflowNotFoundError) => Promise<never> = () => Promise.reject(new TicketNotFoundError(ticketId)),
+  ): Promise<T> {
     if (!isUuid(ticketId)) throw new TicketNotFoundError(ticketId);
     try {
       return await ask(this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticketWorkflowId(ticketId)));
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw new TicketNotFoundError(ticketId);
+      if (error instanceof WorkflowNotFoundError) return notRunning(error);
       throw error;
     }
   }
