@@ -27,6 +27,7 @@ import type { PhaseRun, TicketLifecycle } from '../../src/ticket/lifecycle';
 import { DEFAULT_RESOURCE_WAIT, type TicketSettings } from '../../src/ticket/settings';
 import { agentTaskQueue } from '../../src/platform/task-queues';
 import { FAST_TRANSITIONS_PATCH, RESOURCE_WAIT_SUSPEND_PATCH } from '../ticket/patches';
+import { bookkeeping } from '../bookkeeping';
 import { continueAsNewDue } from '../ticket/continue-as-new';
 
 /** How a run's work ended. */
@@ -48,17 +49,6 @@ const SUSPENDED = 'suspended';
 
 /** Longest wait for a registered agent's worker to pick an execution up, ms. */
 const REGISTERED_AGENT_PICKUP_MS = 30_000;
-
-const bookkeeping = proxyActivities<TicketActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    // Unlimited attempts: a database outage delays the work, it never loses it. Missing rows fail
-    // non-retryably from inside the activities.
-  },
-});
 
 /** Whether another attempt could help: anything but a failure the agent or activity declared permanent. */
 function isRetryable(error: unknown): boolean {

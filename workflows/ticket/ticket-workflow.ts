@@ -19,13 +19,11 @@ import {
   isCancellation,
   log,
   patched,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { TicketActivities } from '../../src/ticket/contracts';
 import { Phase, nextInSequence } from '../../src/ticket/phases';
 import { TicketStatus, statusForPhase } from '../../src/ticket/ticket';
 import { TicketLifecycle, type BlockedState, type PhaseRun, type Refusal, type TicketLifecycleSnapshot } from '../../src/ticket/lifecycle';
@@ -44,6 +42,7 @@ import {
   transitionUpdate,
   type TicketWorkflowState,
 } from './messages';
+import { bookkeeping } from '../bookkeeping';
 import { PhaseWork } from '../phase-work/phase-work';
 import { FAST_TRANSITIONS_PATCH } from './patches';
 import { continueAsNewDue } from './continue-as-new';
@@ -61,15 +60,7 @@ export interface TicketWorkflowInput {
 /** Transitions and rejections a continued run keeps in full; older ones are kept compact. */
 export const HISTORY_WINDOW = 50;
 
-const { recordTransition, recordCancellation } = proxyActivities<TicketActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    // Unlimited attempts: a database outage delays persistence, it never loses a transition.
-  },
-});
+const { recordTransition, recordCancellation } = bookkeeping;
 
 /** Who the workflow names as the author of the transitions it makes itself. */
 const ORCHESTRATOR = 'orchestrator';
