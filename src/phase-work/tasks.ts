@@ -3,6 +3,7 @@
  * a task runs only once the tasks it depends on have completed). Pure module: no Node, Prisma or
  * Temporal imports, so the workflow and the activities share it.
  */
+import type { ORCHESTRATOR_TASKS } from '../repositories/contracts';
 import { PRIORITIES, type Priority } from '../ticket/ticket';
 
 /** Task statuses, as stored in `tasks.status`. */
@@ -37,6 +38,8 @@ export interface AgentAssignment {
   heartbeatTimeoutMs: number;
   /** Task queue of a registered agent worker; absent: the built-in agent queue beside the ticket queue. */
   taskQueue?: string;
+  /** For the orchestrator's own tasks (issue 9): the activity that runs it instead of `executeTask`. */
+  activity?: (typeof ORCHESTRATOR_TASKS)[keyof typeof ORCHESTRATOR_TASKS];
 }
 
 /** A task of a phase run as the workflow schedules it. */
