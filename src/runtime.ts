@@ -21,8 +21,8 @@ export interface Runtime {
 
 /**
  * Loads the orchestrator configuration file (ORCHESTRATOR_CONFIG, default config/orchestrator.json)
- * and derives the rest. Workspaces default to DATA_DIR/workspaces; the callback base URL to the
- * local API on PORT.
+ * and derives the rest. Workspaces default to DATA_DIR/workspaces, the repository caches to
+ * DATA_DIR/repository-cache; the callback base URL to the local API on PORT.
  *
  * @throws Error when the configuration file is unreadable or invalid.
  */
@@ -35,6 +35,7 @@ export function loadRuntime(config: Config, prisma: PrismaClient, log: Logger): 
       prisma,
       config: orchestrator,
       workspacesDir: config.WORKSPACES_DIR ?? path.join(config.DATA_DIR, 'workspaces'),
+      repositoryCacheDir: config.REPOSITORY_CACHE_DIR ?? path.join(config.DATA_DIR, 'repository-cache'),
       publicApiUrl: config.PUBLIC_API_URL ?? `http://127.0.0.1:${config.PORT}/api/v1`,
       logger: log,
     },

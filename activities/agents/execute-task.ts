@@ -17,7 +17,7 @@ import { runCommandAgent } from '../../src/agents/command-backend';
 import { selectBackend, type AgentBackendConfig, type OrchestratorConfig } from '../../src/agents/config';
 import type { TaskExecution, TaskRef } from '../../src/agents/contracts';
 import { handOverToHttpAgent } from '../../src/agents/http-backend';
-import type { AgentRequest } from '../../src/agents/protocol';
+import type { AgentRequest, AgentResult } from '../../src/agents/protocol';
 import { agentRequest } from '../../src/agents/request';
 import { PhaseSummaryCache, type TicketContext } from '../../src/phase-work/context-summary';
 import { acquireResources, releaseResources, renewResources } from '../../src/phase-work/resource-locks';
@@ -25,6 +25,7 @@ import { TaskStatus } from '../../src/phase-work/tasks';
 import { executionInputs, loadTaskWithTicket, recordExecutionFailure, startExecution, storeCompletion } from '../../src/phase-work/task-store';
 import type { Logger } from '../../src/platform/logger';
 import type { Phase } from '../../src/ticket/phases';
+import type { TicketTree, TicketTrees } from '../../src/repositories/ticket-trees';
 import { asActivity } from '../failures';
 
 /** What the activity needs besides the database. */
@@ -38,6 +39,11 @@ export interface ExecuteTaskDependencies {
   logger: Logger;
   /** The registered agent this worker is, recorded as the tasks' `assignedAgent` (default: the backend's name). */
   agentName?: string;
+  /**
+   * Directory of this machine's repository caches (issue 9): a cached clone per repository and the
+   * set-up outputs shared between working trees.
+   */
+  repositoryCacheDir: string;
 }
 
 /** Shortest resource lease of a command execution, ms (the lease is renewed with each heartbeat). */
@@ -55,7 +61,10 @@ function leaseMsOf(backend: AgentBackendConfig): number {
 }
 
 /**
- * Builds the `executeTask` activity.
+ * Builds the `executeTask` activity. For a ticket with a repository (issue 9) the agent runs in the
+ * ticket's working tree, synced from the remote first, and what it changed is committed and pushed
+ * by the orchestrator ({@link TicketTrees}) before the task completes; the documents it wrote at
+ * their conventional paths replace the ones it reported.
  *
  * Idempotent: a task already completed (a retry after a crash, or a late http completion) returns
  * at once without running the agent again.
@@ -66,7 +75,10 @@ function leaseMsOf(backend: AgentBackendConfig): number {
  *   TaskNotFound (non-retryable), ResourceBusy (retryable; the execution did not start and is not
  *   counted); CancelledFailure when the workflow cancels it (the process is killed).
  */
-export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl, logger, agentName }: ExecuteTaskDependencies) {
+export function createExecuteTask(
+  { prisma, config, workspacesDir, publicApiUrl, logger, agentName }: ExecuteTaskDependencies,
+  trees: TicketTrees,
+) {
   const summaries = new PhaseSummaryCache();
   return async function executeTask({ taskId }: TaskRef): Promise<TaskExecution> {
     const context = Context.current();
@@ -79,17 +91,20 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
     // Resources first: an execution that cannot have them does not start (and is not counted).
     const lease = () => new Date(Date.now() + leaseMsOf(backend));
     if (task.resources.length) await asActivity(() => acquireResources(prisma, taskId, task.resources, lease()));
-    const workspace = path.join(workspacesDir, task.ticket.id);
     // The steps before the agent starts that do not depend on each other run at once (issue 8 §3):
-    // the row write, the reads for the request, the workspace (a command agent an earlier execution
-    // left running in it stopped), and meanwhile the context summary (cached per phase run).
+    // the row write, the reads for the request, the workspace (for a ticket with a repository its
+    // working tree synced from the remote, issue 9; a command agent an earlier execution left
+    // running in it stopped), and meanwhile the context summary (cached per phase run).
     const prepared = Promise.all([
       startExecution(prisma, task, agent, backend.type === 'http' ? context.info.taskToken : null),
       executionInputs(prisma, task),
-      mkdir(workspace, { recursive: true }).then(() => (backend.type === 'command' ? stopLeftoverAgent(workspace, taskId) : undefined)),
+      prepareWorkspace(task.ticket.id, task.ticket.repositoryName !== null).then(async (workspace) => ({
+        ...workspace,
+        leftover: backend.type === 'command' ? await stopLeftoverAgent(workspace.path, taskId) : undefined,
+      })),
     ]);
     const contextSummary = summaries.summaryFor(task.ticket.id, (task.ticket.context ?? {}) as TicketContext, task.phaseId as Phase);
-    const [attempt, inputs, leftover] = await prepared;
+    const [attempt, inputs, { path: workspace, tree, leftover }] = await prepared;
     const request = agentRequest({ task, ticket: task.ticket, attempt, workspace, contextSummary, ...inputs });
     const log = logger.child({ taskId, taskType: task.taskType, agent, attempt });
     if (leftover) log.warn({ pid: leftover }, 'stopped the agent a previous execution left running');
@@ -105,7 +120,13 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
         log.info('task handed over to http agent; waiting for its callback');
         throw new CompleteAsyncError();
       }
-      await runCommand(backend, request, workspace, log);
+      const result = await runCommand(backend, request, workspace, log);
+      // The orchestrator, not the agent, commits and pushes what the task changed (issue 9).
+      const committed = tree ? await trees.commitTask(tree, task, attempt, agent, String(result.output.summary ?? '')) : undefined;
+      const artifacts = committed
+        ? [...result.artifacts.filter((artifact) => !committed.documents.some((document) => document.type === artifact.type)), ...committed.documents]
+        : result.artifacts;
+      await storeCompletion(prisma, taskId, { output: result.output, artifacts });
       return { taskId, status: TaskStatus.COMPLETED, agent };
     } catch (error) {
       if (error instanceof CompleteAsyncError) throw error;
@@ -118,10 +139,16 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
 
     /**
      * Runs the command agent in `workspace` (where no earlier execution's agent runs any more),
-     * heartbeating and renewing the task's resource leases while it runs, and stores its result.
+     * heartbeating and renewing the task's resource leases while it runs.
+     * @returns its completed result
      * @throws AgentFailure when it fails
      */
-    async function runCommand(backend: Extract<AgentBackendConfig, { type: 'command' }>, request: AgentRequest, workspace: string, log: Logger): Promise<void> {
+    async function runCommand(
+      backend: Extract<AgentBackendConfig, { type: 'command' }>,
+      request: AgentRequest,
+      workspace: string,
+      log: Logger,
+    ): Promise<AgentResult> {
       const result = await runCommandAgent(backend, request, {
         cwd: workspace,
         onSpawn: (pid) => rememberAgent(workspace, taskId, pid),
@@ -137,7 +164,19 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
       if (result.status === 'failed') {
         throw new AgentFailure(result.error ?? 'agent reported failure', AgentFailureType.TASK_FAILED, result.retryable ?? true);
       }
-      await storeCompletion(prisma, taskId, { output: result.output, artifacts: result.artifacts });
+      return result;
     }
   };
+
+  /**
+   * The ticket's workspace on this machine: for a ticket with a repository its working tree
+   * synced from the remote, else a plain directory `workspacesDir/<ticketId>`.
+   */
+  async function prepareWorkspace(ticketId: string, hasRepository: boolean): Promise<{ path: string; tree: TicketTree | null }> {
+    const tree = hasRepository ? await trees.prepare(ticketId) : null;
+    if (tree) return { path: tree.tree, tree };
+    const workspace = path.join(workspacesDir, ticketId);
+    await mkdir(workspace, { recursive: true });
+    return { path: workspace, tree: null };
+  }
 }

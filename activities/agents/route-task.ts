@@ -7,12 +7,14 @@
  */
 import { ApplicationFailure, getClient } from '@temporalio/activity';
 import { temporal } from '@temporalio/proto';
-import type { PrismaClient } from '@prisma/client';
+import type { PrismaClient, Task } from '@prisma/client';
 import { AgentFailureType } from '../../src/agents/agent-failure';
 import { assignmentOf, selectBackend, type OrchestratorConfig } from '../../src/agents/config';
 import type { AgentRegistry } from '../../src/agents/registry';
 import type { AgentAssignment } from '../../src/phase-work/tasks';
 import { TASK_NOT_FOUND } from '../../src/phase-work/contracts';
+import { ORCHESTRATOR_AGENT, ORCHESTRATOR_TASKS } from '../../src/repositories/contracts';
+import { toRepositorySpec } from '../../src/repositories/store';
 
 /** How recently a worker must have polled an agent's queue to count as alive, ms. */
 export const POLLER_FRESH_MS = 60_000;
@@ -32,8 +34,32 @@ async function hasPollers(taskQueue: string): Promise<boolean> {
   });
 }
 
+/** Heartbeat timeout of the orchestrator's own tasks, ms (they heartbeat every few seconds). */
+const ORCHESTRATOR_HEARTBEAT_TIMEOUT_MS = 30_000;
+
+/** Start-to-close margin of the orchestrator's own tasks over their repository's command timeouts (git work), ms. */
+const ORCHESTRATOR_MARGIN_MS = 120_000;
+
 /**
- * Builds the `routeTask` activity.
+ * The assignment of one of the orchestrator's own tasks (issue 9): its activity on the built-in
+ * agent queue, with a start-to-close timeout covering the repository's set-up and test commands.
+ */
+async function orchestratorAssignment(prisma: PrismaClient, task: Task, timeoutMs: number | undefined): Promise<AgentAssignment> {
+  const ticket = await prisma.ticket.findUnique({ where: { id: task.ticketId }, select: { repository: true } });
+  const repository = ticket?.repository ? toRepositorySpec(ticket.repository) : undefined;
+  const commandsMs = repository ? (repository.setup?.timeoutMs ?? 0) + repository.test.timeoutMs : 0;
+  return {
+    name: ORCHESTRATOR_AGENT,
+    type: 'command',
+    timeoutMs: timeoutMs ?? commandsMs + ORCHESTRATOR_MARGIN_MS,
+    heartbeatTimeoutMs: ORCHESTRATOR_HEARTBEAT_TIMEOUT_MS,
+    activity: ORCHESTRATOR_TASKS[task.taskType as keyof typeof ORCHESTRATOR_TASKS],
+  };
+}
+
+/**
+ * Builds the `routeTask` activity. The orchestrator's own tasks (issue 9: `verify_workspace`,
+ * `integrate_branch`) are routed to their activity, never to an agent.
  *
  * @returns the assignment of the next execution (`taskQueue` set for a registered agent)
  * @throws ApplicationFailure TaskNotFound, NoAgentForCapabilities (both non-retryable)
@@ -45,6 +71,7 @@ export function createRouteTask(prisma: PrismaClient, config: OrchestratorConfig
     if (!task) throw ApplicationFailure.nonRetryable(`task ${taskId} does not exist`, TASK_NOT_FOUND);
     // The task's own limit, if it has one, replaces the agent's (seed 004 milestone 1.4).
     const timeoutMs = task.timeoutSeconds ? task.timeoutSeconds * 1000 : undefined;
+    if (Object.hasOwn(ORCHESTRATOR_TASKS, task.taskType)) return orchestratorAssignment(prisma, task, timeoutMs);
     for (const agent of await registry.rank(agents, task.requiredCapabilities)) {
       if (agent.running >= agent.capacity) break; // ranked: the rest are at capacity too
       if (!(await hasPollers(agent.taskQueue))) {

@@ -9,6 +9,7 @@ import type { Agent } from '@prisma/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
 import { createExecuteTask } from '../../activities/agents/execute-task';
+import { createTicketTrees } from '../repositories/ticket-trees';
 import { AgentRegistry } from './registry';
 import { AGENT_HEARTBEAT_INTERVAL_MS } from './ranking';
 import { registeredAgentQueue } from '../platform/task-queues';
@@ -60,7 +61,7 @@ export async function startAgentWorker(options: AgentWorkerOptions): Promise<Run
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: agent.taskQueue,
-    activities: { executeTask: createExecuteTask({ ...options.activities, agentName: agent.name }) },
+    activities: { executeTask: createExecuteTask({ ...options.activities, agentName: agent.name }, createTicketTrees(options.activities.prisma, options.activities)) },
     maxConcurrentActivityTaskExecutions: options.capacity,
   });
   const beat = setInterval(() => {

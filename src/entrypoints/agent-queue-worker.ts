@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     maxConcurrentAgentTasks: config.MAX_CONCURRENT_AGENT_TASKS,
-    executeTask: createActivities(loadRuntime(config, prisma, log).activities).executeTask,
+    activities: createActivities(loadRuntime(config, prisma, log).activities),
   });
   const running = worker.run();
   // A worker that fails on its own (not stopped) ends the process with its error.

@@ -5,13 +5,14 @@
  * pure evaluation of the run's artifacts and tasks against the phase's requirements, plus the
  * validation agent's opinion when it reviewed the run.
  */
-import type { Prisma, PrismaClient } from '@prisma/client';
+import type { Prisma, PrismaClient, Task } from '@prisma/client';
 import { VALIDATION_TASK_TYPE, type GateVerdict, type PhaseRunRef, type ValidateGateInput } from './contracts';
 import { phaseGate, type GatePolicy } from './gate-policy';
 import { evaluateGate } from './gates';
 import { runArtifacts, runTasks, runWhere } from './run-store';
 import { TaskStatus } from './tasks';
-import { taskOutput, type StoredTaskResult } from '../agents/protocol';
+import { taskOutput, type AgentArtifact, type StoredTaskResult } from '../agents/protocol';
+import { ORCHESTRATOR_TASKS, VERIFIED_ARTIFACT_TYPES } from '../repositories/contracts';
 
 /** An artifact to store for a run. */
 export interface ArtifactInput {
@@ -48,7 +49,18 @@ export function storeArtifact(prisma: PrismaClient | Prisma.TransactionClient, r
 }
 
 /**
- * Collects the artifacts the run's completed tasks declared. Idempotent: artifacts are keyed by
+ * The artifacts of `task` the gate may see. For a ticket worked in a repository (issue 9) the
+ * verified types (code changes, test results, coverage, evidence) come only from the
+ * orchestrator's own tasks, never from an agent's claims.
+ */
+function trustedArtifacts(task: Task & { ticket: { repositoryName: string | null } }, artifacts: AgentArtifact[]): AgentArtifact[] {
+  if (task.ticket.repositoryName === null || Object.hasOwn(ORCHESTRATOR_TASKS, task.taskType)) return artifacts;
+  return artifacts.filter((artifact) => !(VERIFIED_ARTIFACT_TYPES as readonly string[]).includes(artifact.type));
+}
+
+/**
+ * Collects the artifacts the run's completed tasks declared (for a ticket with a repository, an
+ * agent's verified types are left out: {@link trustedArtifacts}). Idempotent: artifacts are keyed by
  * (ticket, phase, entry, type, path), so collecting twice yields the same rows. Each is dated
  * when its task completed, and a stored row is only replaced by a newer one, so an artifact a
  * person supplied after the agent's stays the one that counts.
@@ -56,11 +68,15 @@ export function storeArtifact(prisma: PrismaClient | Prisma.TransactionClient, r
  * @returns how many artifacts the run's completed tasks declared
  */
 export async function collectArtifacts(prisma: PrismaClient, run: PhaseRunRef): Promise<{ collected: number }> {
-  const tasks = await prisma.task.findMany({ where: { ...runWhere(run), status: TaskStatus.COMPLETED }, orderBy: { completedAt: 'asc' } });
+  const tasks = await prisma.task.findMany({
+    where: { ...runWhere(run), status: TaskStatus.COMPLETED },
+    orderBy: { completedAt: 'asc' },
+    include: { ticket: { select: { repositoryName: true } } },
+  });
   const stored = await prisma.phaseGateArtifact.findMany({ where: runWhere(run) });
   const storedAt = new Map(stored.map((row) => [`${row.artifactType}\n${row.artifactPath}`, row.collectedAt.getTime()]));
   const artifacts = tasks.flatMap((task) =>
-    ((task.result as StoredTaskResult | null)?.artifacts ?? []).map((artifact) => ({
+    trustedArtifacts(task, (task.result as StoredTaskResult | null)?.artifacts ?? []).map((artifact) => ({
       artifactType: artifact.type,
       artifactPath: artifact.path,
       content: artifact.content,

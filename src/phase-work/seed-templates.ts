@@ -17,6 +17,7 @@ export async function seedTaskTemplates(prisma: PrismaClient): Promise<number> {
       defaultPriority: template.priority,
       requiredCapabilities: template.capabilities,
       dependenciesTemplate: template.dependsOn ?? [],
+      resources: template.resources ?? [],
     })),
   );
   const { count } = await prisma.taskTemplate.createMany({ data: rows, skipDuplicates: true });

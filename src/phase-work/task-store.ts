@@ -16,6 +16,7 @@ import { TASK_NOT_FOUND, VALIDATION_TASK_TYPE, type PhaseRunRef, type TaskOutcom
 import { RowNotFoundError } from './errors';
 import { releaseResources } from './resource-locks';
 import { loadTicket, runArtifacts, runWhere } from './run-store';
+import { ORCHESTRATOR_TASKS } from '../repositories/contracts';
 
 /** A task as the API shows it: every column but the Temporal task token, which never leaves the server. */
 export type TaskView = Omit<Task, 'taskToken'>;
@@ -43,8 +44,9 @@ function planTask(task: Task): PlannedTask {
 }
 
 /**
- * Creates one task per active template of the run's phase, with its description rendered from the
- * ticket and the earlier phases' context and its dependencies resolved from the template's task
+ * Creates one task per active template of the run's phase (the orchestrator's own task types,
+ * {@link ORCHESTRATOR_TASKS}, only for a ticket with a repository), with its description and
+ * resources rendered from the ticket (`{ticket_id}`, `{repository}`) and the earlier phases' context and its dependencies resolved from the template's task
  * types. Tasks of the run that are not completed or running are brought up to date with their
  * template, so a resumed run picks up a fixed template (capabilities, priority, description,
  * dependencies).
@@ -57,8 +59,15 @@ function planTask(task: Task): PlannedTask {
  */
 export async function generateTasks(prisma: PrismaClient, run: PhaseRunRef): Promise<PlannedTask[]> {
   const ticket = await loadTicket(prisma, run.ticketId);
-  const templates = await prisma.taskTemplate.findMany({ where: { phaseId: run.phase, isActive: true }, orderBy: { createdAt: 'asc' } });
-  const values = { ...placeholderValues((ticket.context ?? {}) as TicketContext, run.phase), ticket_id: ticket.id };
+  // The orchestrator's own tasks (verify, integrate: issue 9) only for a ticket worked in a repository.
+  const templates = (await prisma.taskTemplate.findMany({ where: { phaseId: run.phase, isActive: true }, orderBy: { createdAt: 'asc' } })).filter(
+    (template) => ticket.repositoryName !== null || !Object.hasOwn(ORCHESTRATOR_TASKS, template.taskType),
+  );
+  const values = {
+    ...placeholderValues((ticket.context ?? {}) as TicketContext, run.phase),
+    ticket_id: ticket.id,
+    ...(ticket.repositoryName !== null && { repository: ticket.repositoryName }),
+  };
   const resources = (template: { resources: string[] }) => template.resources.map((resource) => renderDescription(resource, ticket, values));
   const tasks = await prisma.$transaction(async (tx) => {
     await tx.task.createMany({

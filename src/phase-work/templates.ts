@@ -4,6 +4,7 @@
  */
 import { Phase } from '../ticket/phases';
 import type { Priority } from '../ticket/ticket';
+import { INTEGRATE_TASK_TYPE, VERIFY_TASK_TYPE } from '../repositories/contracts';
 
 /** One template: a task every ticket gets when it enters the phase. */
 export interface TaskTemplate {
@@ -15,12 +16,17 @@ export interface TaskTemplate {
   capabilities: string[];
   /** Task types of the same phase that must complete first (the seed's `dependencies_template`). */
   dependsOn?: string[];
+  /** Resources its tasks need alone; `{ticket_id}` and `{repository}` are substituted. */
+  resources?: string[];
 }
 
 /**
  * The seeds' templates, exactly, plus the two dependencies their order implies (the document
- * builds on the analysis; the suite runs after the tests are written). The database seeds its
- * TaskTemplate table from these.
+ * builds on the analysis; the suite runs after the tests are written), and the orchestrator's own
+ * tasks of issue 9, generated only for a ticket worked in a repository: `verify_workspace` after
+ * the agents of IMPLEMENTATION and TESTING (the repository's own tests, run by the orchestrator),
+ * `integrate_branch` after DEPLOYMENT's agent, holding the repository's lock. The database seeds
+ * its TaskTemplate table from these.
  */
 export const PHASE_TASK_TEMPLATES: Partial<Record<Phase, TaskTemplate[]>> = {
   [Phase.REQUIREMENTS]: [
@@ -43,6 +49,13 @@ export const PHASE_TASK_TEMPLATES: Partial<Record<Phase, TaskTemplate[]>> = {
   ],
   [Phase.IMPLEMENTATION]: [
     { taskType: 'implement_feature', descriptionTemplate: 'Implement feature: {ticket_title}', priority: 'HIGH', capabilities: ['implementation'] },
+    {
+      taskType: VERIFY_TASK_TYPE,
+      descriptionTemplate: 'Run the repository checks on the implementation of: {ticket_title}',
+      priority: 'HIGH',
+      capabilities: [],
+      dependsOn: ['implement_feature'],
+    },
   ],
   [Phase.TESTING]: [
     { taskType: 'write_tests', descriptionTemplate: 'Write tests for: {ticket_title}', priority: 'HIGH', capabilities: ['testing'] },
@@ -53,9 +66,24 @@ export const PHASE_TASK_TEMPLATES: Partial<Record<Phase, TaskTemplate[]>> = {
       capabilities: ['testing'],
       dependsOn: ['write_tests'],
     },
+    {
+      taskType: VERIFY_TASK_TYPE,
+      descriptionTemplate: 'Run the repository checks on the tests of: {ticket_title}',
+      priority: 'MEDIUM',
+      capabilities: [],
+      dependsOn: ['run_tests'],
+    },
   ],
   [Phase.DEPLOYMENT]: [
     { taskType: 'deploy_feature', descriptionTemplate: 'Deploy feature: {ticket_title}', priority: 'CRITICAL', capabilities: ['deployment'] },
+    {
+      taskType: INTEGRATE_TASK_TYPE,
+      descriptionTemplate: 'Integrate the branch of: {ticket_title}',
+      priority: 'CRITICAL',
+      capabilities: [],
+      dependsOn: ['deploy_feature'],
+      resources: ['repo:{repository}'],
+    },
   ],
 };
 

@@ -39,6 +39,11 @@ const schema = z.object({
   ORCHESTRATOR_CONFIG: z.string().optional(),
   /** Directory of the per-ticket agent workspaces; default DATA_DIR/workspaces. */
   WORKSPACES_DIR: z.string().optional(),
+  /**
+   * Directory of this machine's repository caches (issue 9): a cached clone per repository, and
+   * the set-up outputs (e.g. node_modules) shared by working trees; default DATA_DIR/repository-cache.
+   */
+  REPOSITORY_CACHE_DIR: z.string().optional(),
   /** Base URL of the REST API as http agents reach it; default http://127.0.0.1:PORT/api/v1. */
   PUBLIC_API_URL: z.string().url().optional(),
   /** Tasks of one phase run executed at the same time. */

@@ -1,12 +1,14 @@
 /**
  * What the ticket workflow and its activities agree on (seed 002 Stream E; seed 004 milestone
  * 1.4): the inputs of `recordTransition` and `recordCancellation`, and {@link TicketActivities},
- * every activity the ticket workflow proxies (its own, the phase work's and the agents'). Types
+ * every activity the ticket workflow proxies (its own, the phase work's, the agents' and the
+ * repositories'). Types
  * only: workflow code may import it; the implementations are in activities/ (see
  * activities/index.ts, whose `createActivities` returns this interface).
  */
 import type { AgentActivities } from '../agents/contracts';
 import type { PhaseWorkActivities } from '../phase-work/contracts';
+import type { RepositoryActivities } from '../repositories/contracts';
 import type { TransitionRecord } from './transition';
 
 export { TICKET_NOT_FOUND } from '../phase-work/contracts';
@@ -25,7 +27,7 @@ export interface CancellationRecord {
 }
 
 /** Every activity the ticket workflow calls, keyed by activity name. */
-export interface TicketActivities extends PhaseWorkActivities, AgentActivities {
+export interface TicketActivities extends PhaseWorkActivities, AgentActivities, RepositoryActivities {
   /**
    * Persists one accepted transition (history row, ticket's phase fields), idempotently.
    * @returns whether the ticket row moved to this record. @throws ApplicationFailure TicketNotFound (non-retryable)

@@ -7,6 +7,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities';
 import { agentTaskQueue } from '../platform/task-queues';
+import type { TicketActivities } from '../ticket/contracts';
 
 /** Where the worker gets its workflow code: bundled from source (default) or a prebuilt bundle. */
 export type WorkflowSource = Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;
@@ -59,27 +60,30 @@ export interface TicketWorkers {
   shutdown(): void;
 }
 
+/** The activities of the agent queue: agent executions and the orchestrator's own checks of a repository (issue 9). */
+export type AgentQueueActivities = Pick<TicketActivities, 'executeTask' | 'verifyWorkspace' | 'integrate'>;
+
 /**
  * Creates (does not run) the worker of the agent queue beside `taskQueue`: agent task executions
- * (`executeTask`), at most `maxConcurrentAgentTasks` at once, the global limit across tickets.
+ * (`executeTask`) and the repository checks (`verifyWorkspace`, `integrate`), at most
+ * `maxConcurrentAgentTasks` at once, the global limit across tickets.
  */
 export async function createAgentQueueWorker(
-  options: Pick<TicketWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'maxConcurrentAgentTasks'> & {
-    executeTask: ReturnType<typeof createActivities>['executeTask'];
-  },
+  options: Pick<TicketWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'maxConcurrentAgentTasks'> & { activities: AgentQueueActivities },
 ): Promise<Worker> {
+  const { executeTask, verifyWorkspace, integrate } = options.activities;
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: agentTaskQueue(options.taskQueue),
-    activities: { executeTask: options.executeTask },
+    activities: { executeTask, verifyWorkspace, integrate },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentAgentTasks,
   });
 }
 
 /** Creates (does not run) the ticket worker and, unless `agentQueue` is false, the agent queue's worker. */
 export async function createTicketWorkers(options: TicketWorkerOptions): Promise<TicketWorkers> {
-  const { executeTask, ...bookkeeping } = createActivities(options.activities);
+  const { executeTask, verifyWorkspace, integrate, ...bookkeeping } = createActivities(options.activities);
   const common = { connection: options.connection, namespace: options.namespace };
   const tickets = await Worker.create({
     ...common,
@@ -96,7 +100,7 @@ export async function createTicketWorkers(options: TicketWorkerOptions): Promise
     }),
   });
   const workers = [tickets];
-  if (options.agentQueue ?? true) workers.push(await createAgentQueueWorker({ ...options, executeTask }));
+  if (options.agentQueue ?? true) workers.push(await createAgentQueueWorker({ ...options, activities: { executeTask, verifyWorkspace, integrate } }));
   const shutdown = () => {
     for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
   };

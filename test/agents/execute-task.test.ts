@@ -15,6 +15,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { storeArtifact } from '../../src/phase-work/gate-store';
 import { createExecuteTask } from '../../activities/agents/execute-task';
+import { createTicketTrees } from '../../src/repositories/ticket-trees';
 import type { StoredTaskResult } from '../../src/agents/protocol';
 import type { ActivityDependencies } from '../../activities';
 import { parseOrchestratorConfig, type OrchestratorConfig } from '../../src/agents/config';
@@ -72,7 +73,7 @@ beforeAll(async () => {
     path.resolve(__dirname, '..', 'fixtures', 'agents'),
   );
   deps = testActivities(db.prisma, config);
-  executeTask = createExecuteTask(deps);
+  executeTask = createExecuteTask(deps, createTicketTrees(db.prisma, deps));
 });
 
 afterAll(async () => {

@@ -14,6 +14,8 @@ export const testEnv = {
   templateDatabase: () => required('TEST_TEMPLATE_DATABASE'),
   /** Path of the prebuilt workflow bundle. */
   workflowBundle: () => required('TEST_WORKFLOW_BUNDLE'),
+  /** This run's repository cache (cached clones keyed by URL, set-up outputs shared by the test files). */
+  repositoryCacheDir: () => required('TEST_REPOSITORY_CACHE_DIR'),
   /** Path of the Temporal CLI (set by scripts/start.mjs). */
   temporalCli: () => required('TEMPORAL_CLI'),
   /** Launcher of Temporal's time-skipping test server (fetched into .tools/ and set by scripts/start.mjs). */

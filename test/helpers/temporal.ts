@@ -69,6 +69,7 @@ export function testActivities(
     prisma,
     config: orchestrator,
     workspacesDir: mkdtempSync(path.join(os.tmpdir(), 'ticket-workspaces-')),
+    repositoryCacheDir: testEnv.repositoryCacheDir(),
     publicApiUrl,
     logger: createLogger('silent'),
   };

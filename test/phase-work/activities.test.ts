@@ -25,6 +25,8 @@ import { countTokens } from '../../src/phase-work/context-summary';
 import { Phase } from '../../src/ticket/phases';
 import { ticketWorkflowId } from '../../src/ticket/ticket';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createTicketTrees } from '../../src/repositories/ticket-trees';
+import { testActivities } from '../helpers/temporal';
 
 const config = parseOrchestratorConfig(
   {
@@ -58,7 +60,7 @@ let recordTaskOutcome: ReturnType<typeof createRecordTaskOutcome>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  generateTasks = createGenerateTasks(db.prisma);
+  generateTasks = createGenerateTasks(db.prisma, createTicketTrees(db.prisma, testActivities(db.prisma)));
   planValidationTask = createPlanValidationTask(db.prisma);
   collectArtifacts = createCollectArtifacts(db.prisma);
   validateGate = createValidateGate(db.prisma, config);

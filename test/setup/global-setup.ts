@@ -46,4 +46,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_DATABASE_URL = database.url;
   process.env.TEST_TEMPLATE_DATABASE = template;
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
+  // One repository cache per run: the example repository's set-up (npm ci) runs once, whatever the test file.
+  process.env.TEST_REPOSITORY_CACHE_DIR = path.join(config.DATA_DIR, 'repository-cache');
 }

@@ -329,7 +329,8 @@ export class PhaseWork {
     for (let attempt = 1; ; attempt++) {
       const agent = await bookkeeping.routeTask({ taskId: task.id });
       try {
-        await this.executor(agent, task.taskType).executeTask({ taskId: task.id });
+        // The orchestrator's own tasks (issue 9: verify, integrate) run their activity instead of an agent.
+        await this.executor(agent, task.taskType)[agent.activity ?? 'executeTask']({ taskId: task.id });
         return;
       } catch (error) {
         if (isCancellation(error)) throw error;
