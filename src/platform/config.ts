@@ -11,6 +11,9 @@ import { DEFAULT_RESOURCE_WAIT, DEFAULT_TICKET_SETTINGS, type TicketSettings } f
 
 const port = z.coerce.number().int().min(1).max(65535);
 
+/** Default of DATA_DIR: `.data` in the repository. */
+export const DEFAULT_DATA_DIR = path.resolve(__dirname, '..', '..', '.data');
+
 const schema = z.object({
   /** HTTP port of the REST API. */
   PORT: port.default(3000),
@@ -25,7 +28,7 @@ const schema = z.object({
   /** Port of the embedded PostgreSQL (used only when DATABASE_URL is unset). */
   EMBEDDED_PG_PORT: port.default(54329),
   /** Directory for persistent local state (embedded PostgreSQL, Temporal dev server SQLite file). */
-  DATA_DIR: z.string().default(path.resolve(__dirname, '..', '..', '.data')),
+  DATA_DIR: z.string().default(DEFAULT_DATA_DIR),
   /** host:port of the Temporal frontend; a reachable server there is reused. */
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),

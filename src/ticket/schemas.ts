@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { phase, plain, text } from '../api/schemas';
 import { PRIORITIES, TicketStatus } from './ticket';
 import { TICKET_POLICIES } from './settings';
+import { repositoryName } from '../repositories/schemas';
 
 /** POST /tickets body. */
 export const createTicketBody = z.strictObject({
@@ -13,6 +14,10 @@ export const createTicketBody = z.strictObject({
   labels: z.array(text(100)).max(50).optional(),
   acceptanceCriteria: z.array(text(2000)).max(100).optional(),
   policy: z.enum(TICKET_POLICIES).optional(),
+  /** Name of a registered repository the ticket is worked in (default: the configuration's `defaultRepository`). */
+  repository: repositoryName.optional(),
+  /** Where the ticket came from, e.g. the GitHub issue's URL; shown, never fetched. */
+  sourceUrl: z.url().max(2048).optional(),
 });
 
 /** POST /tickets/:id/transition and /signals/transition body. `requestId` defaults to a new UUID. */
