@@ -10,7 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { gateOverridesSchema, gatePolicy, validationPhasesSchema, type GatePolicy } from '../phase-work/gate-policy';
 import type { AgentAssignment } from '../phase-work/tasks';
-import { DEFAULT_DATA_DIR } from '../platform/config';
+import { DEFAULT_DATA_DIR } from '../platform/paths';
 import { configuredRepositoriesSchema, resolveConfiguredRepositories, type ConfiguredRepository } from '../repositories/config';
 import { repositoryName } from '../repositories/schemas';
 
@@ -46,23 +46,25 @@ const httpBackend = z.strictObject({
   ...timeouts,
 });
 
-const schema = z.strictObject({
-  $comment: z.string().optional(),
-  /** Agent backends; a task goes to the first whose capabilities include all it requires. */
-  backends: z.array(z.discriminatedUnion('type', [commandBackend, httpBackend])).min(1),
-  /** Phases whose gate validation also runs the validation agent (a `validate_phase` task). */
-  validationPhases: validationPhasesSchema,
-  /** Gate requirements added to the seeds' PHASE_GATE_REQUIREMENTS, phase by phase. */
-  gates: gateOverridesSchema,
-  /** Repositories synced into the `repositories` table at start-up (src/repositories/config.ts). */
-  repositories: configuredRepositoriesSchema.default([]),
-  /** The repository of a new ticket that names none; must be one of `repositories`. */
-  defaultRepository: repositoryName.optional(),
-}).superRefine(({ repositories, defaultRepository }, ctx) => {
-  if (defaultRepository !== undefined && !repositories.some(({ name }) => name === defaultRepository)) {
-    ctx.addIssue({ code: 'custom', message: `names no repository of "repositories": "${defaultRepository}"`, path: ['defaultRepository'] });
-  }
-});
+const schema = z
+  .strictObject({
+    $comment: z.string().optional(),
+    /** Agent backends; a task goes to the first whose capabilities include all it requires. */
+    backends: z.array(z.discriminatedUnion('type', [commandBackend, httpBackend])).min(1),
+    /** Phases whose gate validation also runs the validation agent (a `validate_phase` task). */
+    validationPhases: validationPhasesSchema,
+    /** Gate requirements added to the seeds' PHASE_GATE_REQUIREMENTS, phase by phase. */
+    gates: gateOverridesSchema,
+    /** Repositories synced into the `repositories` table at start-up (src/repositories/config.ts). */
+    repositories: configuredRepositoriesSchema.default([]),
+    /** The repository of a new ticket that names none; must be one of `repositories`. */
+    defaultRepository: repositoryName.optional(),
+  })
+  .superRefine(({ repositories, defaultRepository }, ctx) => {
+    if (defaultRepository !== undefined && !repositories.some(({ name }) => name === defaultRepository)) {
+      ctx.addIssue({ code: 'custom', message: `names no repository of "repositories": "${defaultRepository}"`, path: ['defaultRepository'] });
+    }
+  });
 
 /** A backend entry of the file. */
 export type AgentBackendConfig = z.infer<typeof schema>['backends'][number];

@@ -2,17 +2,14 @@
  * Process configuration from environment variables, validated with zod at start-up.
  * Every variable is optional; defaults run the whole stack on one machine.
  */
-import path from 'node:path';
 import { z } from 'zod';
 import type { OrchestratorConfig } from '../agents/config';
 import { gatedPhases } from '../phase-work/gate-policy';
 import type { WorkerSizing } from '../worker/create-worker';
+import { DEFAULT_DATA_DIR } from './paths';
 import { DEFAULT_RESOURCE_WAIT, DEFAULT_TICKET_SETTINGS, type TicketSettings } from '../ticket/settings';
 
 const port = z.coerce.number().int().min(1).max(65535);
-
-/** Default of DATA_DIR: `.data` in the repository. */
-export const DEFAULT_DATA_DIR = path.resolve(__dirname, '..', '..', '.data');
 
 const schema = z.object({
   /** HTTP port of the REST API. */

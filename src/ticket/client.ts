@@ -163,9 +163,8 @@ export class TicketClient {
       status: statusForPhase(Phase.BACKLOG),
       workflowId: ticketWorkflowId(id),
     };
-    const ticket = await (input.externalId
-      ? this.prisma.ticket.upsert({ where: { externalId: input.externalId }, create: data, update: {} })
-      : this.prisma.ticket.create({ data })
+    const ticket = await (
+      input.externalId ? this.prisma.ticket.upsert({ where: { externalId: input.externalId }, create: data, update: {} }) : this.prisma.ticket.create({ data })
     ).catch((error: unknown) => {
       throw repositoryName !== undefined && isMissingRepository(error) ? unknownRepository(repositoryName) : error;
     });

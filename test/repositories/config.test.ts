@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { loadOrchestratorConfig, parseOrchestratorConfig } from '../../src/agents/config';
-import { DEFAULT_DATA_DIR } from '../../src/platform/config';
+import { DEFAULT_DATA_DIR } from '../../src/platform/paths';
 import { resolveRepositoryUrl } from '../../src/repositories/config';
 import { isValidBranchName, repositoryPatchSchema, repositorySpecSchema } from '../../src/repositories/schemas';
 
@@ -119,9 +119,7 @@ describe('repositories in the configuration file', () => {
 
   it('makes a relative data directory absolute, and defaults it to the repository .data', () => {
     const entry = { ...minimal, url: '${DATA_DIR}/r.git' };
-    expect(parseOrchestratorConfig({ backends, repositories: [entry] }, baseDir, { dataDir: 'data' }).repositories[0]!.url).toBe(
-      path.resolve('data', 'r.git'),
-    );
+    expect(parseOrchestratorConfig({ backends, repositories: [entry] }, baseDir, { dataDir: 'data' }).repositories[0]!.url).toBe(path.resolve('data', 'r.git'));
     expect(parseOrchestratorConfig({ backends, repositories: [entry] }, baseDir).repositories[0]!.url).toBe(path.join(DEFAULT_DATA_DIR, 'r.git'));
   });
 
