@@ -11,14 +11,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { createTicketBody } from '../ticket/schemas';
+import { createTicketBody, sourceUrl } from '../ticket/schemas';
 import { githubIssueSchema, ticketOfIssue } from './github-issues';
 
 /** One ticket as the main job posts it: POST /tickets' fields with a required externalId. */
 const ticketEntry = createTicketBody.extend({ externalId: z.string().min(1) });
 
 /** A ticket of the ticket file: the entry's fields, unknown keys dropped, plus an optional `url`. */
-const fileTicket = z.object({ ...ticketEntry.shape, url: z.url().max(2048).optional() }).transform(({ url, ...entry }) => ({
+const fileTicket = z.object({ ...ticketEntry.shape, url: sourceUrl.optional() }).transform(({ url, ...entry }) => ({
   ...entry,
   ...(entry.sourceUrl === undefined && url !== undefined ? { sourceUrl: url } : {}),
 }));

@@ -27,9 +27,9 @@ export interface ConfiguredRepository extends RepositorySpec {
   givenFields?: (keyof RepositorySpec)[];
 }
 
-/** The file's `repositories` list: specs with an optional `seedFrom`, names unique. */
+/** The file's `repositories` list: specs with an optional `seedFrom` (and `$comment`, ignored), names unique. */
 export const configuredRepositoriesSchema = z
-  .array(repositorySpecSchema.extend({ seedFrom: text(4096).optional() }))
+  .array(repositorySpecSchema.extend({ $comment: z.string().optional(), seedFrom: text(4096).optional() }))
   .max(100)
   .superRefine((repositories, ctx) => {
     const seen = new Set<string>();
@@ -75,7 +75,7 @@ export function resolveConfiguredRepositories(
   dataDir: string,
 ): ConfiguredRepository[] {
   const specKeys = Object.keys(repositorySpecSchema.shape) as (keyof RepositorySpec)[];
-  return parsed.map(({ seedFrom, ...spec }, index) => ({
+  return parsed.map(({ $comment: _comment, seedFrom, ...spec }, index) => ({
     ...spec,
     url: resolveRepositoryUrl(spec.url, baseDir, dataDir),
     ...(seedFrom === undefined ? {} : { seedFrom: path.resolve(baseDir, seedFrom) }),

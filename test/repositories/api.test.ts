@@ -172,6 +172,7 @@ describe('tickets naming a repository', () => {
   it.each([
     ['a repository that is not a name', { repository: 'Not A Name' }],
     ['a source URL that is not a URL', { sourceUrl: 'issue 3' }],
+    ['a javascript: source URL', { sourceUrl: 'javascript:alert(1)' }],
   ])('refuses %s with 400', async (_name, extra) => {
     expectError(
       await api()

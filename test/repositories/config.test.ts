@@ -93,7 +93,7 @@ describe('repositories in the configuration file', () => {
       {
         backends,
         repositories: [
-          { ...minimal, name: 'embedded', url: '${DATA_DIR}/repositories/example.git', seedFrom: '../examples/project' },
+          { $comment: 'the embedded remote', ...minimal, name: 'embedded', url: '${DATA_DIR}/repositories/example.git', seedFrom: '../examples/project' },
           { ...minimal, name: 'relative', url: '../remotes/app.git' },
           { ...minimal, name: 'absolute', url: '/srv/git/app.git' },
           { ...minimal, name: 'file', url: 'file:///srv/git/app.git' },
@@ -115,6 +115,7 @@ describe('repositories in the configuration file', () => {
     expect(config.repositories[0]!.seedFrom).toBe('/etc/examples/project');
     expect(config.repositories[1]!.seedFrom).toBeUndefined();
     expect(config.repositories[0]!.givenFields).toEqual(['name', 'url', 'test', 'testPaths']);
+    expect(config.repositories[0]).not.toHaveProperty('$comment');
   });
 
   it('makes a relative data directory absolute, and defaults it to the repository .data', () => {
