@@ -20,14 +20,15 @@ export interface Runtime {
 }
 
 /**
- * Loads the orchestrator configuration file (ORCHESTRATOR_CONFIG, default config/orchestrator.json)
- * and derives the rest. Workspaces default to DATA_DIR/workspaces, the repository caches to
- * DATA_DIR/repository-cache; the callback base URL to the local API on PORT.
+ * Loads the orchestrator configuration file (ORCHESTRATOR_CONFIG, default config/orchestrator.json;
+ * `${DATA_DIR}` in its repositories' URLs is DATA_DIR) and derives the rest. Workspaces default to
+ * DATA_DIR/workspaces, the repository caches to DATA_DIR/repository-cache; the callback base URL to
+ * the local API on PORT.
  *
  * @throws Error when the configuration file is unreadable or invalid.
  */
 export function loadRuntime(config: Config, prisma: PrismaClient, log: Logger): Runtime {
-  const orchestrator = loadOrchestratorConfig(config.ORCHESTRATOR_CONFIG);
+  const orchestrator = loadOrchestratorConfig(config.ORCHESTRATOR_CONFIG, { dataDir: config.DATA_DIR });
   return {
     orchestrator,
     settings: workflowSettings(config, orchestrator),

@@ -1,7 +1,8 @@
 /**
  * The orchestrator configuration file (`config/orchestrator.json`, or the path in
  * `ORCHESTRATOR_CONFIG`): the agent backends and the capabilities each serves, the phases whose
- * gate also asks the validation agent, and a deployment's extra gate requirements.
+ * gate also asks the validation agent, a deployment's extra gate requirements, and the
+ * repositories tickets are worked in with the default one (issue 9).
  * Seeds: 001/002 Stream F (required capabilities), Stream G (gates, ValidationAgent).
  */
 import { readFileSync } from 'node:fs';
@@ -9,6 +10,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { gateOverridesSchema, gatePolicy, validationPhasesSchema, type GatePolicy } from '../phase-work/gate-policy';
 import type { AgentAssignment } from '../phase-work/tasks';
+import { DEFAULT_DATA_DIR } from '../platform/paths';
+import { configuredRepositoriesSchema, resolveConfiguredRepositories, type ConfiguredRepository } from '../repositories/config';
+import { repositoryName } from '../repositories/schemas';
 
 const capabilities = z.array(z.string().min(1)).min(1);
 const timeouts = {
@@ -42,15 +46,25 @@ const httpBackend = z.strictObject({
   ...timeouts,
 });
 
-const schema = z.strictObject({
-  $comment: z.string().optional(),
-  /** Agent backends; a task goes to the first whose capabilities include all it requires. */
-  backends: z.array(z.discriminatedUnion('type', [commandBackend, httpBackend])).min(1),
-  /** Phases whose gate validation also runs the validation agent (a `validate_phase` task). */
-  validationPhases: validationPhasesSchema,
-  /** Gate requirements added to the seeds' PHASE_GATE_REQUIREMENTS, phase by phase. */
-  gates: gateOverridesSchema,
-});
+const schema = z
+  .strictObject({
+    $comment: z.string().optional(),
+    /** Agent backends; a task goes to the first whose capabilities include all it requires. */
+    backends: z.array(z.discriminatedUnion('type', [commandBackend, httpBackend])).min(1),
+    /** Phases whose gate validation also runs the validation agent (a `validate_phase` task). */
+    validationPhases: validationPhasesSchema,
+    /** Gate requirements added to the seeds' PHASE_GATE_REQUIREMENTS, phase by phase. */
+    gates: gateOverridesSchema,
+    /** Repositories synced into the `repositories` table at start-up (src/repositories/config.ts). */
+    repositories: configuredRepositoriesSchema.default([]),
+    /** The repository of a new ticket that names none; must be one of `repositories`. */
+    defaultRepository: repositoryName.optional(),
+  })
+  .superRefine(({ repositories, defaultRepository }, ctx) => {
+    if (defaultRepository !== undefined && !repositories.some(({ name }) => name === defaultRepository)) {
+      ctx.addIssue({ code: 'custom', message: `names no repository of "repositories": "${defaultRepository}"`, path: ['defaultRepository'] });
+    }
+  });
 
 /** A backend entry of the file. */
 export type AgentBackendConfig = z.infer<typeof schema>['backends'][number];
@@ -66,30 +80,45 @@ export interface OrchestratorConfig extends GatePolicy {
   backends: AgentBackendConfig[];
   /** Directory the file was read from; relative `args` of command backends resolve against it. */
   baseDir: string;
+  /** The file's repositories, URLs resolved (see {@link parseOrchestratorConfig}); `[]` when it has none. */
+  repositories: ConfiguredRepository[];
+  /** Name of the repository new tickets get when they name none; undefined: such tickets have no repository. */
+  defaultRepository?: string;
+}
+
+/** Options of {@link parseOrchestratorConfig} and {@link loadOrchestratorConfig}. */
+export interface OrchestratorConfigOptions {
+  /** What `${DATA_DIR}` in a repository's `url` stands for (the process's DATA_DIR); default `.data` in the repository. */
+  dataDir?: string;
 }
 
 /** Default location of the file: `config/orchestrator.json` in the repository. */
 export const DEFAULT_ORCHESTRATOR_CONFIG = path.resolve(__dirname, '..', '..', 'config', 'orchestrator.json');
 
 /**
- * Parses a configuration object (as read from JSON).
+ * Parses a configuration object (as read from JSON). A repository's `url` is resolved here, once:
+ * `${DATA_DIR}` becomes `options.dataDir` (absolute), then a relative local path resolves against
+ * `baseDir`; its `seedFrom` resolves against `baseDir` too (src/repositories/config.ts).
  *
- * @param baseDir directory relative command arguments resolve against
- * @throws Error listing every invalid field (zod's `prettifyError`), e.g. `✖ Too small: … → at backends[0].command`.
+ * @param baseDir directory relative command arguments and repository paths resolve against
+ * @throws Error listing every invalid field (zod's `prettifyError`), e.g. `✖ Too small: … → at backends[0].command`
+ *   or `✖ names no repository … → at defaultRepository`; Error on an unknown `${...}` placeholder in a url.
  */
-export function parseOrchestratorConfig(raw: unknown, baseDir: string): OrchestratorConfig {
+export function parseOrchestratorConfig(raw: unknown, baseDir: string, { dataDir = DEFAULT_DATA_DIR }: OrchestratorConfigOptions = {}): OrchestratorConfig {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     throw new Error(`invalid orchestrator configuration:\n${z.prettifyError(parsed.error)}`);
   }
-  const { backends, validationPhases, gates } = parsed.data;
-  return { backends, ...gatePolicy(gates, validationPhases), baseDir };
+  const { backends, validationPhases, gates, defaultRepository } = parsed.data;
+  const rawRepositories = (raw as { repositories?: Record<string, unknown>[] }).repositories ?? [];
+  const repositories = resolveConfiguredRepositories(parsed.data.repositories, rawRepositories, baseDir, dataDir);
+  return { backends, ...gatePolicy(gates, validationPhases), baseDir, repositories, defaultRepository };
 }
 
-/** Reads and validates the file at `file`. @throws Error when it is unreadable or invalid. */
-export function loadOrchestratorConfig(file: string = DEFAULT_ORCHESTRATOR_CONFIG): OrchestratorConfig {
+/** Reads and validates the file at `file` (see {@link parseOrchestratorConfig}). @throws Error when it is unreadable or invalid. */
+export function loadOrchestratorConfig(file: string = DEFAULT_ORCHESTRATOR_CONFIG, options: OrchestratorConfigOptions = {}): OrchestratorConfig {
   const text = readFileSync(file, 'utf8');
-  return parseOrchestratorConfig(JSON.parse(text), path.dirname(path.resolve(file)));
+  return parseOrchestratorConfig(JSON.parse(text), path.dirname(path.resolve(file)), options);
 }
 
 /**

@@ -20,6 +20,8 @@ import { agentsRouter } from '../agents/routes';
 import { healthRouter } from './health';
 import { phaseWorkRouter } from '../phase-work/routes';
 import { ticketsRouter } from '../ticket/routes';
+import { repositoriesRouter } from '../repositories/routes';
+import { RepositoryStore } from '../repositories/store';
 
 /** What the app needs: the database, a Temporal client, the ticket task queue and a logger. */
 export interface AppDependencies {
@@ -27,7 +29,7 @@ export interface AppDependencies {
   temporal: Client;
   taskQueue: string;
   logger: Logger;
-  /** Agent backends and gate requirements (for the gate and task endpoints). */
+  /** Agent backends and gate requirements (for the gate and task endpoints); its `defaultRepository` is new tickets' default. */
   orchestrator: OrchestratorConfig;
   /** Settings new tickets' workflows start with. */
   settings: Omit<TicketSettings, 'policy'>;
@@ -38,7 +40,7 @@ export const MAX_BODY_BYTES = 256 * 1024;
 
 /** Builds the app: /healthz, /readyz and the REST API under /api/v1 (POSTs honour `Idempotency-Key`). */
 export function createApp({ prisma, temporal, taskQueue, logger, orchestrator, settings }: AppDependencies): Express {
-  const tickets = new TicketClient(prisma, temporal, taskQueue, settings);
+  const tickets = new TicketClient(prisma, temporal, taskQueue, settings, { defaultRepository: orchestrator.defaultRepository });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -55,6 +57,7 @@ export function createApp({ prisma, temporal, taskQueue, logger, orchestrator, s
     }),
   );
   app.use('/api/v1', agentsRouter(new AgentRegistry(prisma), taskQueue));
+  app.use('/api/v1', repositoriesRouter(new RepositoryStore(prisma)));
   app.use(routeNotFound);
   app.use(errorHandler(logger));
   return app;

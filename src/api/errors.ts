@@ -9,6 +9,7 @@ import { ZodError } from 'zod';
 import { AgentNotFoundError } from '../agents/registry';
 import { GATE_NOT_PASSED } from '../ticket/transition';
 import { PhaseWorkError } from '../phase-work/errors';
+import { RepositoryError } from '../repositories/store';
 import { InvalidTransitionError, TicketNotActiveError, TicketNotFoundError, TransitionPendingError } from '../ticket/client';
 import type { Logger } from '../platform/logger';
 
@@ -21,6 +22,7 @@ export const ERROR_STATUS = {
   TASK_NOT_FOUND: 404,
   AGENT_NOT_FOUND: 404,
   TEMPLATE_NOT_FOUND: 404,
+  REPOSITORY_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   INVALID_TRANSITION: 409,
   GATE_NOT_PASSED: 409,
@@ -31,11 +33,13 @@ export const ERROR_STATUS = {
   IDEMPOTENCY_KEY_IN_USE: 409,
   TEMPLATE_EXISTS: 409,
   PHASE_NOT_ENTERED: 409,
+  REPOSITORY_EXISTS: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   IDEMPOTENCY_KEY_REUSED: 422,
   INVALID_DEPENDENCY: 422,
   DEPENDENCY_CYCLE: 422,
+  UNKNOWN_REPOSITORY: 422,
   SERVICE_UNAVAILABLE: 503,
   TRANSITION_PENDING: 504,
   INTERNAL: 500,
@@ -79,6 +83,7 @@ function toApiError(error: unknown): ApiError {
   if (error instanceof AgentNotFoundError) return new ApiError('AGENT_NOT_FOUND', error.message, { agentId: error.agentId });
   if (error instanceof TicketNotActiveError) return new ApiError('TICKET_NOT_ACTIVE', error.message, { ticketId: error.ticketId, status: error.status });
   if (error instanceof PhaseWorkError) return new ApiError(error.code, error.message, error.details);
+  if (error instanceof RepositoryError) return new ApiError(error.code, error.message, error.details);
   if (error instanceof TransitionPendingError) {
     return new ApiError('TRANSITION_PENDING', error.message, { ticketId: error.ticketId, requestId: error.requestId });
   }

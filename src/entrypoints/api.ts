@@ -1,13 +1,15 @@
 /**
  * Stand-alone API process (docker-compose's `api` service): applies migrations to DATABASE_URL
- * (required), seeds the task templates, registers the ticket search attributes on the Temporal
- * namespace, then serves the REST API on PORT until SIGINT/SIGTERM.
+ * (required), seeds the task templates, upserts the configuration file's repositories, registers
+ * the ticket search attributes on the Temporal namespace, then serves the REST API on PORT until
+ * SIGINT/SIGTERM.
  */
 import { Client, Connection } from '@temporalio/client';
 import { createApp, listen } from '../api/app';
 import { loadConfig } from '../platform/config';
 import { createPrismaClient } from '../platform/prisma';
 import { seedTaskTemplates } from '../phase-work/seed-templates';
+import { syncConfiguredRepositories } from '../repositories/store';
 import { migrateDatabase } from '../platform/database';
 import { ensureSearchAttributes } from '../platform/temporal-server';
 import { createLogger } from '../platform/logger';
@@ -23,6 +25,7 @@ async function main(): Promise<void> {
   const prisma = createPrismaClient(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   await seedTaskTemplates(prisma);
   const { orchestrator, settings } = loadRuntime(config, prisma, log);
+  await syncConfiguredRepositories(prisma, orchestrator.repositories);
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const app = createApp({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: log, orchestrator, settings });
   const server = await listen(app, config.PORT);

@@ -2,11 +2,11 @@
  * Process configuration from environment variables, validated with zod at start-up.
  * Every variable is optional; defaults run the whole stack on one machine.
  */
-import path from 'node:path';
 import { z } from 'zod';
 import type { OrchestratorConfig } from '../agents/config';
 import { gatedPhases } from '../phase-work/gate-policy';
 import type { WorkerSizing } from '../worker/create-worker';
+import { DEFAULT_DATA_DIR } from './paths';
 import { DEFAULT_RESOURCE_WAIT, DEFAULT_TICKET_SETTINGS, type TicketSettings } from '../ticket/settings';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -25,7 +25,7 @@ const schema = z.object({
   /** Port of the embedded PostgreSQL (used only when DATABASE_URL is unset). */
   EMBEDDED_PG_PORT: port.default(54329),
   /** Directory for persistent local state (embedded PostgreSQL, Temporal dev server SQLite file). */
-  DATA_DIR: z.string().default(path.resolve(__dirname, '..', '..', '.data')),
+  DATA_DIR: z.string().default(DEFAULT_DATA_DIR),
   /** host:port of the Temporal frontend; a reachable server there is reused. */
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),

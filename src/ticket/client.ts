@@ -5,7 +5,7 @@
  * Seeds: 002 Stream E (transition, phase history, valid transitions), 003 sub-task E5.
  */
 import { randomUUID } from 'node:crypto';
-import type { Prisma, PrismaClient, Ticket, PhaseHistory } from '@prisma/client';
+import { Prisma, type PrismaClient, type Ticket, type PhaseHistory } from '@prisma/client';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -16,6 +16,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { isUuid } from '../platform/ids';
+import { RepositoryError } from '../repositories/store';
 import { Phase, isTerminal } from './phases';
 import { type Priority, TicketStatus, statusForPhase, ticketWorkflowId } from './ticket';
 import { transitionRefusal } from './lifecycle';
@@ -42,6 +43,16 @@ export interface NewTicket {
   acceptanceCriteria?: string[];
   /** `auto` (default): gates move the ticket on; `manual`: it waits for transitions. */
   policy?: TicketPolicy;
+  /** Name of the registered repository it is worked in (issue 9); default: the client's `defaultRepository`. */
+  repository?: string;
+  /** Where it came from (e.g. a GitHub issue's URL), stored as `sourceUrl`; shown, never fetched. */
+  sourceUrl?: string;
+}
+
+/** Options of a {@link TicketClient}. */
+export interface TicketClientOptions {
+  /** Repository of a new ticket that names none (the configuration's `defaultRepository`); undefined: none. */
+  defaultRepository?: string;
 }
 
 /** Filters and page of {@link TicketClient.list}. */
@@ -103,6 +114,14 @@ export class TransitionPendingError extends Error {
   }
 }
 
+/** Prisma's error code of a foreign-key violation (here: `tickets.repository_name` naming no repository). */
+const FOREIGN_KEY_VIOLATION = 'P2003';
+
+const isMissingRepository = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === FOREIGN_KEY_VIOLATION;
+
+const unknownRepository = (name: string) =>
+  new RepositoryError('UNKNOWN_REPOSITORY', name, `repository "${name}" is not registered (POST /repositories, or the configuration file's "repositories")`);
+
 /** Tickets as rows (Prisma) and as workflows (Temporal). */
 export class TicketClient {
   constructor(
@@ -111,20 +130,25 @@ export class TicketClient {
     private readonly taskQueue: string,
     /** Settings every new ticket's workflow starts with (the policy comes from the ticket). */
     private readonly settings: Omit<TicketSettings, 'policy'>,
+    private readonly options: TicketClientOptions = {},
   ) {}
 
   /**
    * Creates the ticket row and starts its workflow `ticket-<id>` on the task queue, with the
    * `TicketPhase`, `TicketStatus` and `TicketPriority` search attributes and the title in the memo. Idempotent on
    * `externalId`: a second call returns the existing ticket (and starts its workflow if a crash
-   * left it unstarted).
+   * left it unstarted). The ticket's `repositoryName` is `input.repository`, else the client's
+   * `defaultRepository`, else none; its `sourceUrl` is `input.sourceUrl`.
    *
    * @returns the ticket and whether this call created it.
+   * @throws RepositoryError UNKNOWN_REPOSITORY when the repository is not registered (no row is
+   *   written, no workflow started; checked by the row's foreign key, so only for a new ticket)
    */
   async create(input: NewTicket): Promise<{ ticket: Ticket; created: boolean }> {
     // No read first: the upsert on externalId returns an existing row unchanged.
     const id = randomUUID();
-    const data: Prisma.TicketCreateInput = {
+    const repositoryName = input.repository ?? this.options.defaultRepository;
+    const data: Prisma.TicketUncheckedCreateInput = {
       id,
       externalId: input.externalId,
       title: input.title,
@@ -133,13 +157,17 @@ export class TicketClient {
       labels: input.labels ?? [],
       acceptanceCriteria: input.acceptanceCriteria ?? [],
       policy: input.policy ?? 'auto',
+      sourceUrl: input.sourceUrl,
+      repositoryName,
       phaseId: Phase.BACKLOG,
       status: statusForPhase(Phase.BACKLOG),
       workflowId: ticketWorkflowId(id),
     };
-    const ticket = input.externalId
-      ? await this.prisma.ticket.upsert({ where: { externalId: input.externalId }, create: data, update: {} })
-      : await this.prisma.ticket.create({ data });
+    const ticket = await (
+      input.externalId ? this.prisma.ticket.upsert({ where: { externalId: input.externalId }, create: data, update: {} }) : this.prisma.ticket.create({ data })
+    ).catch((error: unknown) => {
+      throw repositoryName !== undefined && isMissingRepository(error) ? unknownRepository(repositoryName) : error;
+    });
     const created = ticket.id === id;
     await this.startWorkflow(ticket);
     return { ticket, created };

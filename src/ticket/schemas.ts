@@ -3,6 +3,10 @@ import { z } from 'zod';
 import { phase, plain, text } from '../api/schemas';
 import { PRIORITIES, TicketStatus } from './ticket';
 import { TICKET_POLICIES } from './settings';
+import { repositoryName } from '../repositories/schemas';
+
+/** Where a ticket came from: an http(s) URL of at most 2048 characters (other schemes, e.g. `javascript:`, are refused: it is shown as a link). */
+export const sourceUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2048);
 
 /** POST /tickets body. */
 export const createTicketBody = z.strictObject({
@@ -13,6 +17,10 @@ export const createTicketBody = z.strictObject({
   labels: z.array(text(100)).max(50).optional(),
   acceptanceCriteria: z.array(text(2000)).max(100).optional(),
   policy: z.enum(TICKET_POLICIES).optional(),
+  /** Name of a registered repository the ticket is worked in (default: the configuration's `defaultRepository`). */
+  repository: repositoryName.optional(),
+  /** Where the ticket came from, e.g. the GitHub issue's URL; shown, never fetched. */
+  sourceUrl: sourceUrl.optional(),
 });
 
 /** POST /tickets/:id/transition and /signals/transition body. `requestId` defaults to a new UUID. */

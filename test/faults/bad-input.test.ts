@@ -29,6 +29,15 @@ let app: Express;
 
 /** IDs of the real rows the cases aim at (set in beforeAll). */
 const ids = { ticket: '', task: '', template: '', agent: '' };
+/** Name of the real repository the `:name` routes aim at (registered in beforeAll). */
+const REPOSITORY = 'bad-input-repository';
+/** A repository spec valid in shape (its name differs from {@link REPOSITORY}). */
+const REPOSITORY_SPEC = {
+  name: 'bad-input-repository-2',
+  url: '/srv/git/app.git',
+  test: { command: 'npm', args: ['test'], report: { format: 'jest-json', path: 'reports/jest.json' } },
+  testPaths: ['test/**'],
+};
 
 const SRC = path.resolve(__dirname, '..', '..', 'src');
 /** The files that declare routes: each context's `src/<context>/routes.ts` and the API's health router. */
@@ -109,6 +118,8 @@ const BODY_ROUTES: [string, unknown][] = [
   ['POST /agents/:id/enable', undefined],
   ['POST /agents/:id/disable', undefined],
   ['POST /agents/:id/heartbeat', undefined],
+  ['POST /repositories', REPOSITORY_SPEC],
+  ['PATCH /repositories/:name', { keepBranches: false }],
 ];
 
 /** Routes answering GET with an `:id`. */
@@ -370,6 +381,45 @@ function cases(): Case[] {
   add(patchAgent, 'a name (not changeable)', 400, 'VALIDATION_FAILED', { body: json({ name: 'renamed' }) });
   add(patchAgent, 'a task queue (not changeable)', 400, 'VALIDATION_FAILED', { body: json({ taskQueue: 'elsewhere' }) });
 
+  // Repositories.
+  const createRepository = 'POST /repositories';
+  const reportAt = (reportPath: string) => ({ ...REPOSITORY_SPEC.test, report: { format: 'jest-json', path: reportPath } });
+  add(createRepository, 'no fields', 400, 'VALIDATION_FAILED', { body: json({}) });
+  add(createRepository, 'an upper-case name', 400, 'VALIDATION_FAILED', { body: json({ ...REPOSITORY_SPEC, name: 'App' }) });
+  add(createRepository, 'a 101-character name', 400, 'VALIDATION_FAILED', { body: json({ ...REPOSITORY_SPEC, name: 'a'.repeat(101) }) });
+  add(createRepository, 'a url git would read as an option', 400, 'VALIDATION_FAILED', { body: json({ ...REPOSITORY_SPEC, url: '--upload-pack=x' }) });
+  add(createRepository, 'a default branch git refuses', 400, 'VALIDATION_FAILED', { body: json({ ...REPOSITORY_SPEC, defaultBranch: 'a..b' }) });
+  add(createRepository, 'an absolute report path', 400, 'VALIDATION_FAILED', { body: json({ ...REPOSITORY_SPEC, test: reportAt('/etc/passwd') }) });
+  add(createRepository, 'a report path leaving the tree', 400, 'VALIDATION_FAILED', { body: json({ ...REPOSITORY_SPEC, test: reportAt('../r.json') }) });
+  add(createRepository, 'test args as a shell string', 400, 'VALIDATION_FAILED', {
+    body: json({ ...REPOSITORY_SPEC, test: { ...REPOSITORY_SPEC.test, args: 'test; rm -rf /' } }),
+  });
+  add(createRepository, 'an unknown integration', 400, 'VALIDATION_FAILED', { body: json({ ...REPOSITORY_SPEC, integration: 'squash' }) });
+  add(createRepository, 'a NUL character in the command', 400, 'VALIDATION_FAILED', {
+    body: json({ ...REPOSITORY_SPEC, test: { ...REPOSITORY_SPEC.test, command: NUL } }),
+  });
+  add(createRepository, 'a name that is taken', 409, 'REPOSITORY_EXISTS', { body: json({ ...REPOSITORY_SPEC, name: REPOSITORY }) });
+  add('GET /repositories', 'a malformed JSON body', 400, 'INVALID_JSON', { body: raw('{"a":') });
+  for (const route of ['GET /repositories/:name', 'PATCH /repositories/:name']) {
+    const body = route.startsWith('PATCH') ? json({ keepBranches: false }) : undefined;
+    for (const [name, id] of [
+      ['an unknown name', 'nope'],
+      ['an SQL-injection name', "x' OR '1'='1"],
+      ['a 2000-character name', 'x'.repeat(2000)],
+    ] as [string, string][]) {
+      add(route, name, 404, 'REPOSITORY_NOT_FOUND', { id, body });
+    }
+    add(route, 'a lone percent sign as name', 400, undefined, { id: '%', body });
+  }
+  const patchRepository = 'PATCH /repositories/:name';
+  add(patchRepository, 'no fields', 400, 'VALIDATION_FAILED', { body: json({}) });
+  add(patchRepository, 'a name (not changeable)', 400, 'VALIDATION_FAILED', { body: json({ name: 'renamed' }) });
+  add(patchRepository, 'keepBranches as a string', 400, 'VALIDATION_FAILED', { body: json({ keepBranches: 'no' }) });
+  add(patchRepository, 'a null test command', 400, 'VALIDATION_FAILED', { body: json({ test: null }) });
+  add(createTicket, 'an unknown repository', 422, 'UNKNOWN_REPOSITORY', { body: json({ title: 't', policy: 'manual', repository: 'nowhere' }) });
+  add(createTicket, 'a repository that is not a name', 400, 'VALIDATION_FAILED', { body: json({ title: 't', repository: '../x' }) });
+  add(createTicket, 'a source URL that is not a URL', 400, 'VALIDATION_FAILED', { body: json({ title: 't', sourceUrl: 'see the tracker' }) });
+
   // Health endpoints take no input; what they are sent is still parsed first.
   add('GET /healthz', 'a malformed JSON body', 400, 'INVALID_JSON', { body: raw('{"a":') });
   add('GET /readyz', 'a body over 256 KiB', 413, 'PAYLOAD_TOO_LARGE', { body: json({ padding: 'x'.repeat(300 * KIB) }) });
@@ -417,7 +467,8 @@ function url(testCase: Case, ticketId: string): string {
   const resource = resourceOf(testCase.route);
   const id = testCase.id ?? (resource?.kind === 'ticket' ? ticketId : resource ? ids[resource.kind] : '');
   const prefix = route === '/healthz' || route === '/readyz' ? '' : '/api/v1';
-  return `${prefix}${route.replace(':id', id)}${testCase.query ? `?${testCase.query}` : ''}`;
+  const target = route.replace(':id', id).replace(':name', testCase.id ?? REPOSITORY);
+  return `${prefix}${target}${testCase.query ? `?${testCase.query}` : ''}`;
 }
 
 /** Sends the case; a missing answer within 15 s is reported as status 0. */
@@ -471,6 +522,10 @@ beforeAll(async () => {
     .send({ name: 'bad-input-agent', capabilities: ['bad-input'], taskQueue: `nobody-polls-${randomUUID()}` });
   expect(agent.status).toBe(201);
   ids.agent = agent.body.id;
+  const repository = await request(app)
+    .post('/api/v1/repositories')
+    .send({ ...REPOSITORY_SPEC, name: REPOSITORY });
+  expect(repository.status).toBe(201);
 });
 
 describe('bad input on every endpoint', () => {
