@@ -52,7 +52,7 @@ export async function ensureSeededRemote(remote: string, source: string, default
     await git.raw(['init', `--initial-branch=${defaultBranch}`]);
     await git.raw(['add', '--all']);
     if ((await git.raw(['ls-files'])).trim() === '') throw new Error(`cannot seed ${remote}: ${source} has no file to commit`);
-    await git.raw(['commit', '--no-verify', '--quiet', '--message', `Initial commit: ${path.basename(source)}`]);
+    await git.raw(['commit', '--no-verify', '--quiet', '--message', 'Initial commit']);
     const bare = path.join(temp, 'remote.git');
     await simpleGit({ baseDir: temp }).raw(['init', '--bare', '--quiet', `--initial-branch=${defaultBranch}`, bare]);
     await git.raw(['push', '--quiet', '--no-verify', bare, `refs/heads/${defaultBranch}`]);

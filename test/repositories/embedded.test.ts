@@ -76,7 +76,7 @@ describe('ensureSeededRemote', () => {
     expect(await git(remote, 'for-each-ref', '--format=%(refname)')).toBe('refs/heads/trunk');
     expect((await git(remote, 'rev-list', 'trunk')).split('\n')).toEqual([result.commit]);
     const identity = `${ORCHESTRATOR_GIT_IDENTITY.name} <${ORCHESTRATOR_GIT_IDENTITY.email}>`;
-    expect(await git(remote, 'log', '-1', '--format=%an <%ae>|%cn <%ce>', 'trunk')).toBe(`${identity}|${identity}`);
+    expect(await git(remote, 'log', '-1', '--format=%an <%ae>|%cn <%ce>|%s', 'trunk')).toBe(`${identity}|${identity}|Initial commit`);
     expect(identity).toBe('orchestrator <orchestrator@localhost>');
     expect((await git(remote, 'ls-tree', '-r', '--name-only', 'trunk')).split('\n')).toEqual([
       '.gitignore',
