@@ -18,14 +18,25 @@ import tseslint from 'typescript-eslint';
 const ALLOWED_NODE_BUILTINS = new Set(['assert']);
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', '.data/', '.tools/', 'test/fixtures/histories/', 'examples/workspace/node_modules/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'coverage/',
+      '.data/',
+      '.tools/',
+      'test/fixtures/histories/',
+      'examples/repository/node_modules',
+      'examples/repository/reports/',
+    ],
+  },
   {
     files: ['**/*.{js,mjs,cjs}'],
     extends: [js.configs.recommended],
     languageOptions: { globals: { ...globals.node } },
   },
   {
-    files: ['examples/workspace/test/**/*.js'],
+    files: ['examples/repository/test/**/*.js'],
     languageOptions: { globals: { ...globals.jest } },
   },
   {

@@ -147,8 +147,8 @@ describe('executeTask through the command backend', () => {
       deliverables: ['Export the ticket list as CSV', 'Limit exports to 10000 rows'],
       context: { acceptance_criteria: ['CSV export downloads a file', 'Exports stop at 10000 rows'] },
     });
-    expect(result.artifacts).toEqual([expect.objectContaining({ type: 'requirements_analysis', path: 'docs/requirements-analysis.json' })]);
-    const written = path.join(deps.workspacesDir, ticketId, 'docs', 'requirements-analysis.json');
+    expect(result.artifacts).toEqual([expect.objectContaining({ type: 'requirements_analysis', path: `docs/tickets/${ticketId}/requirements-analysis.json` })]);
+    const written = path.join(deps.workspacesDir, ticketId, 'docs', 'tickets', ticketId, 'requirements-analysis.json');
     expect(existsSync(written)).toBe(true);
   });
 
@@ -157,7 +157,7 @@ describe('executeTask through the command backend', () => {
     const taskId = await newTask(ticketId, 'analyze_requirements', ['analysis']);
     await activityEnv(1).run(executeTask, { taskId });
     const first = await taskRow(taskId);
-    const written = path.join(deps.workspacesDir, ticketId, 'docs', 'requirements-analysis.json');
+    const written = path.join(deps.workspacesDir, ticketId, 'docs', 'tickets', ticketId, 'requirements-analysis.json');
     rmSync(written);
 
     const again = await activityEnv(2).run(executeTask, { taskId });

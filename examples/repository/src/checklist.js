@@ -2,7 +2,7 @@
 // @ts-check
 /**
  * A checklist of named items that can be completed one by one, with progress reporting.
- * The template library every ticket workspace starts from (see ../README.md).
+ * The library of the example repository tickets are worked in (see ../README.md).
  */
 
 /**
