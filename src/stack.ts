@@ -12,7 +12,7 @@ import { startChild } from './platform/child-process';
 import { workerSizing, type Config } from './platform/config';
 import { createPrismaClient } from './platform/prisma';
 import { seedTaskTemplates } from './phase-work/seed-templates';
-import { syncConfiguredRepositories } from './repositories/store';
+import { prepareConfiguredRepositories } from './repositories/start-up';
 import { migrateDatabase } from './platform/database';
 import { startDatabase } from './platform/embedded-postgres';
 import { startTemporalServer } from './platform/temporal-server';
@@ -60,7 +60,7 @@ export async function startStack(config: Config, log: Logger): Promise<Stack> {
     const seeded = await seedTaskTemplates(prisma);
     if (seeded > 0) log.info({ seeded }, 'seeded task templates');
     const runtime = loadRuntime(config, prisma, log);
-    const repositories = await syncConfiguredRepositories(prisma, runtime.orchestrator.repositories);
+    const repositories = await prepareConfiguredRepositories(prisma, runtime.orchestrator.repositories, log);
     if (repositories.length > 0) log.info({ repositories }, 'synced the configured repositories');
 
     const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });

@@ -9,7 +9,7 @@ import { createApp, listen } from '../api/app';
 import { loadConfig } from '../platform/config';
 import { createPrismaClient } from '../platform/prisma';
 import { seedTaskTemplates } from '../phase-work/seed-templates';
-import { syncConfiguredRepositories } from '../repositories/store';
+import { prepareConfiguredRepositories } from '../repositories/start-up';
 import { migrateDatabase } from '../platform/database';
 import { ensureSearchAttributes } from '../platform/temporal-server';
 import { createLogger } from '../platform/logger';
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const prisma = createPrismaClient(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   await seedTaskTemplates(prisma);
   const { orchestrator, settings } = loadRuntime(config, prisma, log);
-  await syncConfiguredRepositories(prisma, orchestrator.repositories);
+  await prepareConfiguredRepositories(prisma, orchestrator.repositories, log);
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const app = createApp({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: log, orchestrator, settings });
   const server = await listen(app, config.PORT);

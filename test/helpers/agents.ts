@@ -1,6 +1,6 @@
 /** Agent configurations for tests: the fault agent of test/fixtures/agents and the reference agent. */
 import path from 'node:path';
-import { parseOrchestratorConfig, type OrchestratorConfig } from '../../src/agents/config';
+import { loadOrchestratorConfig, parseOrchestratorConfig, type OrchestratorConfig } from '../../src/agents/config';
 
 /** Every capability the seeds' templates and the validation agent require. */
 export const ALL_CAPABILITIES = ['analysis', 'documentation', 'design', 'implementation', 'testing', 'deployment', 'validation'];
@@ -26,9 +26,13 @@ export const referenceBackend = (capabilities: string[] = ALL_CAPABILITIES) => (
   args: ['../../../examples/agents/reference-agent.mjs'],
 });
 
-/** A configuration of `backends` (relative to test/fixtures/agents) and no validation agent. */
+/**
+ * A configuration of `backends` (relative to test/fixtures/agents) and no validation agent, with the
+ * repository's configured repositories (the example repository, the default for new tickets).
+ */
 export function fixtureConfig(...backends: object[]): OrchestratorConfig {
-  return parseOrchestratorConfig({ backends, validationPhases: [] }, path.resolve(__dirname, '..', 'fixtures', 'agents'));
+  const { repositories, defaultRepository } = loadOrchestratorConfig();
+  return { ...parseOrchestratorConfig({ backends, validationPhases: [] }, path.resolve(__dirname, '..', 'fixtures', 'agents')), repositories, defaultRepository };
 }
 
 /** A hanging agent for capability `hang`, then the reference agent for everything else. */

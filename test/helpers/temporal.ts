@@ -20,6 +20,7 @@ import { TICKET_SEARCH_ATTRIBUTES } from '../../src/platform/search-attributes';
 import { TicketClient } from '../../src/ticket/client';
 import { createTicketWorkers } from '../../src/worker/create-worker';
 import { createTestDatabase, type TestDatabase } from './database';
+import { prepareTestRepositories } from './repositories';
 import { testEnv } from './env';
 
 /** Starts a local dev server (headless) with the ticket search attributes registered. */
@@ -120,10 +121,14 @@ export interface TicketStack {
 export function useTicketStack(orchestrator: OrchestratorConfig = loadOrchestratorConfig(), { maxConcurrentAgentTasks = 8 } = {}): TicketStack {
   const stack = {
     orchestrator,
-    tickets: (overrides) => new TicketClient(stack.db.prisma, stack.env.client, stack.worker.taskQueue, testSettings(orchestrator, overrides)),
+    tickets: (overrides) =>
+      new TicketClient(stack.db.prisma, stack.env.client, stack.worker.taskQueue, testSettings(orchestrator, overrides), {
+        defaultRepository: orchestrator.defaultRepository,
+      }),
   } as TicketStack;
   beforeAll(async () => {
     [stack.env, stack.db] = await Promise.all([createTemporalEnvironment(), createTestDatabase()]);
+    await prepareTestRepositories(stack.db.prisma, orchestrator);
     const activities = testActivities(stack.db.prisma, orchestrator);
     stack.workspacesDir = activities.workspacesDir;
     stack.worker = await startWorker(stack.env, activities, maxConcurrentAgentTasks);
