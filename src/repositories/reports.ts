@@ -57,6 +57,23 @@ const failure = (name: string, message: string) => `${name}: ${firstLine(message
 const relativeTo = (root: string | undefined, file: string) =>
   root && path.isAbsolute(file) && !path.relative(root, file).startsWith('..') ? path.relative(root, file) : file;
 
+/**
+ * `text` as JSON of `schema`.
+ *
+ * @throws ReportError `<what> is not JSON: …` or `not <expected>:` with what is wrong
+ */
+function parseJsonReport<Schema extends z.ZodType>(text: string, schema: Schema, what: string, expected: string): z.infer<Schema> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ReportError(`${what} is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new ReportError(`not ${expected}:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
 const count = z.number().int().nonnegative();
 const jestReportSchema = z.object({
   numTotalTests: count,
@@ -88,15 +105,7 @@ const jestReportSchema = z.object({
  * @throws ReportError when `text` is not JSON or lacks the counts or `testResults`
  */
 export function parseJestJson(text: string, options: TestReportOptions = {}): TestReport {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ReportError(`Jest JSON report is not JSON: ${(error as Error).message}`);
-  }
-  const parsed = jestReportSchema.safeParse(json);
-  if (!parsed.success) throw new ReportError(`not a Jest JSON report (jest --json):\n${z.prettifyError(parsed.error)}`);
-  const report = parsed.data;
+  const report = parseJsonReport(text, jestReportSchema, 'Jest JSON report', 'a Jest JSON report (jest --json)');
   const failures: string[] = [];
   let failedSuites = 0;
   for (const suite of report.testResults) {
@@ -223,15 +232,8 @@ const istanbulSummarySchema = z.object({
  * @throws ReportError when `text` is not JSON or has no `total.lines` counts
  */
 export function parseIstanbulSummary(text: string): CoverageReport {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ReportError(`Istanbul coverage summary is not JSON: ${(error as Error).message}`);
-  }
-  const parsed = istanbulSummarySchema.safeParse(json);
-  if (!parsed.success) throw new ReportError(`not an Istanbul coverage summary (coverage-summary.json):\n${z.prettifyError(parsed.error)}`);
-  const { total, covered, pct } = parsed.data.total.lines;
+  const summary = parseJsonReport(text, istanbulSummarySchema, 'Istanbul coverage summary', 'an Istanbul coverage summary (coverage-summary.json)');
+  const { total, covered, pct } = summary.total.lines;
   // Istanbul writes `pct: "Unknown"` (older versions) when there is no line.
   const percentage = typeof pct === 'number' ? pct : total === 0 ? 100 : round((covered / total) * 100);
   return { percentage, lines: { covered, total } };
