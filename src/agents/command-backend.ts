@@ -79,8 +79,7 @@ export function runCommandAgent(backend: CommandBackendConfig, request: AgentReq
         cwd: options.cwd,
         env: { ...process.env, ...backend.env },
         signal: options.signal,
-        heartbeat: options.heartbeat,
-        heartbeatIntervalMs: options.heartbeatIntervalMs,
+        heartbeat: { send: options.heartbeat, intervalMs: options.heartbeatIntervalMs },
         killGraceMs: options.killGraceMs,
       },
     );

@@ -36,10 +36,8 @@ export interface ProcessGroupOptions {
   env: NodeJS.ProcessEnv;
   /** Aborting stops the group (SIGTERM, then SIGKILL). */
   signal: AbortSignal;
-  /** Called every `heartbeatIntervalMs` while the process runs, with its process (and group) ID. */
-  heartbeat?: (details: { pid: number; elapsedMs: number }) => void;
-  /** Interval of `heartbeat`, ms (required with it). */
-  heartbeatIntervalMs?: number;
+  /** `send` is called every `intervalMs` while the process runs, with its process (and group) ID and how long it has run, ms. */
+  heartbeat?: { send: (details: { pid: number; elapsedMs: number }) => void; intervalMs: number };
   /** Longest run, ms: past it the group is stopped and {@link ProcessGroup.timedOut} is true. None if unset. */
   timeoutMs?: number;
   /** Wait between SIGTERM and SIGKILL, ms (default {@link DEFAULT_KILL_GRACE_MS}, 2 s). */
@@ -95,7 +93,7 @@ export function spawnProcessGroup(command: string, args: readonly string[], opti
           stop();
         }, options.timeoutMs);
   const { heartbeat } = options;
-  const beat = heartbeat ? setInterval(() => heartbeat({ pid: child.pid ?? 0, elapsedMs: Date.now() - startedAt }), options.heartbeatIntervalMs) : undefined;
+  const beat = heartbeat && setInterval(() => heartbeat.send({ pid: child.pid ?? 0, elapsedMs: Date.now() - startedAt }), heartbeat.intervalMs);
 
   return {
     child,

@@ -101,8 +101,7 @@ export function runRepositoryCommand(command: RepositoryCommand, options: Reposi
       cwd: options.cwd,
       env: options.env ?? process.env,
       signal: options.signal,
-      heartbeat: heartbeat && ((details) => heartbeat({ step, ...details })),
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+      heartbeat: heartbeat && { send: (details) => heartbeat({ step, ...details }), intervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS },
       timeoutMs: command.timeoutMs,
       killGraceMs: options.killGraceMs,
     });

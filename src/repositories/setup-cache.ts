@@ -48,6 +48,8 @@ export interface SetupOptions {
   /** Heartbeats while the set-up runs (step `setup`) or waits for another process's set-up of the key (step `setup: waiting`). */
   heartbeat?: CommandHeartbeat;
   heartbeatIntervalMs?: number;
+  /** The whole environment of the set-up (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -136,6 +138,7 @@ export async function ensureSetup(tree: string, repository: string, setup: Setup
       heartbeat: options.heartbeat,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       step: 'setup',
+      env: options.env,
     });
   const failure = (result: CommandRun) => {
     const reason = commandFailure(setup, result);
@@ -147,13 +150,13 @@ export async function ensureSetup(tree: string, repository: string, setup: Setup
     const error = failure(result);
     return error === undefined ? { status: 'ran', key, run: result } : { status: 'failed', key, run: result, error };
   }
-  const links = await Promise.all(setup.outputs.map((output, i) => isLinkTo(outputLinks[i]!, path.join(cached, output))));
-  if (links.every(Boolean)) return { status: 'current', key };
   const isCached = () =>
     lstat(cached).then(
       () => true,
       () => false,
     );
+  const links = await Promise.all(setup.outputs.map((output, i) => isLinkTo(outputLinks[i]!, path.join(cached, output))));
+  if (links.every(Boolean) && (await isCached())) return { status: 'current', key };
   if (await isCached()) {
     await linkOutputs(tree, setup.outputs, cached);
     return { status: 'linked', key };

@@ -33,6 +33,8 @@ export interface VerifyOptions {
   heartbeatIntervalMs?: number;
   /** The machine's set-up cache directory (see setup-cache.ts). */
   setupCacheDir: string;
+  /** The whole environment of the set-up and test commands (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The repository settings {@link verifyTree} uses. */
@@ -46,7 +48,7 @@ const readIfPresent = (file: string) =>
   });
 
 /**
- * Reads the report at `relative` in `tree` with `parse`.
+ * Reads `report` (its path relative to `tree`) with `parse`; `kind` names it in reasons.
  *
  * @returns the parsed report, or the reason there is none (missing, unreadable, malformed)
  */
@@ -105,6 +107,7 @@ export async function verifyTree(tree: string, repository: VerifiedRepository, c
         signal: options.signal,
         heartbeat: options.heartbeat,
         heartbeatIntervalMs: options.heartbeatIntervalMs,
+        env: options.env,
       });
       if (prepared.status === 'failed') return outcome({ command: commandLine(setup) }, prepared.run, undefined, `setup failed: ${prepared.error}`);
     } catch (error) {
@@ -119,6 +122,7 @@ export async function verifyTree(tree: string, repository: VerifiedRepository, c
     heartbeat: options.heartbeat,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     step: 'test',
+    env: options.env,
   });
   const read = await readReport(tree, test.report, 'test report', (text) => parseTestReport(test.report.format, text, { root: tree }));
   const report = 'value' in read ? read.value : undefined;

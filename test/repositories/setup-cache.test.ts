@@ -87,6 +87,15 @@ describe('ensureSetup', () => {
     expect(linkOf(first)).toBe(cached);
   });
 
+  it('sets up again when the cache was removed under a tree’s links', async () => {
+    const root = tree('first', 'lock v1');
+    await ensureSetup(root, 'example', setup(), options);
+    rmSync(options.cacheDir, { recursive: true });
+    expect(await ensureSetup(root, 'example', setup(), options)).toMatchObject({ status: 'ran' });
+    expect(installed(root)).toBe('module.exports = "lock v1";');
+    expect(setupsRun()).toEqual([root, root]);
+  });
+
   it('replaces a real output directory of a tree by the link', async () => {
     await ensureSetup(tree('first', 'lock v1'), 'example', setup(), options);
     const second = tree('second', 'lock v1');
