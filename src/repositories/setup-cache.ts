@@ -155,9 +155,9 @@ export async function ensureSetup(tree: string, repository: string, setup: Setup
       () => true,
       () => false,
     );
-  const links = await Promise.all(setup.outputs.map((output, i) => isLinkTo(outputLinks[i]!, path.join(cached, output))));
-  if (links.every(Boolean) && (await isCached())) return { status: 'current', key };
   if (await isCached()) {
+    const links = await Promise.all(setup.outputs.map((output, i) => isLinkTo(outputLinks[i]!, path.join(cached, output))));
+    if (links.every(Boolean)) return { status: 'current', key };
     await linkOutputs(tree, setup.outputs, cached);
     return { status: 'linked', key };
   }
