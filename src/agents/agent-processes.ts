@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { signalProcessGroup } from '../platform/process-group';
 
 const pidFile = (workspace: string, taskId: string) => path.join(workspace, '.agents', `${taskId}.pid`);
 
@@ -30,10 +31,5 @@ export async function stopLeftoverAgent(workspace: string, taskId: string): Prom
   const pid = Number(await readFile(pidFile(workspace, taskId), 'utf8').catch(() => ''));
   await forgetAgent(workspace, taskId);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(-pid, 'SIGKILL');
-    return pid;
-  } catch {
-    return undefined; // already gone
-  }
+  return signalProcessGroup(pid, 'SIGKILL') ? pid : undefined;
 }

@@ -6,18 +6,15 @@
  * times out. This is how coding agents with a command-line interface plug in.
  * Seed 004, milestones 1.2 (error categorization) and 1.4 (kill on timeout or cancellation).
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { z } from 'zod';
+import { spawnProcessGroup } from '../platform/process-group';
 import type { CommandBackendConfig } from './config';
 import { AgentFailure, AgentFailureType, isPermanentExitCode } from './agent-failure';
 import { agentResultSchema, type AgentRequest, type AgentResult } from './protocol';
 
 /** Most stdout an agent may write, in bytes (10 MiB); more is a protocol error. */
 export const MAX_AGENT_OUTPUT_BYTES = 10 * 1024 * 1024;
-
-/** Default wait between SIGTERM and SIGKILL of a cancelled agent's process group, ms. */
-const DEFAULT_KILL_GRACE_MS = 2000;
 
 /** How one run is observed and controlled. */
 export interface CommandRunOptions {
@@ -34,14 +31,11 @@ export interface CommandRunOptions {
   log: (line: string) => void;
   /** Called with the process ID (also its process group's) once the agent started. */
   onSpawn?: (pid: number) => void;
-  /** Wait between SIGTERM and SIGKILL, ms (default {@link DEFAULT_KILL_GRACE_MS}, 2 s). */
+  /** Wait between SIGTERM and SIGKILL, ms (default the process group's, 2 s). */
   killGraceMs?: number;
 }
 
 const resolveArg = (arg: string, baseDir: string) => (arg.startsWith('./') || arg.startsWith('../') ? path.resolve(baseDir, arg) : arg);
-
-/** `node` runs with this process's Node.js, so agents do not depend on PATH. */
-const resolveCommand = (command: string) => (command === 'node' ? process.execPath : command);
 
 function parseResult(stdout: string): AgentResult {
   let json: unknown;
@@ -75,44 +69,25 @@ function abortReason(signal: AbortSignal): unknown {
  *   missing or not executable); or the abort reason when `options.signal` aborts.
  */
 export function runCommandAgent(backend: CommandBackendConfig, request: AgentRequest, options: CommandRunOptions): Promise<AgentResult> {
-  const started = Date.now();
   return new Promise<AgentResult>((resolve, reject) => {
     if (options.signal.aborted) return reject(abortReason(options.signal));
-    const child = spawn(
-      resolveCommand(backend.command),
+    // Own process group, so a cancellation's kill reaches the agent's children too.
+    const group = spawnProcessGroup(
+      backend.command,
       backend.args.map((arg) => resolveArg(arg, options.baseDir)),
       {
         cwd: options.cwd,
         env: { ...process.env, ...backend.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-        detached: true, // own process group, so a kill reaches the agent's children too
+        signal: options.signal,
+        heartbeat: { send: options.heartbeat, intervalMs: options.heartbeatIntervalMs },
+        killGraceMs: options.killGraceMs,
       },
     );
+    const { child } = group;
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     let stderrRest = '';
-    let killTimer: NodeJS.Timeout | undefined;
-
-    const killGroup = (signal: NodeJS.Signals) => {
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        child.kill(signal);
-      }
-    };
-    const onAbort = () => {
-      killGroup('SIGTERM');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-    };
-    options.signal.addEventListener('abort', onAbort, { once: true });
-    const beat = setInterval(() => options.heartbeat({ pid: child.pid ?? 0, elapsedMs: Date.now() - started }), options.heartbeatIntervalMs);
-    const cleanup = () => {
-      clearInterval(beat);
-      clearTimeout(killTimer);
-      options.signal.removeEventListener('abort', onAbort);
-    };
 
     child.stdout.on('data', (chunk: Buffer) => {
       stdoutBytes += chunk.length;
@@ -128,12 +103,12 @@ export function runCommandAgent(backend: CommandBackendConfig, request: AgentReq
     child.stdin.end(JSON.stringify(request));
 
     child.once('error', (error: NodeJS.ErrnoException) => {
-      cleanup();
+      group.release();
       const permanent = error.code === 'ENOENT' || error.code === 'EACCES';
       reject(new AgentFailure(`cannot run agent ${backend.name} (${backend.command}): ${error.message}`, AgentFailureType.UNAVAILABLE, !permanent));
     });
     child.once('close', (code, signal) => {
-      cleanup();
+      group.release();
       if (stderrRest.trim()) options.log(stderrRest);
       if (options.signal.aborted) return reject(abortReason(options.signal));
       if (signal) return reject(new AgentFailure(`agent process ${child.pid} was killed by ${signal}`, AgentFailureType.PROCESS_FAILED, true));

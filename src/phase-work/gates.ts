@@ -143,11 +143,17 @@ function coveragePercent(content: unknown): number | undefined {
 
 const TEST_FILE = /(\.(test|spec)\.[a-z]+$)|(^|\/)(__tests__|tests?)\//i;
 
+/**
+ * Whether the changes include a test. The orchestrator's `code_changes` (issue 9: `CodeChanges`,
+ * whose `tests` are the changed files matching the repository's test globs) decides by its `tests`
+ * alone; otherwise a listed file that looks like a test counts too.
+ */
 function includesTests(content: unknown): boolean {
   const record = (content ?? {}) as { files?: unknown; tests?: unknown };
+  if (Array.isArray(record.tests)) return record.tests.length > 0;
   const files = Array.isArray(record.files) ? record.files : [];
   const paths = files.map((file) => (typeof file === 'string' ? file : (file as { path?: unknown })?.path)).filter((p) => typeof p === 'string');
-  return paths.some((p) => TEST_FILE.test(p)) || (Array.isArray(record.tests) && record.tests.length > 0);
+  return paths.some((p) => TEST_FILE.test(p));
 }
 
 /** `{ passed, failed }` from Jest's JSON (`numPassedTests`/`numFailedTests`) or a plain summary. */
@@ -174,14 +180,37 @@ function criteriaReasons(type: string, content: unknown, criteria: ArtifactCrite
   }
   if (criteria.mustHaveTests && !includesTests(content)) reasons.push(`${type}: mustHaveTests: no test file among the changes`);
   if (criteria.allPassed) {
-    const counts = testCounts(content);
-    if (!counts) reasons.push(`${type}: allPassed: no test counts found`);
-    else if (counts.failed > 0) reasons.push(`${type}: allPassed: ${counts.failed} of ${counts.passed + counts.failed} tests failed`);
-    else if (counts.passed === 0) reasons.push(`${type}: allPassed: no test ran`);
-    // Jest counts no failed test when a test file cannot even load, but reports `success: false`.
-    else if ((content as { success?: unknown }).success === false) reasons.push(`${type}: allPassed: the test run did not succeed (a test file failed to run)`);
+    const reason = allPassedReason(content);
+    if (reason !== undefined) reasons.push(`${type}: allPassed: ${reason}`);
   }
   return reasons;
+}
+
+/** How many failing tests a reason names; the rest are counted. */
+const NAMED_FAILURES = 3;
+
+/**
+ * Why `content` does not show every test passed, or undefined. Names the first failing tests of
+ * `content.failures` (`<test>: <first message line>`) and adds `content.error` (why the run did not
+ * succeed beyond failing tests, e.g. a timeout) when the orchestrator's `TestResults` (issue 9) have them.
+ */
+function allPassedReason(content: unknown): string | undefined {
+  const record = (content ?? {}) as { failures?: unknown; error?: unknown; success?: unknown };
+  const error = typeof record.error === 'string' && record.error !== '' ? record.error : undefined;
+  const withError = (reason: string) => (error === undefined ? reason : `${reason}; ${error}`);
+  const counts = testCounts(content);
+  if (!counts) return withError('no test counts found');
+  if (counts.failed > 0) {
+    const failures = Array.isArray(record.failures) ? record.failures.filter((failure): failure is string => typeof failure === 'string') : [];
+    const more = failures.length > NAMED_FAILURES ? ` (and ${failures.length - NAMED_FAILURES} more)` : '';
+    const named = failures.length > 0 ? `: ${failures.slice(0, NAMED_FAILURES).join('; ')}${more}` : '';
+    return withError(`${counts.failed} of ${counts.passed + counts.failed} tests failed${named}`);
+  }
+  if (counts.passed === 0) return withError('no test ran');
+  if (error !== undefined) return `the test run did not succeed: ${error}`;
+  // Jest counts no failed test when a test file cannot even load, but reports `success: false`.
+  if (record.success === false) return 'the test run did not succeed (a test file failed to run)';
+  return undefined;
 }
 
 /**

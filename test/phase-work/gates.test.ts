@@ -120,6 +120,18 @@ describe('evaluateGate', () => {
         'code_changes: mustHaveTests: no test file among the changes',
       ]);
     });
+    it("decides by the orchestrator's changed test files alone when the changes list them (issue 9: CodeChanges.tests)", () => {
+      const coverage = { type: 'test_coverage', content: 95 };
+      const changes = (tests: string[]) => ({
+        type: 'code_changes',
+        content: { base: 'b', head: 'h', files: [{ path: 'src/a.test.ts', insertions: 1, deletions: 0, test: false }], insertions: 1, deletions: 0, tests },
+      });
+      // The repository's globs did not count src/a.test.ts as a test: its name does not overrule them.
+      expect(evaluateGate(implementationGate, [changes([]), coverage], done).blockingReasons).toEqual([
+        'code_changes: mustHaveTests: no test file among the changes',
+      ]);
+      expect(evaluateGate(implementationGate, [changes(['spec/a_spec.rb']), coverage], done).requirementsMet).toBe(true);
+    });
     it('recognises test directories and listed tests', () => {
       const coverage = { type: 'test_coverage', content: 95 };
       for (const content of [{ files: ['test/a.ts'] }, { files: [{ path: 'src/__tests__/a.js' }] }, { tests: ['a works'] }]) {
@@ -151,6 +163,44 @@ describe('evaluateGate', () => {
       expect(evaluateGate(testingGate, [results, evidence], done).blockingReasons).toEqual([
         'test_results: allPassed: the test run did not succeed (a test file failed to run)',
       ]);
+    });
+    it("names the failing tests of the orchestrator's results, the first three, and counts the rest (issue 9)", () => {
+      const results = (failures: string[], extra = {}) => ({
+        type: 'test_results',
+        content: {
+          format: 'jest-json',
+          numTotalTests: 3,
+          numPassedTests: 3 - failures.length,
+          numFailedTests: failures.length,
+          success: false,
+          failures,
+          ...extra,
+        },
+      });
+      expect(evaluateGate(testingGate, [results(['adds › sums two numbers: expected 3, got 4']), evidence], done).blockingReasons).toEqual([
+        'test_results: allPassed: 1 of 3 tests failed: adds › sums two numbers: expected 3, got 4',
+      ]);
+      const many = ['a: 1', 'b: 2', 'c: 3', 'd: 4', 'e: 5'];
+      const five = { type: 'test_results', content: { numPassedTests: 1, numFailedTests: 5, failures: many } };
+      expect(evaluateGate(testingGate, [five, evidence], done).blockingReasons).toEqual([
+        'test_results: allPassed: 5 of 6 tests failed: a: 1; b: 2; c: 3 (and 2 more)',
+      ]);
+      expect(evaluateGate(testingGate, [results(['t: x'], { error: 'test command exited with status 2' }), evidence], done).blockingReasons).toEqual([
+        'test_results: allPassed: 1 of 3 tests failed: t: x; test command exited with status 2',
+      ]);
+    });
+    it("adds the orchestrator's reason when the run did not succeed (timeout, no report)", () => {
+      const timedOut = { numPassedTests: 0, numFailedTests: 0, success: false, failures: [], error: 'test command timed out after 2 s; killed' };
+      expect(evaluateGate(testingGate, [{ type: 'test_results', content: timedOut }, evidence], done).blockingReasons).toEqual([
+        'test_results: allPassed: no test ran; test command timed out after 2 s; killed',
+      ]);
+      const passedThenKilled = { ...timedOut, numPassedTests: 4 };
+      expect(evaluateGate(testingGate, [{ type: 'test_results', content: passedThenKilled }, evidence], done).blockingReasons).toEqual([
+        'test_results: allPassed: the test run did not succeed: test command timed out after 2 s; killed',
+      ]);
+      expect(
+        evaluateGate(testingGate, [{ type: 'test_results', content: { error: 'no test report at reports/junit.xml' } }, evidence], done).blockingReasons,
+      ).toEqual(['test_results: allPassed: no test counts found; no test report at reports/junit.xml']);
     });
     it('judges the latest artifact of a type', () => {
       const failing = { type: 'test_results', content: { passed: 1, failed: 1 } };
