@@ -18,18 +18,28 @@ export const RICH_TICKET: NewTicket = {
 /** A terse ticket whose requirements document comes out too short for its gate. */
 export const TERSE_TICKET: NewTicket = { title: 'Fix typo', description: 'Typo in header', acceptanceCriteria: ['Header reads correctly'], priority: 'LOW' };
 
-/** `<phase>/<task type>` of every task a ticket gets on its way to PHASE_DONE with the repository's configuration, sorted. */
+/**
+ * `<phase>/<task type>` of every task a ticket gets on its way to PHASE_DONE with the repository's
+ * configuration (worked in the example repository: the orchestrator's own checks and integration
+ * included), sorted.
+ */
 export const ALL_PHASE_TASKS = [
   'PHASE_REQUIREMENTS/analyze_requirements',
   'PHASE_REQUIREMENTS/create_requirements_doc',
   'PHASE_REQUIREMENTS/validate_phase',
   'PHASE_DESIGN/design_architecture',
   'PHASE_IMPLEMENTATION/implement_feature',
+  'PHASE_IMPLEMENTATION/verify_workspace',
   'PHASE_TESTING/write_tests',
   'PHASE_TESTING/run_tests',
+  'PHASE_TESTING/verify_workspace',
   'PHASE_TESTING/validate_phase',
   'PHASE_DEPLOYMENT/deploy_feature',
+  'PHASE_DEPLOYMENT/integrate_branch',
 ].sort();
+
+/** The task types the orchestrator runs itself (issue 9) rather than an agent. */
+export const ORCHESTRATOR_TASK_TYPES = ['verify_workspace', 'integrate_branch'];
 
 /** A requirements document a person supplies for {@link TERSE_TICKET}: long enough, with both sections and the criterion. */
 export const REVIEWED_TERSE_REQUIREMENTS = [

@@ -2,7 +2,7 @@ import { Phase } from '../../src/ticket/phases';
 import { PHASE_TASK_TEMPLATES, renderDescription } from '../../src/phase-work/templates';
 
 describe('PHASE_TASK_TEMPLATES (seed 001, Stream F)', () => {
-  it('has the seeds’ task types, priorities and capabilities per phase', () => {
+  it('has the seeds’ task types, priorities and capabilities per phase, then the orchestrator’s own tasks (issue 9)', () => {
     const summary = Object.fromEntries(
       Object.entries(PHASE_TASK_TEMPLATES).map(([phase, templates]) => [
         phase,
@@ -12,10 +12,17 @@ describe('PHASE_TASK_TEMPLATES (seed 001, Stream F)', () => {
     expect(summary).toEqual({
       [Phase.REQUIREMENTS]: ['analyze_requirements/HIGH/analysis', 'create_requirements_doc/MEDIUM/documentation'],
       [Phase.DESIGN]: ['design_architecture/HIGH/design'],
-      [Phase.IMPLEMENTATION]: ['implement_feature/HIGH/implementation'],
-      [Phase.TESTING]: ['write_tests/HIGH/testing', 'run_tests/MEDIUM/testing'],
-      [Phase.DEPLOYMENT]: ['deploy_feature/CRITICAL/deployment'],
+      [Phase.IMPLEMENTATION]: ['implement_feature/HIGH/implementation', 'verify_workspace/HIGH/'],
+      [Phase.TESTING]: ['write_tests/HIGH/testing', 'run_tests/MEDIUM/testing', 'verify_workspace/MEDIUM/'],
+      [Phase.DEPLOYMENT]: ['deploy_feature/CRITICAL/deployment', 'integrate_branch/CRITICAL/'],
     });
+  });
+
+  it('runs the orchestrator’s checks after the agents, and integration under the repository’s lock', () => {
+    const of = (phase: Phase, type: string) => PHASE_TASK_TEMPLATES[phase]!.find((template) => template.taskType === type)!;
+    expect(of(Phase.IMPLEMENTATION, 'verify_workspace').dependsOn).toEqual(['implement_feature']);
+    expect(of(Phase.TESTING, 'verify_workspace').dependsOn).toEqual(['run_tests']);
+    expect(of(Phase.DEPLOYMENT, 'integrate_branch')).toMatchObject({ dependsOn: ['deploy_feature'], resources: ['repo:{repository}'] });
   });
 });
 
