@@ -26,6 +26,7 @@ import type { NewTicket } from '../../src/ticket/client';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { delay, poll } from '../helpers/poll';
 import { TcpProxy } from '../helpers/tcp-proxy';
+import { prepareTestRepositories } from '../helpers/repositories';
 import { createTemporalEnvironment, startWorker, testActivities, testSettings, type RunningWorker } from '../helpers/temporal';
 import { ALL_PHASE_TASKS, RICH_TICKET } from '../helpers/tickets';
 import { activityRetries } from '../helpers/history';
@@ -53,6 +54,7 @@ beforeAll(async () => {
   proxy = await TcpProxy.forUrl(db.url);
   proxied = createPrismaClient(proxy.url(db.url));
   activities = testActivities(proxied, orchestrator);
+  await prepareTestRepositories(db.prisma, orchestrator);
   worker = await startWorker(env, activities);
   app = createApp({
     prisma: proxied,

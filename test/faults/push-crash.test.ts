@@ -16,12 +16,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parseOrchestratorConfig } from '../../src/agents/config';
 import { ensureSeededRemote } from '../../src/repositories/embedded';
 import { Phase } from '../../src/ticket/phases';
-import { TicketClient } from '../../src/ticket/client';
 import type { ticketWorkflow } from '../../workflows';
 import { ALL_CAPABILITIES } from '../helpers/agents';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { eventually } from '../helpers/poll';
-import { createTemporalEnvironment, testSettings } from '../helpers/temporal';
+import { createTemporalEnvironment, testTicketClient } from '../helpers/temporal';
 import { killAllWorkerProcesses, spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 jest.setTimeout(150_000);
@@ -99,7 +98,7 @@ it('redoes the push lost when the worker died after the commit, with no second c
   chmodSync(hook, 0o755);
 
   const worker = startWorkerProcess();
-  const { ticket } = await new TicketClient(db.prisma, env.client, taskQueue, testSettings(orchestrator, { gateRetries: 0 })).create({
+  const { ticket } = await testTicketClient(db.prisma, env.client, taskQueue, orchestrator, { gateRetries: 0 }).create({
     externalId: 'CALC-9',
     title: 'Multiply',
     description: 'Add a multiplication.',

@@ -25,7 +25,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
 import { loadOrchestratorConfig } from '../../src/agents/config';
 import { Phase, PHASE_SEQUENCE } from '../../src/ticket/phases';
-import { TicketClient, type NewTicket } from '../../src/ticket/client';
+import type { NewTicket } from '../../src/ticket/client';
 import { createTicketWorkers, type TicketWorkers } from '../../src/worker/create-worker';
 import type { ActivityDependencies } from '../../activities';
 import type { ticketWorkflow } from '../../workflows';
@@ -33,7 +33,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { DevServer } from '../helpers/dev-server';
 import { testEnv } from '../helpers/env';
 import { delay, poll } from '../helpers/poll';
-import { testActivities, testSettings } from '../helpers/temporal';
+import { prepareTestRepositories } from '../helpers/repositories';
+import { testActivities, testTicketClient } from '../helpers/temporal';
 import { ALL_PHASE_TASKS } from '../helpers/tickets';
 import { activityRetries } from '../helpers/history';
 import { expectUniqueRunRows } from '../helpers/rows';
@@ -179,6 +180,7 @@ beforeAll(async () => {
   connection = await Connection.connect({ address: server.address });
   client = new Client({ connection, namespace: server.namespace });
   activities = testActivities(db.prisma, orchestrator);
+  await prepareTestRepositories(db.prisma, orchestrator);
   const dependencies = activities;
   const workerConnection = nativeConnection;
   const namespace = server.namespace;
@@ -225,7 +227,7 @@ async function retries(workflowId: string): Promise<{ activities: Record<string,
 describe('the Temporal dev server stopped and restarted on the same --db-filename in the middle of a run', () => {
   it('all tickets finish, nothing lost or duplicated', async () => {
     const prisma = db!.prisma;
-    const tickets = new TicketClient(prisma, client, taskQueue, testSettings(orchestrator));
+    const tickets = testTicketClient(prisma, client, taskQueue, orchestrator);
     const t0 = Date.now();
     const ids: string[] = [];
     for (let n = 1; n <= TICKETS; n++) ids.push((await tickets.create(richTicket(n))).ticket.id);

@@ -17,11 +17,14 @@ import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEFAULT_ORCHESTRATOR_CONFIG, parseOrchestratorConfig, type OrchestratorConfig } from '../../src/agents/config';
 import { Phase, PHASE_SEQUENCE } from '../../src/ticket/phases';
-import { TicketClient, type NewTicket } from '../../src/ticket/client';
+import type { NewTicket } from '../../src/ticket/client';
 import type { ticketWorkflow } from '../../workflows';
+import { withConfiguredRepositories } from '../helpers/agents';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { testEnv } from '../helpers/env';
+import { prepareTestRepositories } from '../helpers/repositories';
 import { isAlive, killQuietly, poll } from '../helpers/poll';
-import { createTemporalEnvironment, testSettings } from '../helpers/temporal';
+import { createTemporalEnvironment, testTicketClient } from '../helpers/temporal';
 import { groupMembers, killAllWorkerProcesses, spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 import { ALL_PHASE_TASKS, RICH_TICKET } from '../helpers/tickets';
 import { expectUniqueRunRows } from '../helpers/rows';
@@ -82,6 +85,8 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'worker-crash-'));
   workspacesDir = path.join(dir, 'workspaces');
   ({ file: configFile, config: orchestrator } = writeConfig(dir));
+  orchestrator = withConfiguredRepositories(orchestrator);
+  await prepareTestRepositories(db.prisma, orchestrator);
   // Only the analysis goes to the fault backend.
   const { count } = await db.prisma.taskTemplate.updateMany({
     where: { phaseId: Phase.REQUIREMENTS, taskType: ANALYZE },
@@ -115,6 +120,7 @@ function startWorkerProcess(): WorkerProcess {
     TEMPORAL_TASK_QUEUE: taskQueue,
     ORCHESTRATOR_CONFIG: configFile,
     WORKSPACES_DIR: workspacesDir,
+    REPOSITORY_CACHE_DIR: testEnv.repositoryCacheDir(),
     TASK_RETRY_INITIAL_MS: '200',
     LOG_LEVEL: 'warn',
   });
@@ -153,7 +159,7 @@ describe('worker process killed with SIGKILL in the middle of an agent task', ()
     );
     const firstReadyMs = Date.now() - t0;
 
-    const tickets = new TicketClient(db.prisma, env.client, taskQueue, testSettings(orchestrator));
+    const tickets = testTicketClient(db.prisma, env.client, taskQueue, orchestrator);
     const { ticket } = await tickets.create(RICH);
     const handle = env.client.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId);
 

@@ -26,13 +26,15 @@ export const referenceBackend = (capabilities: string[] = ALL_CAPABILITIES) => (
   args: ['../../../examples/agents/reference-agent.mjs'],
 });
 
-/**
- * A configuration of `backends` (relative to test/fixtures/agents) and no validation agent, with the
- * repository's configured repositories (the example repository, the default for new tickets).
- */
-export function fixtureConfig(...backends: object[]): OrchestratorConfig {
+/** `config` with the repositories of config/orchestrator.json (the example repository, the default for new tickets). */
+export function withConfiguredRepositories(config: OrchestratorConfig): OrchestratorConfig {
   const { repositories, defaultRepository } = loadOrchestratorConfig();
-  return { ...parseOrchestratorConfig({ backends, validationPhases: [] }, path.resolve(__dirname, '..', 'fixtures', 'agents')), repositories, defaultRepository };
+  return { ...config, repositories, defaultRepository };
+}
+
+/** A configuration of `backends` (relative to test/fixtures/agents) and no validation agent, {@link withConfiguredRepositories}. */
+export function fixtureConfig(...backends: object[]): OrchestratorConfig {
+  return withConfiguredRepositories(parseOrchestratorConfig({ backends, validationPhases: [] }, path.resolve(__dirname, '..', 'fixtures', 'agents')));
 }
 
 /** A hanging agent for capability `hang`, then the reference agent for everything else. */

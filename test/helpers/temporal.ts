@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { PrismaClient } from '@prisma/client';
+import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
@@ -33,6 +34,17 @@ export async function createTemporalEnvironment(): Promise<TestWorkflowEnvironme
       extraArgs: ['--headless', '--log-level', 'never'],
     },
   });
+}
+
+/** A ticket client on `taskQueue` with {@link testSettings} (`overrides` applied); new tickets go to the configuration's default repository. */
+export function testTicketClient(
+  prisma: PrismaClient,
+  client: Client,
+  taskQueue: string,
+  orchestrator: OrchestratorConfig,
+  overrides: Partial<TicketSettings> = {},
+): TicketClient {
+  return new TicketClient(prisma, client, taskQueue, testSettings(orchestrator, overrides), { defaultRepository: orchestrator.defaultRepository });
 }
 
 /** A running worker on a fresh task queue, and how to stop it. */
@@ -121,10 +133,7 @@ export interface TicketStack {
 export function useTicketStack(orchestrator: OrchestratorConfig = loadOrchestratorConfig(), { maxConcurrentAgentTasks = 8 } = {}): TicketStack {
   const stack = {
     orchestrator,
-    tickets: (overrides) =>
-      new TicketClient(stack.db.prisma, stack.env.client, stack.worker.taskQueue, testSettings(orchestrator, overrides), {
-        defaultRepository: orchestrator.defaultRepository,
-      }),
+    tickets: (overrides) => testTicketClient(stack.db.prisma, stack.env.client, stack.worker.taskQueue, orchestrator, overrides),
   } as TicketStack;
   beforeAll(async () => {
     [stack.env, stack.db] = await Promise.all([createTemporalEnvironment(), createTestDatabase()]);

@@ -17,11 +17,12 @@ import { Phase } from '../../src/ticket/phases';
 import { PHASE_TASK_TEMPLATES } from '../../src/phase-work/templates';
 import type { TicketSettings } from '../../src/ticket/settings';
 import { GATE_NOT_PASSED } from '../../src/ticket/transition';
-import { TicketClient, type NewTicket } from '../../src/ticket/client';
+import type { NewTicket } from '../../src/ticket/client';
 import type { ticketWorkflow } from '../../workflows';
 import { getStateQuery, transitionUpdate, type TicketWorkflowState } from '../../workflows/ticket/messages';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { createTemporalEnvironment, startWorker, testActivities, testSettings, type RunningWorker } from '../helpers/temporal';
+import { prepareTestRepositories } from '../helpers/repositories';
+import { createTemporalEnvironment, startWorker, testActivities, testTicketClient, type RunningWorker } from '../helpers/temporal';
 import { RICH_TICKET } from '../helpers/tickets';
 import { isAlive, poll } from '../helpers/poll';
 import { faultBackend, fixtureConfig, referenceBackend } from '../helpers/agents';
@@ -51,6 +52,7 @@ const seenPids = new Set<number>();
 beforeAll(async () => {
   [env, db] = await Promise.all([createTemporalEnvironment(), createTestDatabase()]);
   activities = testActivities(db.prisma, config);
+  await prepareTestRepositories(db.prisma, config);
   worker = await startWorker(env, activities);
 });
 
@@ -106,7 +108,7 @@ type Handle = WorkflowHandle<typeof ticketWorkflow>;
 
 /** Creates a ticket (manual policy unless given) and starts its workflow. */
 async function start(ticket: NewTicket, overrides: Partial<TicketSettings> = {}): Promise<{ id: string; handle: Handle }> {
-  const tickets = new TicketClient(db.prisma, env.client, worker.taskQueue, testSettings(config, overrides));
+  const tickets = testTicketClient(db.prisma, env.client, worker.taskQueue, config, overrides);
   const { ticket: row } = await tickets.create({ policy: 'manual', ...ticket });
   return { id: row.id, handle: env.client.workflow.getHandle<typeof ticketWorkflow>(row.workflowId) };
 }
