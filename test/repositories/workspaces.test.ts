@@ -4,10 +4,11 @@
  * RepositoryWorkspaces with separate cache and workspace directories standing for two machines.
  * HOME points at an empty directory, so nothing comes from a global git configuration.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import type { RepositorySpec } from '../../src/repositories/contracts';
 import {
   BranchNotFoundError,
@@ -17,6 +18,8 @@ import {
   RepositoryWorkspaces,
   excludePatterns,
 } from '../../src/repositories/workspaces';
+import { workTicket, type Job } from '../fixtures/workspaces/work-ticket';
+import { TSX_CLI } from '../helpers/worker-process';
 
 /** Identity of the test's own commits (seeding, a competing push), never the module's. */
 const SEEDER = { GIT_AUTHOR_NAME: 'Seeder', GIT_AUTHOR_EMAIL: 'seeder@example.com', GIT_COMMITTER_NAME: 'Seeder', GIT_COMMITTER_EMAIL: 'seeder@example.com' };
@@ -229,6 +232,20 @@ describe('working tree and commits', () => {
     expect(existsSync(treeA)).toBe(false);
     await a.removeTree(repo, 'ticket-1');
     await expect(a.prepareTree(repo, 'ticket-1', 'tickets/none')).rejects.toBeInstanceOf(BranchNotFoundError);
+  });
+
+  it('lets worker processes of one machine, and workers within one process, share the cached clone', async () => {
+    const { url } = makeRemote();
+    const dirs = { cacheDir: join(root, 'a', 'cache'), workspacesDir: join(root, 'a', 'workspaces') };
+    const job = (ticketId: string): Job => ({ ...dirs, repo: spec(url), ticketId, branch: `tickets/${ticketId}`, rounds: 3 });
+    const fixture = join(__dirname, '..', 'fixtures', 'workspaces', 'work-ticket.ts');
+    const inProcess = (ticketId: string) => workTicket(job(ticketId));
+    const inChild = (ticketId: string) => promisify(execFile)(process.execPath, [TSX_CLI, fixture, JSON.stringify(job(ticketId))], { env: process.env });
+    await Promise.all([inChild('T-1'), inChild('T-2'), inProcess('T-3'), inProcess('T-4')]);
+    for (const ticket of ['T-1', 'T-2', 'T-3', 'T-4']) {
+      expect(sh(url, 'log', '--format=%s', `tickets/${ticket}`, '--not', 'main').split('\n')).toEqual(['round 3', 'round 2', 'round 1']);
+    }
+    expect(sh(join(dirs.cacheDir, 'example', 'clone'), 'worktree', 'list').split('\n')).toHaveLength(5);
   });
 
   it('reports the code changes against the base: numstat, binary files, test files', async () => {
