@@ -10,7 +10,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, posix, resolve } from 'node:path';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import type { CodeChanges, ChangedFile, IntegrationMode, RepositorySpec } from './contracts';
 import { git, gitLine, isAncestor, push, refCommit, withLock, type GitIdentity } from './git';
@@ -99,9 +99,12 @@ function checkName(kind: string, name: string): void {
   if (!SAFE_NAME.test(name) || name.includes('..')) throw new Error(`${kind} ${JSON.stringify(name)} cannot name a directory`);
 }
 
-/** The path as git and the file system report it (symbolic links resolved when it exists). */
+/** The absolute path with symbolic links resolved (those of its existing part, when it does not exist), to compare with git's. */
 function canonical(path: string): string {
-  return existsSync(path) ? realpathSync(path) : resolve(path);
+  const absolute = resolve(path);
+  if (existsSync(absolute)) return realpathSync(absolute);
+  const parent = dirname(absolute);
+  return parent === absolute ? absolute : join(canonical(parent), basename(absolute));
 }
 
 /** One entry of `git worktree list`. */
@@ -124,17 +127,15 @@ async function worktrees(dir: string): Promise<WorktreeEntry[]> {
 }
 
 /**
- * The `info/exclude` lines of a repository: its set-up outputs (no trailing slash, they may be
- * symbolic links) and the directories of its test and coverage reports (the report itself when it
- * lies at the root), each anchored at the root, so `git add --all` never commits them.
+ * The `info/exclude` lines of a repository: its set-up outputs (no trailing slash: they may be
+ * symbolic links) and its test and coverage report files, each anchored at the root with its glob
+ * characters escaped, so `git add --all` never commits them (anything else the tools write, e.g.
+ * the rest of a coverage directory, is the repository's own `.gitignore`'s business).
  */
 export function excludePatterns(repo: RepositorySpec): string[] {
-  const reports = [repo.test.report.path, ...(repo.coverage ? [repo.coverage.path] : [])].map((path) => {
-    const parent = posix.dirname(posix.normalize(path));
-    return parent === '.' ? path : parent;
-  });
-  const paths = [...(repo.setup?.outputs ?? []), ...reports].map((path) => posix.normalize(path).replace(/^(\.\/)+|\/+$/g, ''));
-  return [...new Set(paths)].filter((path) => path && path !== '.').map((path) => `/${path}`);
+  const paths = [...(repo.setup?.outputs ?? []), repo.test.report.path, ...(repo.coverage ? [repo.coverage.path] : [])];
+  const relative = paths.map((path) => posix.normalize(path).replace(/^(\.\/)+|\/+$/g, ''));
+  return [...new Set(relative)].filter((path) => path && path !== '.').map((path) => `/${path.replace(/[\\*?[]/g, '\\$&')}`);
 }
 
 /** Handles a machine's clones and its tickets' working trees; see the module comment. */
@@ -426,7 +427,7 @@ export class RepositoryWorkspaces {
     await this.withCloneLock(repo, async () => {
       if (existsSync(join(clone, '.git'))) {
         const entry = (await worktrees(clone)).find((candidate) => candidate.path === canonical(tree));
-        if (entry) await git(clone, ['worktree', 'remove', '--force', '--force', tree]);
+        if (entry && existsSync(tree)) await git(clone, ['worktree', 'remove', '--force', '--force', tree]);
         await git(clone, ['worktree', 'prune']);
         const branch = entry?.branch?.replace(/^refs\/heads\//, '');
         if (branch) {

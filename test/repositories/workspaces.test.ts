@@ -165,7 +165,7 @@ describe('working tree and commits', () => {
     mkdirSync(join(root, 'shared-node_modules'));
     symlinkSync(join(root, 'shared-node_modules'), join(tree, 'node_modules'));
     write(tree, 'reports/jest.json', '{}');
-    write(tree, 'coverage/lcov.info', 'TN:');
+    write(tree, 'coverage/coverage-summary.json', '{}');
     write(tree, 'src/feature.js', 'export const feature = 1;\n');
     const first = await a.commitTask(tree, 'tickets/T-1', repo, taskCommit('task-1'));
     expect(sh(url, 'show', '--name-only', '--format=', first.commit!)).toBe('src/feature.js');
@@ -176,7 +176,10 @@ describe('working tree and commits', () => {
     const second = await a.commitTask(tree, 'tickets/T-1', repo, taskCommit('task-1', '2'));
     expect(second.commit).not.toBe(first.commit);
     expect(commitsOfTask(url, 'refs/heads/tickets/T-1', 'task-1')).toEqual([second.commit, first.commit]);
-    expect(excludePatterns(repo)).toEqual(['/node_modules', '/reports', '/coverage']);
+    expect(excludePatterns(repo)).toEqual(['/node_modules', '/reports/jest.json', '/coverage/coverage-summary.json']);
+    expect(
+      excludePatterns(spec(url, { setup: null, coverage: null, test: { ...repo.test, report: { format: 'junit-xml', path: './out/[x]*.xml' } } })),
+    ).toEqual(['/out/\\[x]\\*.xml']);
   });
 
   it('redoes a push lost in a crash, with no second commit for the attempt', async () => {
@@ -232,6 +235,14 @@ describe('working tree and commits', () => {
     expect(existsSync(treeA)).toBe(false);
     await a.removeTree(repo, 'ticket-1');
     await expect(a.prepareTree(repo, 'ticket-1', 'tickets/none')).rejects.toBeInstanceOf(BranchNotFoundError);
+
+    // A directory that is no worktree (e.g. a copy left by an older version) is replaced; a tree deleted by hand is removed cleanly.
+    write(treeA, 'stale.txt', 'x\n');
+    expect(await a.prepareTree(repo, 'ticket-1', 'tickets/T-1')).toMatchObject({ head: fromB.commit });
+    expect(existsSync(join(treeA, 'stale.txt'))).toBe(false);
+    rmSync(treeA, { recursive: true, force: true });
+    await a.removeTree(repo, 'ticket-1');
+    expect(sh(join(root, 'a', 'cache', 'example', 'clone'), 'worktree', 'list').split('\n')).toHaveLength(1);
   });
 
   it('lets worker processes of one machine, and workers within one process, share the cached clone', async () => {
