@@ -14,53 +14,53 @@ export const PUSH_REJECTED = 'PushRejected';
 /** Failure type of {@link BranchNotFoundError} (non-retryable: the ticket's branch must be created first). */
 export const BRANCH_NOT_FOUND = 'BranchNotFound';
 
+/** A classified failure of the git work: its Temporal failure type and whether a retry can help. */
+export class WorkspaceError extends Error {
+  constructor(
+    readonly failureType: typeof MERGE_CONFLICT | typeof INTEGRATION_FAILED | typeof PUSH_REJECTED | typeof BRANCH_NOT_FOUND,
+    readonly retryable: boolean,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
 /** Merging (or rebasing) the ticket branch onto the default branch conflicts; the default branch was not moved. */
-export class MergeConflictError extends Error {
-  readonly failureType = MERGE_CONFLICT;
-  readonly retryable = false;
+export class MergeConflictError extends WorkspaceError {
   constructor(
     /** The conflicting paths, relative to the repository root, sorted. */
     readonly files: string[],
   ) {
-    super(`merge conflict in ${files.join(', ')}`);
-    this.name = 'MergeConflictError';
+    super(MERGE_CONFLICT, false, `merge conflict in ${files.join(', ')}`);
   }
 }
 
 /** The merged tree did not verify (red tests, a failed set-up, ...); the default branch was not moved. */
-export class IntegrationFailedError extends Error {
-  readonly failureType = INTEGRATION_FAILED;
-  readonly retryable = false;
+export class IntegrationFailedError extends WorkspaceError {
   constructor(
     /** The blocking reasons the verification gave, in its order. */
     readonly reasons: string[],
   ) {
-    super(`the merged tree failed verification: ${reasons.join('; ')}`);
-    this.name = 'IntegrationFailedError';
+    super(INTEGRATION_FAILED, false, `the merged tree failed verification: ${reasons.join('; ')}`);
   }
 }
 
 /** The remote refused a push (it moved meanwhile, or a hook declined); the local state was refetched. */
-export class PushRejectedError extends Error {
-  readonly failureType = PUSH_REJECTED;
-  readonly retryable = true;
+export class PushRejectedError extends WorkspaceError {
   constructor(
     /** The remote refs that were refused, e.g. `refs/heads/main`. */
     readonly refs: string[],
     /** What git said about each refused ref. */
     readonly details: string,
   ) {
-    super(`the remote rejected the push of ${refs.join(', ')}: ${details}`);
-    this.name = 'PushRejectedError';
+    super(PUSH_REJECTED, true, `the remote rejected the push of ${refs.join(', ')}: ${details}`);
   }
 }
 
-/** The ticket's branch does not exist on the remote (it was never created, or was deleted). */
-export class BranchNotFoundError extends Error {
-  readonly failureType = BRANCH_NOT_FOUND;
-  readonly retryable = false;
+/** The ticket's branch (or the default branch) does not exist on the remote: never created, or deleted. */
+export class BranchNotFoundError extends WorkspaceError {
   constructor(readonly branch: string) {
-    super(`branch ${branch} does not exist on the remote`);
-    this.name = 'BranchNotFoundError';
+    super(BRANCH_NOT_FOUND, false, `branch ${branch} does not exist on the remote`);
   }
 }

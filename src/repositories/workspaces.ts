@@ -17,7 +17,7 @@ import { git, gitLine, isAncestor, push, refCommit, withLock, type GitIdentity }
 import { integratingCommit, mergeInto, rebaseOnto } from './integration';
 import { BranchNotFoundError, IntegrationFailedError, PushRejectedError } from './workspace-errors';
 
-export { BranchNotFoundError, IntegrationFailedError, MergeConflictError, PushRejectedError } from './workspace-errors';
+export { BranchNotFoundError, IntegrationFailedError, MergeConflictError, PushRejectedError, WorkspaceError } from './workspace-errors';
 
 /** Where a machine keeps its clones and the tickets' working trees. */
 export interface WorkspacesOptions {

@@ -128,6 +128,13 @@ describe('ticket branch', () => {
     const { url } = makeRemote();
     await expect(machine('a').ensureBranch(spec(url, { defaultBranch: 'trunk' }), 'tickets/T-3')).rejects.toBeInstanceOf(BranchNotFoundError);
   });
+
+  it('fails (retryably) on a remote it cannot reach, leaving no half clone', async () => {
+    const failed = machine('a').ensureBranch(spec(join(root, 'missing.git')), 'tickets/T-1');
+    await expect(failed).rejects.toThrow(/repository '.*missing.git' does not exist/);
+    await expect(failed).rejects.not.toHaveProperty('retryable', false);
+    expect(existsSync(join(root, 'a', 'cache', 'example', 'clone'))).toBe(false);
+  });
 });
 
 describe('working tree and commits', () => {
@@ -257,6 +264,20 @@ describe('working tree and commits', () => {
       expect(sh(url, 'log', '--format=%s', `tickets/${ticket}`, '--not', 'main').split('\n')).toEqual(['round 3', 'round 2', 'round 1']);
     }
     expect(sh(join(dirs.cacheDir, 'example', 'clone'), 'worktree', 'list').split('\n')).toHaveLength(5);
+  });
+
+  it('refuses a tree that is not on the branch, and names that cannot be directories', async () => {
+    const { url } = makeRemote();
+    const repo = spec(url);
+    const a = machine('a');
+    await a.ensureBranch(repo, 'tickets/T-1');
+    const { tree, head } = await a.prepareTree(repo, 'ticket-1', 'tickets/T-1');
+    sh(tree, 'checkout', '--quiet', '--detach', head);
+    write(tree, 'src/feature.js', '1\n');
+    await expect(a.commitTask(tree, 'tickets/T-1', repo, taskCommit('task-1'))).rejects.toThrow(`the tree ${tree} is not on branch tickets/T-1 (HEAD is HEAD)`);
+    expect(commitsOfTask(url, 'refs/heads/tickets/T-1', 'task-1')).toEqual([]);
+    await expect(a.prepareTree(repo, '../elsewhere', 'tickets/T-1')).rejects.toThrow('ticket ID "../elsewhere" cannot name a directory');
+    await expect(a.ensureBranch({ ...repo, name: 'a/b' }, 'tickets/T-1')).rejects.toThrow('repository name "a/b" cannot name a directory');
   });
 
   it('reports the code changes against the base: numstat, binary files, test files', async () => {
@@ -408,6 +429,22 @@ describe('integration', () => {
     expect(remoteRef(url, 'refs/heads/main')).toBe(sh(seed, 'rev-parse', 'HEAD'));
     const retried = await a.integrate(repo, 'tickets/T-1', { verify: green });
     expect(sh(url, 'rev-parse', `${retried.mergeCommit}^1`)).toBe(sh(seed, 'rev-parse', 'HEAD'));
+  });
+
+  it('stops before the push when aborted, and refuses a branch the remote lacks', async () => {
+    const { url } = makeRemote();
+    const repo = spec(url);
+    const a = machine('a');
+    await branchWith(a, repo, 'ticket-1', 'tickets/T-1', { 'src/one.js': '1\n' });
+    const main = remoteRef(url, 'refs/heads/main');
+    const controller = new AbortController();
+    const verify = () => {
+      controller.abort(new Error('activity cancelled'));
+      return green();
+    };
+    await expect(a.integrate(repo, 'tickets/T-1', { verify, signal: controller.signal })).rejects.toThrow('activity cancelled');
+    expect(remoteRef(url, 'refs/heads/main')).toBe(main);
+    await expect(a.integrate(repo, 'tickets/none', { verify: green })).rejects.toBeInstanceOf(BranchNotFoundError);
   });
 
   it('rebases then fast-forwards in rebase mode: a linear history, the branch moved to the rebased head', async () => {
