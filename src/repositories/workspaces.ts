@@ -5,12 +5,14 @@
  * `git worktree` of it (`<workspacesDir>/<ticketId>`), synced from the remote before every task and
  * pushed after the orchestrator's commit, so any machine that can reach the remote can take the
  * next task. Every operation on a clone's shared state (fetch, worktrees, refs, pushes) holds the
- * clone's lock (in this process, then across the machine's processes through proper-lockfile).
+ * clone's lock (in this process, then across the machine's processes through proper-lockfile:
+ * `<cacheDir>/<repo>/clone.lock`); an integration also holds `<cacheDir>/<repo>/integration.lock`
+ * for its integration tree, verification included.
  * Plain async methods: the activities call them; they are idempotent, so a retry is safe.
  */
 import { existsSync, realpathSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, posix, resolve } from 'node:path';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { CodeChanges, ChangedFile, IntegrationMode, RepositorySpec } from './contracts';
 import { git, gitLine, isAncestor, push, refCommit, withLock, type GitIdentity } from './git';
@@ -138,6 +140,27 @@ export function excludePatterns(repo: RepositorySpec): string[] {
   return [...new Set(relative)].filter((path) => path && path !== '.').map((path) => `/${path.replace(/[\\*?[]/g, '\\$&')}`);
 }
 
+/** Age past which a git lock file in a clone is stale, ms: git holds one for a single short update. */
+const STALE_GIT_LOCK_MS = 60_000;
+
+/**
+ * Removes the stale git lock files (`index.lock`, `HEAD.lock`, `refs/.../<name>.lock`,
+ * `packed-refs.lock`, ...) under a clone's git directory (objects left out), older than
+ * {@link STALE_GIT_LOCK_MS}: a git process killed mid-update (a SIGKILLed worker) leaves one behind,
+ * and every later command touching that file would fail. Called holding the clone's lock.
+ */
+async function removeStaleGitLocks(gitDir: string): Promise<void> {
+  const entries = await readdir(gitDir, { recursive: true, withFileTypes: true });
+  const now = Date.now();
+  for (const entry of entries) {
+    if (!entry.isFile() || !entry.name.endsWith('.lock')) continue;
+    const path = join(entry.parentPath, entry.name);
+    if (relative(gitDir, path).startsWith(`objects${sep}`)) continue;
+    const stats = await stat(path).catch(() => null);
+    if (stats && now - stats.mtimeMs > STALE_GIT_LOCK_MS) await rm(path, { force: true });
+  }
+}
+
 /** Handles a machine's clones and its tickets' working trees; see the module comment. */
 export class RepositoryWorkspaces {
   constructor(private readonly options: WorkspacesOptions) {}
@@ -180,6 +203,7 @@ export class RepositoryWorkspaces {
       } else if ((await gitLine(clone, ['config', '--get', 'remote.origin.url'])) !== repo.url) {
         await git(clone, ['remote', 'set-url', 'origin', repo.url]);
       }
+      await removeStaleGitLocks(join(clone, '.git'));
       const exclude = join(clone, '.git', 'info', 'exclude');
       await mkdir(dirname(exclude), { recursive: true });
       await writeFile(exclude, ['# Written by the orchestrator: the repository set-up outputs and reports', ...excludePatterns(repo), ''].join('\n'));

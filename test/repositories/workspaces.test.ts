@@ -5,9 +5,9 @@
  * HOME points at an empty directory, so nothing comes from a global git configuration.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { RepositorySpec } from '../../src/repositories/contracts';
 import {
@@ -250,6 +250,27 @@ describe('working tree and commits', () => {
     rmSync(treeA, { recursive: true, force: true });
     await a.removeTree(repo, 'ticket-1');
     expect(sh(join(root, 'a', 'cache', 'example', 'clone'), 'worktree', 'list').split('\n')).toHaveLength(1);
+  });
+
+  it('recovers from the git lock files a worker killed mid-command left behind', async () => {
+    const { url } = makeRemote();
+    const repo = spec(url);
+    const [a, b] = [machine('a'), machine('b')];
+    await a.ensureBranch(repo, 'tickets/T-1');
+    const { tree } = await a.prepareTree(repo, 'ticket-1', 'tickets/T-1');
+    const treeB = (await b.prepareTree(repo, 'ticket-1', 'tickets/T-1')).tree;
+    write(treeB, 'src/b.js', 'b\n');
+    const fromB = await b.commitTask(treeB, 'tickets/T-1', repo, taskCommit('task-b'));
+
+    const gitDir = join(root, 'a', 'cache', 'example', 'clone', '.git');
+    const locks = [join(gitDir, 'worktrees', 'ticket-1', 'index.lock'), join(gitDir, 'refs', 'remotes', 'origin', 'tickets', 'T-1.lock')];
+    const old = new Date(Date.now() - 120_000);
+    for (const lock of locks) {
+      write(dirname(lock), basename(lock), '');
+      utimesSync(lock, old, old);
+    }
+    expect(await a.prepareTree(repo, 'ticket-1', 'tickets/T-1')).toMatchObject({ tree, head: fromB.commit });
+    expect(locks.filter((lock) => existsSync(lock))).toEqual([]);
   });
 
   it('lets worker processes of one machine, and workers within one process, share the cached clone', async () => {
