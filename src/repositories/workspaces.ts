@@ -12,7 +12,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import type { CodeChanges, ChangedFile, IntegrationMode, RepositorySpec } from './contracts';
 import { git, gitLine, isAncestor, push, refCommit, withLock, type GitIdentity } from './git';
@@ -144,18 +144,20 @@ export function excludePatterns(repo: RepositorySpec): string[] {
 const STALE_GIT_LOCK_MS = 60_000;
 
 /**
- * Removes the stale git lock files (`index.lock`, `HEAD.lock`, `refs/.../<name>.lock`,
- * `packed-refs.lock`, ...) under a clone's git directory (objects left out), older than
- * {@link STALE_GIT_LOCK_MS}: a git process killed mid-update (a SIGKILLed worker) leaves one behind,
- * and every later command touching that file would fail. Called holding the clone's lock.
+ * Removes the stale git lock files (`index.lock`, `HEAD.lock`, `packed-refs.lock`, `config.lock`,
+ * `refs/.../<name>.lock`, the worktrees' own) of a clone's git directory, older than
+ * {@link STALE_GIT_LOCK_MS}: a git process killed mid-update (a SIGKILLed worker) leaves one
+ * behind, and every later command touching that file would fail. Called holding the clone's lock.
  */
 async function removeStaleGitLocks(gitDir: string): Promise<void> {
-  const entries = await readdir(gitDir, { recursive: true, withFileTypes: true });
   const now = Date.now();
-  for (const entry of entries) {
+  const places = await Promise.all([
+    readdir(gitDir, { withFileTypes: true }),
+    ...['refs', 'worktrees'].map((dir) => readdir(join(gitDir, dir), { recursive: true, withFileTypes: true }).catch(() => [])),
+  ]);
+  for (const entry of places.flat()) {
     if (!entry.isFile() || !entry.name.endsWith('.lock')) continue;
     const path = join(entry.parentPath, entry.name);
-    if (relative(gitDir, path).startsWith(`objects${sep}`)) continue;
     const stats = await stat(path).catch(() => null);
     if (stats && now - stats.mtimeMs > STALE_GIT_LOCK_MS) await rm(path, { force: true });
   }
