@@ -122,7 +122,7 @@ export function createExecuteTask(
       }
       const result = await runCommand(backend, request, workspace, log);
       // The orchestrator, not the agent, commits and pushes what the task changed (issue 9).
-      const committed = tree ? await trees.commitTask(tree, task, attempt, agent, String(result.output.summary ?? '')) : undefined;
+      const committed = tree ? await trees.commitTask(tree, task, attempt, agent, typeof result.output.summary === 'string' ? result.output.summary : '') : undefined;
       const artifacts = committed
         ? [...result.artifacts.filter((artifact) => !committed.documents.some((document) => document.type === artifact.type)), ...committed.documents]
         : result.artifacts;

@@ -15,14 +15,9 @@ import { loadTaskWithTicket, recordExecutionFailure, startExecution, storeComple
 import { verificationSummary } from '../../src/repositories/artifacts';
 import { ORCHESTRATOR_AGENT } from '../../src/repositories/contracts';
 import { verifyTree } from '../../src/repositories/verification';
-import { IntegrationFailedError, MergeConflictError } from '../../src/repositories/workspaces';
+import { WorkspaceError } from '../../src/repositories/workspaces';
 import { asActivity } from '../failures';
 import { NO_REPOSITORY, type RepositoryActivityDependencies } from './verify-workspace';
-
-/** Failure type of a merge that conflicts (non-retryable: the default branch is untouched). */
-export const MERGE_CONFLICT = 'MergeConflict';
-/** Failure type of a merged tree whose checks fail (non-retryable: the default branch is untouched). */
-export const INTEGRATION_FAILED = 'IntegrationFailed';
 
 /** How long the repository lock lasts without a renewal, ms (renewed with every heartbeat). */
 const LEASE_MS = 60_000;
@@ -70,11 +65,10 @@ export function createIntegrate({ prisma, trees, setupCacheDir, logger }: Reposi
       return { taskId, status: TaskStatus.COMPLETED, agent: ORCHESTRATOR_AGENT };
     } catch (error) {
       await releaseResources(prisma, taskId);
-      const failure =
-        error instanceof MergeConflictError ? MERGE_CONFLICT : error instanceof IntegrationFailedError ? INTEGRATION_FAILED : undefined;
-      if (!failure || !(error instanceof Error)) throw error;
-      await recordExecutionFailure(prisma, taskId, false, `${failure}: ${error.message}`);
-      throw ApplicationFailure.nonRetryable(error.message, failure);
+      // A conflict or a red merged tree fails for good (the default branch is untouched); the rest is retried.
+      if (!(error instanceof WorkspaceError) || error.retryable) throw error;
+      await recordExecutionFailure(prisma, taskId, false, `${error.failureType}: ${error.message}`);
+      throw ApplicationFailure.nonRetryable(error.message, error.failureType);
     }
   };
 }

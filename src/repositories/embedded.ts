@@ -7,10 +7,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { simpleGit } from 'simple-git';
-import { ORCHESTRATOR_AGENT } from './contracts';
+import { ORCHESTRATOR_IDENTITY } from './git';
 
-/** Author and committer of the commits the orchestrator makes itself (given explicitly: a machine may have no git identity). */
-export const ORCHESTRATOR_GIT_IDENTITY = { name: ORCHESTRATOR_AGENT, email: `${ORCHESTRATOR_AGENT}@localhost` } as const;
 
 /**
  * Directory names never copied into the seed, at any depth: set-up outputs and git's own directory
@@ -21,13 +19,13 @@ const NEVER_SEEDED = new Set(['.git', 'node_modules']);
 const NEVER_SEEDED_AT_TOP = new Set(['reports']);
 
 /** `git -c` settings of every seeding command: the identity, and no signing (no key on a CI machine). */
-const GIT_CONFIG = [`user.name=${ORCHESTRATOR_GIT_IDENTITY.name}`, `user.email=${ORCHESTRATOR_GIT_IDENTITY.email}`, 'commit.gpgsign=false'];
+const GIT_CONFIG = [`user.name=${ORCHESTRATOR_IDENTITY.name}`, `user.email=${ORCHESTRATOR_IDENTITY.email}`, 'commit.gpgsign=false'];
 
 /**
  * Makes sure the bare repository `remote` exists, seeding it from `source` when it does not.
  *
  * A new remote's `defaultBranch` holds one initial commit, authored and committed by
- * {@link ORCHESTRATOR_GIT_IDENTITY}, of the files of `source` git would track there: `source`'s own
+ * {@link ORCHESTRATOR_IDENTITY}, of the files of `source` git would track there: `source`'s own
  * `.gitignore` files apply (not those of a repository `source` sits in), and `node_modules` (any
  * depth), `.git` and the top-level `reports` are never included. The repository is built in a
  * temporary directory beside `remote` and renamed into place, so concurrent callers (threads or

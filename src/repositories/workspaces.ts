@@ -1,15 +1,16 @@
 /**
  * A ticket's branch and working trees (issue 9 "Branch and working tree per ticket", "Deployment
  * integrates"). The source of truth is the repository's remote: a machine keeps one cached clone
- * per repository (`<cacheDir>/<repo>/clone`, created on first use) and works each ticket in a
+ * per repository URL (`<cacheDir>/<repo>-<url hash>/clone`, created on first use) and works each ticket in a
  * `git worktree` of it (`<workspacesDir>/<ticketId>`), synced from the remote before every task and
  * pushed after the orchestrator's commit, so any machine that can reach the remote can take the
  * next task. Every operation on a clone's shared state (fetch, worktrees, refs, pushes) holds the
  * clone's lock (in this process, then across the machine's processes through proper-lockfile:
- * `<cacheDir>/<repo>/clone.lock`); an integration also holds `<cacheDir>/<repo>/integration.lock`
+ * `<cacheDir>/<repo>-<url hash>/clone.lock`); an integration also holds `…/integration.lock`
  * for its integration tree, verification included.
  * Plain async methods: the activities call them; they are idempotent, so a retry is safe.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix, resolve } from 'node:path';
@@ -176,7 +177,8 @@ export class RepositoryWorkspaces {
   /** The directories of a repository on this machine. */
   private paths(repo: RepositorySpec) {
     checkName('repository name', repo.name);
-    const root = resolve(this.options.cacheDir, repo.name);
+    // Keyed by the URL too: a repository whose URL changed (PATCH) gets a clone of its new remote.
+    const root = resolve(this.options.cacheDir, `${repo.name}-${createHash('sha256').update(repo.url).digest('hex').slice(0, 12)}`);
     return {
       root,
       clone: join(root, 'clone'),
@@ -374,7 +376,7 @@ export class RepositoryWorkspaces {
 
   /**
    * Integrates the ticket branch into the default branch, in the clone's integration tree
-   * (`<cacheDir>/<repo>/integration`, detached), holding the repository's integration lock:
+   * (`<cacheDir>/<repo>-<url hash>/integration`, detached), holding the repository's integration lock:
    * fetches; `branch-only` only reports the branch's head; a branch already in the default branch
    * is reported `alreadyIntegrated` (an earlier try pushed it); else merges it (`merge`: a merge
    * commit `Merge <branch>` with trailer `Ticket:`) or rebases it onto the default branch

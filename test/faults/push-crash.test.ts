@@ -11,7 +11,6 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Prisma } from '@prisma/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parseOrchestratorConfig } from '../../src/agents/config';
 import { ensureSeededRemote } from '../../src/repositories/embedded';
@@ -52,7 +51,7 @@ beforeAll(async () => {
     data: {
       name: 'calculator',
       url: remote,
-      test: test as Prisma.InputJsonValue,
+      test,
       coverage: { format: 'istanbul-summary', path: 'reports/coverage-summary.json' },
       testPaths: ['test/**'],
     },

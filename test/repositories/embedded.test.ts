@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { simpleGit } from 'simple-git';
-import { ORCHESTRATOR_GIT_IDENTITY, ensureSeededRemote } from '../../src/repositories/embedded';
+import { ensureSeededRemote } from '../../src/repositories/embedded';
+import { ORCHESTRATOR_IDENTITY } from '../../src/repositories/git';
 
 const EXAMPLE = path.resolve(__dirname, '../../examples/repository');
 
@@ -75,7 +76,7 @@ describe('ensureSeededRemote', () => {
     expect(await git(remote, 'rev-parse', 'refs/heads/trunk')).toBe(result.commit);
     expect(await git(remote, 'for-each-ref', '--format=%(refname)')).toBe('refs/heads/trunk');
     expect((await git(remote, 'rev-list', 'trunk')).split('\n')).toEqual([result.commit]);
-    const identity = `${ORCHESTRATOR_GIT_IDENTITY.name} <${ORCHESTRATOR_GIT_IDENTITY.email}>`;
+    const identity = `${ORCHESTRATOR_IDENTITY.name} <${ORCHESTRATOR_IDENTITY.email}>`;
     expect(await git(remote, 'log', '-1', '--format=%an <%ae>|%cn <%ce>|%s', 'trunk')).toBe(`${identity}|${identity}|Initial commit`);
     expect(identity).toBe('orchestrator <orchestrator@localhost>');
     expect((await git(remote, 'ls-tree', '-r', '--name-only', 'trunk')).split('\n')).toEqual([
