@@ -75,10 +75,7 @@ function leaseMsOf(backend: AgentBackendConfig): number {
  *   TaskNotFound (non-retryable), ResourceBusy (retryable; the execution did not start and is not
  *   counted); CancelledFailure when the workflow cancels it (the process is killed).
  */
-export function createExecuteTask(
-  { prisma, config, workspacesDir, publicApiUrl, logger, agentName }: ExecuteTaskDependencies,
-  trees: TicketTrees,
-) {
+export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl, logger, agentName }: ExecuteTaskDependencies, trees: TicketTrees) {
   const summaries = new PhaseSummaryCache();
   return async function executeTask({ taskId }: TaskRef): Promise<TaskExecution> {
     const context = Context.current();
@@ -122,7 +119,9 @@ export function createExecuteTask(
       }
       const result = await runCommand(backend, request, workspace, log);
       // The orchestrator, not the agent, commits and pushes what the task changed (issue 9).
-      const committed = tree ? await trees.commitTask(tree, task, attempt, agent, typeof result.output.summary === 'string' ? result.output.summary : '') : undefined;
+      const committed = tree
+        ? await trees.commitTask(tree, task, attempt, agent, typeof result.output.summary === 'string' ? result.output.summary : '')
+        : undefined;
       const artifacts = committed
         ? [...result.artifacts.filter((artifact) => !committed.documents.some((document) => document.type === artifact.type)), ...committed.documents]
         : result.artifacts;

@@ -55,7 +55,9 @@ export function createIntegrate({ prisma, trees, setupCacheDir, logger }: Reposi
       });
       await prisma.ticket.update({ where: { id: task.ticketId }, data: { headCommit: integration.head, mergeCommit: integration.mergeCommit } });
       await trees.remove(task.ticketId);
-      const merged = integration.mergeCommit ? `merged into ${tree.repository.defaultBranch} as ${integration.mergeCommit.slice(0, 12)}` : 'left for a pull request';
+      const merged = integration.mergeCommit
+        ? `merged into ${tree.repository.defaultBranch} as ${integration.mergeCommit.slice(0, 12)}`
+        : 'left for a pull request';
       const summary = `${tree.branch} at ${integration.head.slice(0, 12)} ${merged}`;
       log.info({ integration }, summary);
       await storeCompletion(prisma, taskId, {

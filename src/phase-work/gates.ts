@@ -175,7 +175,9 @@ function criteriaReasons(type: string, content: unknown, criteria: ArtifactCrite
   }
   if (criteria.minPercentage !== undefined) {
     const percent = coveragePercent(content);
-    if (percent === undefined) reasons.push(`${type}: minPercentage ${criteria.minPercentage}: no coverage percentage found`);
+    const why = (content as { error?: unknown } | null)?.error;
+    if (percent === undefined)
+      reasons.push(`${type}: minPercentage ${criteria.minPercentage}: no coverage percentage found${typeof why === 'string' ? `: ${why}` : ''}`);
     else if (percent < criteria.minPercentage) reasons.push(`${type}: minPercentage ${criteria.minPercentage} not met (${percent}%)`);
   }
   if (criteria.mustHaveTests && !includesTests(content)) reasons.push(`${type}: mustHaveTests: no test file among the changes`);

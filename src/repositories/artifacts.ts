@@ -5,7 +5,7 @@
  * command. The gates of IMPLEMENTATION and TESTING read these, never an agent's claims.
  */
 import type { AgentArtifact, StoredTaskResult } from '../agents/protocol';
-import type { CodeChanges, RepositorySpec } from './contracts';
+import type { CodeChanges, CoverageFormat, MissingCoverage, ReportFile, RepositorySpec, TestCoverage } from './contracts';
 import type { Verification } from './verification';
 
 /** Failing test names listed in a summary line, at most. */
@@ -21,9 +21,17 @@ export function verificationSummary({ testResults, coverage }: Verification): st
   return coverage ? `${tests}, ${coverage.percentage}% lines covered` : tests;
 }
 
+/** The `test_coverage` content: the coverage, else why there is none (the test run's failure first). */
+function coverageContent(report: ReportFile<CoverageFormat>, verification: Verification): TestCoverage | MissingCoverage {
+  if (verification.coverage) return verification.coverage;
+  const error = verification.testResults.error ?? verification.coverageError ?? `no coverage report at ${report.path}`;
+  return { format: report.format, error, commit: verification.testResults.commit };
+}
+
 /**
  * The stored result of a `verify_workspace` task: its summary and context, and the artifacts
- * `code_changes`, `test_results`, `test_coverage` (when the repository reports coverage) and
+ * `code_changes`, `test_results`, `test_coverage` (when the repository reports coverage: the
+ * figures, or why there are none) and
  * `test_evidence`, each at the path of the repository's report (`code_changes` at the branch's name).
  */
 export function verificationResult(repository: RepositorySpec, branch: string, verification: Verification, changes: CodeChanges): StoredTaskResult {
@@ -31,7 +39,7 @@ export function verificationResult(repository: RepositorySpec, branch: string, v
   const artifacts: AgentArtifact[] = [
     { type: 'code_changes', path: branch, content: changes },
     { type: 'test_results', path: repository.test.report.path, content: verification.testResults },
-    ...(verification.coverage && repository.coverage ? [{ type: 'test_coverage', path: repository.coverage.path, content: verification.coverage }] : []),
+    ...(repository.coverage ? [{ type: 'test_coverage', path: repository.coverage.path, content: coverageContent(repository.coverage, verification) }] : []),
     { type: 'test_evidence', path: repository.test.report.path, content: verification.evidence },
   ];
   return {

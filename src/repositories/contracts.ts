@@ -161,6 +161,16 @@ export interface TestCoverage {
   commit: string;
 }
 
+/**
+ * Content of the `test_coverage` artifact when the run gave no coverage (the test command timed out,
+ * or its report is missing or malformed): the gate names `error`.
+ */
+export interface MissingCoverage {
+  format: CoverageFormat;
+  error: string;
+  commit: string;
+}
+
 /** Content of the `test_evidence` artifact: the captured output of the orchestrator's run. */
 export interface TestEvidence {
   /** The command line, for people (it never ran through a shell). */

@@ -9,7 +9,6 @@ import path from 'node:path';
 import { simpleGit } from 'simple-git';
 import { ORCHESTRATOR_IDENTITY } from './git';
 
-
 /**
  * Directory names never copied into the seed, at any depth: set-up outputs and git's own directory
  * (a `node_modules` may be a symlink to a shared set-up, which git would otherwise commit as a link).

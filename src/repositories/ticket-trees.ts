@@ -89,13 +89,7 @@ export class TicketTrees {
    * `Ticket:`, `Task:`, `Attempt:`, `Agent:`, author the agent) and pushes it; a second call for the
    * same attempt makes no second commit. Collects the documents the commit holds.
    */
-  async commitTask(
-    tree: TicketTree,
-    task: { id: string; taskType: string },
-    attempt: number,
-    agent: string,
-    summary: string,
-  ): Promise<TaskCommit> {
+  async commitTask(tree: TicketTree, task: { id: string; taskType: string }, attempt: number, agent: string, summary: string): Promise<TaskCommit> {
     const { commit } = await this.workspaces.commitTask(tree.tree, tree.branch, tree.repository, {
       message: `${tree.key} ${task.taskType}: ${subject(summary) || 'no summary'}`,
       author: { name: agent, email: `${agent.replace(/[^A-Za-z0-9._-]/g, '-')}@agents.localhost` },
@@ -138,7 +132,10 @@ export class TicketTrees {
  * The ticket trees of this machine: cached clones under `<repositoryCacheDir>/git`, working trees
  * at `<workspacesDir>/<ticketId>`.
  */
-export function createTicketTrees(prisma: PrismaClient, { repositoryCacheDir, workspacesDir }: { repositoryCacheDir: string; workspacesDir: string }): TicketTrees {
+export function createTicketTrees(
+  prisma: PrismaClient,
+  { repositoryCacheDir, workspacesDir }: { repositoryCacheDir: string; workspacesDir: string },
+): TicketTrees {
   return new TicketTrees(prisma, new RepositoryWorkspaces({ cacheDir: path.join(repositoryCacheDir, 'git'), workspacesDir }));
 }
 

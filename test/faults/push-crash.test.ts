@@ -33,9 +33,7 @@ let dir: string;
 let remote: string;
 const taskQueue = `tickets-push-crash-${process.pid}-${Date.now()}`;
 const raw = {
-  backends: [
-    { name: 'repo-agent', type: 'command', capabilities: ALL_CAPABILITIES, command: 'node', args: [REPO_AGENT], heartbeatTimeoutMs: 3000 },
-  ],
+  backends: [{ name: 'repo-agent', type: 'command', capabilities: ALL_CAPABILITIES, command: 'node', args: [REPO_AGENT], heartbeatTimeoutMs: 3000 }],
   validationPhases: [],
   gates: {},
 };
