@@ -27,6 +27,7 @@ import type { Logger } from '../../src/platform/logger';
 import type { Phase } from '../../src/ticket/phases';
 import type { TicketTree, TicketTrees } from '../../src/repositories/ticket-trees';
 import { asActivity } from '../failures';
+import { whileHeartbeating } from '../heartbeat';
 
 /** What the activity needs besides the database. */
 export interface ExecuteTaskDependencies {
@@ -54,6 +55,12 @@ const MIN_HEARTBEAT_INTERVAL_MS = 100;
 
 /** Heartbeats per heartbeat timeout of a command execution. */
 const HEARTBEATS_PER_TIMEOUT = 3;
+
+/** Interval between heartbeats of an execution on `backend`, ms (an http execution has no heartbeat timeout: its lease's). */
+function heartbeatIntervalOf(backend: AgentBackendConfig): number {
+  const timeoutMs = backend.type === 'command' ? backend.heartbeatTimeoutMs : MIN_COMMAND_LEASE_MS;
+  return Math.max(MIN_HEARTBEAT_INTERVAL_MS, Math.floor(timeoutMs / HEARTBEATS_PER_TIMEOUT));
+}
 
 /** How long a resource lock of an execution on `backend` lasts without renewal, ms. */
 function leaseMsOf(backend: AgentBackendConfig): number {
@@ -84,6 +91,7 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
     const backend = selectBackend(config, task.requiredCapabilities);
     if (!backend) throw ApplicationFailure.nonRetryable(`no agent backend for task ${task.taskType}`, AgentFailureType.NO_BACKEND);
     const agent = agentName ?? backend.name;
+    const heartbeatIntervalMs = heartbeatIntervalOf(backend);
 
     // Resources first: an execution that cannot have them does not start (and is not counted).
     const lease = () => new Date(Date.now() + leaseMsOf(backend));
@@ -95,7 +103,9 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
     const prepared = Promise.all([
       startExecution(prisma, task, agent, backend.type === 'http' ? context.info.taskToken : null),
       executionInputs(prisma, task),
-      prepareWorkspace(task.ticket.id, task.ticket.repositoryName !== null).then(async (workspace) => ({
+      whileHeartbeating(heartbeatIntervalMs, { step: 'preparing the workspace' }, () =>
+        prepareWorkspace(task.ticket.id, task.ticket.repositoryName !== null),
+      ).then(async (workspace) => ({
         ...workspace,
         leftover: backend.type === 'command' ? await stopLeftoverAgent(workspace.path, taskId) : undefined,
       })),
@@ -119,8 +129,9 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
       }
       const result = await runCommand(backend, request, workspace, log);
       // The orchestrator, not the agent, commits and pushes what the task changed (issue 9).
+      const summary = typeof result.output.summary === 'string' ? result.output.summary : '';
       const committed = tree
-        ? await trees.commitTask(tree, task, attempt, agent, typeof result.output.summary === 'string' ? result.output.summary : '')
+        ? await whileHeartbeating(heartbeatIntervalMs, { step: 'committing' }, () => trees.commitTask(tree, task, attempt, agent, summary))
         : undefined;
       const artifacts = committed
         ? [...result.artifacts.filter((artifact) => !committed.documents.some((document) => document.type === artifact.type)), ...committed.documents]
@@ -157,7 +168,7 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
           context.heartbeat(details);
           if (task.resources.length) renewResources(prisma, taskId, lease()).catch((error: unknown) => log.warn({ err: error }, 'lease renewal failed'));
         },
-        heartbeatIntervalMs: Math.max(MIN_HEARTBEAT_INTERVAL_MS, Math.floor(backend.heartbeatTimeoutMs / HEARTBEATS_PER_TIMEOUT)),
+        heartbeatIntervalMs: heartbeatIntervalOf(backend),
         log: (line) => log.debug({ stderr: line }, 'agent stderr'),
       }).finally(() => forgetAgent(workspace, taskId));
       if (result.status === 'failed') {

@@ -17,7 +17,8 @@ import { ORCHESTRATOR_AGENT } from '../../src/repositories/contracts';
 import { verifyTree } from '../../src/repositories/verification';
 import { WorkspaceError } from '../../src/repositories/workspaces';
 import { asActivity } from '../failures';
-import { NO_REPOSITORY, type RepositoryActivityDependencies } from './verify-workspace';
+import { whileHeartbeating } from '../heartbeat';
+import { HEARTBEAT_INTERVAL_MS, NO_REPOSITORY, type RepositoryActivityDependencies } from './verify-workspace';
 
 /** How long the repository lock lasts without a renewal, ms (renewed with every heartbeat). */
 const LEASE_MS = 60_000;
@@ -39,20 +40,25 @@ export function createIntegrate({ prisma, trees, setupCacheDir, logger }: Reposi
     const lease = () => new Date(Date.now() + LEASE_MS);
     await asActivity(() => acquireResources(prisma, taskId, task.resources, lease()));
     try {
-      const [attempt, tree] = await Promise.all([startExecution(prisma, task, ORCHESTRATOR_AGENT, null), trees.prepare(task.ticketId)]);
+      const [attempt, tree] = await Promise.all([
+        startExecution(prisma, task, ORCHESTRATOR_AGENT, null),
+        whileHeartbeating(HEARTBEAT_INTERVAL_MS, { step: 'preparing the tree' }, () => trees.prepare(task.ticketId)),
+      ]);
       if (!tree) throw ApplicationFailure.nonRetryable(`ticket ${task.ticketId} has no repository to integrate`, NO_REPOSITORY);
       const log = logger.child({ taskId, attempt, repository: tree.repository.name, branch: tree.branch });
       const heartbeat = (details: unknown) => {
         context.heartbeat(details);
         renewResources(prisma, taskId, lease()).catch((error: unknown) => log.warn({ err: error }, 'lease renewal failed'));
       };
-      const integration = await trees.workspaces.integrate(tree.repository, tree.branch, {
-        signal: context.cancellationSignal,
-        verify: async (merged, commit) => {
-          const verification = await verifyTree(merged, tree.repository, commit, { signal: context.cancellationSignal, heartbeat, setupCacheDir });
-          return verification.testResults.success ? [] : [verificationSummary(verification)];
-        },
-      });
+      const integration = await whileHeartbeating(HEARTBEAT_INTERVAL_MS, { step: 'integrating' }, () =>
+        trees.workspaces.integrate(tree.repository, tree.branch, {
+          signal: context.cancellationSignal,
+          verify: async (merged, commit) => {
+            const verification = await verifyTree(merged, tree.repository, commit, { signal: context.cancellationSignal, heartbeat, setupCacheDir });
+            return verification.testResults.success ? [] : [verificationSummary(verification)];
+          },
+        }),
+      );
       await prisma.ticket.update({ where: { id: task.ticketId }, data: { headCommit: integration.head, mergeCommit: integration.mergeCommit } });
       await trees.remove(task.ticketId);
       const merged = integration.mergeCommit

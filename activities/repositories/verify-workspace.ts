@@ -17,6 +17,7 @@ import { ORCHESTRATOR_AGENT } from '../../src/repositories/contracts';
 import type { TicketTrees } from '../../src/repositories/ticket-trees';
 import { verifyTree } from '../../src/repositories/verification';
 import { asActivity } from '../failures';
+import { whileHeartbeating } from '../heartbeat';
 
 /** What the repository activities need. */
 export interface RepositoryActivityDependencies {
@@ -26,6 +27,9 @@ export interface RepositoryActivityDependencies {
   setupCacheDir: string;
   logger: Logger;
 }
+
+/** Interval between the heartbeats of the repository activities' git steps, ms (their heartbeat timeout is 30 s). */
+export const HEARTBEAT_INTERVAL_MS = 5000;
 
 /** Failure type of a `verify_workspace` or `integrate_branch` task whose ticket has no repository. */
 export const NO_REPOSITORY = 'NoRepository';
@@ -43,7 +47,10 @@ export function createVerifyWorkspace({ prisma, trees, setupCacheDir, logger }: 
     const context = Context.current();
     const task = await asActivity(() => loadTaskWithTicket(prisma, taskId));
     if (task.status === TaskStatus.COMPLETED) return { taskId, status: TaskStatus.COMPLETED, agent: ORCHESTRATOR_AGENT };
-    const [attempt, tree] = await Promise.all([startExecution(prisma, task, ORCHESTRATOR_AGENT, null), trees.prepare(task.ticketId)]);
+    const [attempt, tree] = await Promise.all([
+      startExecution(prisma, task, ORCHESTRATOR_AGENT, null),
+      whileHeartbeating(HEARTBEAT_INTERVAL_MS, { step: 'preparing the tree' }, () => trees.prepare(task.ticketId)),
+    ]);
     if (!tree) throw ApplicationFailure.nonRetryable(`ticket ${task.ticketId} has no repository to verify`, NO_REPOSITORY);
     const log = logger.child({ taskId, taskType: task.taskType, attempt, repository: tree.repository.name, commit: tree.head });
     const verification = await verifyTree(tree.tree, tree.repository, tree.head, {

@@ -18,7 +18,7 @@ import { Phase } from '../../src/ticket/phases';
 import type { ticketWorkflow } from '../../workflows';
 import { ALL_CAPABILITIES } from '../helpers/agents';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { eventually } from '../helpers/poll';
+import { poll } from '../helpers/poll';
 import { createTemporalEnvironment, testTicketClient } from '../helpers/temporal';
 import { killAllWorkerProcesses, spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
@@ -102,7 +102,12 @@ it('redoes the push lost when the worker died after the commit, with no second c
     acceptanceCriteria: ['multiplies two numbers'],
     repository: 'calculator',
   });
-  await eventually(() => existsSync(held), 'the implement_feature push to reach the remote', 90_000);
+  await poll(
+    () => existsSync(held),
+    Boolean,
+    () => `the implement_feature push to reach the remote; worker output:\n${worker.output()}`,
+    90_000,
+  );
   const tree = path.join(dir, 'workspaces', ticket.id);
   const committed = git(tree, 'rev-parse', 'HEAD');
   expect(git(tree, 'log', '-1', '--format=%s')).toBe('CALC-9 implement_feature: implement_feature done for CALC-9');
