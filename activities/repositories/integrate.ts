@@ -15,6 +15,7 @@ import { loadTaskWithTicket, recordExecutionFailure, startExecution, storeComple
 import { verificationSummary } from '../../src/repositories/artifacts';
 import { ORCHESTRATOR_AGENT } from '../../src/repositories/contracts';
 import { verifyTree } from '../../src/repositories/verification';
+import { gitLine } from '../../src/repositories/git';
 import { WorkspaceError } from '../../src/repositories/workspaces';
 import { asActivity } from '../failures';
 import { whileHeartbeating } from '../heartbeat';
@@ -59,6 +60,8 @@ export function createIntegrate({ prisma, trees, setupCacheDir, logger }: Reposi
           },
         }),
       );
+      // The commits the ticket's work made on its branch (before a rebase moved them).
+      const commits = Number(await gitLine(tree.tree, ['rev-list', '--count', `${tree.base}..${tree.head}`]));
       await prisma.ticket.update({ where: { id: task.ticketId }, data: { headCommit: integration.head, mergeCommit: integration.mergeCommit } });
       await trees.remove(task.ticketId);
       const merged = integration.mergeCommit
@@ -67,7 +70,7 @@ export function createIntegrate({ prisma, trees, setupCacheDir, logger }: Reposi
       const summary = `${tree.branch} at ${integration.head.slice(0, 12)} ${merged}`;
       log.info({ integration }, summary);
       await storeCompletion(prisma, taskId, {
-        output: { summary, integration, context: { deployment: summary } },
+        output: { summary, integration, commits, context: { deployment: summary } },
         artifacts: [{ type: 'integration', path: tree.branch, content: { branch: tree.branch, ...integration } }],
       });
       return { taskId, status: TaskStatus.COMPLETED, agent: ORCHESTRATOR_AGENT };

@@ -29,7 +29,7 @@ const DEFAULT_TICKET_FILES = [
 const REVIEWS_DIR = path.join(ROOT, 'examples', 'reviews');
 const HISTORIES_PER_PATH = 4;
 
-/** Prints the summary table (within 120 columns), its legend and the totals, and where the details are. */
+/** Prints the summary table (within 150 columns), its legend and the totals, and where the details are. */
 async function printSummary(reports: TicketRunReport[], wallMs: number, detailsDir: string): Promise<void> {
   for (const line of summaryTable(reports)) console.log(line);
   console.log(PATH_LEGEND);

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Phase, isPhase } from '../ticket/phases';
 import type { TicketFileEntry } from './roadmap-file';
+import { INTEGRATE_TASK_TYPE } from '../repositories/contracts';
 
 /** One reviewer intervention: what was blocked and what was posted. */
 export interface Intervention {
@@ -36,6 +37,12 @@ export interface TicketRunReport {
   gatesFailed: number;
   /** Each time the ticket was blocked, and what the reviewer did. */
   interventions: Intervention[];
+  /** The ticket's branch in its repository (issue 9), if it has one. */
+  branch?: string;
+  /** Commits the ticket's work made on its branch (counted when DEPLOYMENT integrated it). */
+  commits?: number;
+  /** Whether DEPLOYMENT merged the branch into the default branch. */
+  merged: boolean;
   /** Size of the ticket's final context summary, in cl100k_base tokens. */
   contextTokens: number;
   /** Wall time from import to the final phase, ms. */
@@ -118,6 +125,7 @@ async function driveOne(entry: TicketFileEntry, options: DriveOptions): Promise<
     gatesPassed: 0,
     gatesFailed: 0,
     interventions: [],
+    merged: false,
     contextTokens: 0,
     wallMs: 0,
   };
@@ -166,12 +174,19 @@ async function firstReview(reviewsDir: string | undefined, externalId: string, r
 /** Adds history, task, gate and context figures from the API to `report`. */
 async function fillFigures(apiUrl: string, report: TicketRunReport): Promise<void> {
   const id = report.ticketId;
-  const [history, tasks, context, gates] = await Promise.all([
+  const [ticket, history, tasks, context, gates] = await Promise.all([
+    call<{ branch: string | null; mergeCommit: string | null }>('GET', `${apiUrl}/tickets/${id}`),
     call<{ items: { fromPhase: Phase; toPhase: Phase }[] }>('GET', `${apiUrl}/tickets/${id}/phase-history`),
-    call<{ items: { status: string; attempts: number }[] }>('GET', `${apiUrl}/tickets/${id}/tasks`),
+    call<{ items: { taskType: string; status: string; attempts: number; result: { output?: { commits?: number } } | null }[] }>(
+      'GET',
+      `${apiUrl}/tickets/${id}/tasks`,
+    ),
     call<{ phases: { summaryTokens: number }[] }>('GET', `${apiUrl}/tickets/${id}/context`),
     call<{ items: { gateStatus: string }[] }>('GET', `${apiUrl}/tickets/${id}/gate-results`),
   ]);
+  report.branch = ticket.branch ?? undefined;
+  report.merged = ticket.mergeCommit !== null;
+  report.commits = tasks.items.find((task) => task.taskType === INTEGRATE_TASK_TYPE)?.result?.output?.commits;
   report.phasesVisited = history.items.length ? [history.items[0]!.fromPhase, ...history.items.map((row) => row.toPhase)] : [report.finalPhase];
   report.transitions = history.items.length;
   report.tasksCompleted = tasks.items.filter((task) => task.status === 'completed').length;

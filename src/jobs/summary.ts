@@ -1,6 +1,6 @@
 /**
- * The main job's summary: a table that fits in 120 columns (one row per ticket, phases as a compact
- * path) and a totals line for the terminal, and the full reports (titles, every blocked reason and
+ * The main job's summary: a table (one row per ticket, phases as a compact path, the ticket's
+ * branch, its commits and whether it was merged: issue 9) and a totals line for the terminal, and the full reports (titles, every blocked reason and
  * reviewer action, errors) as a JSON details file. Issue 8, section 6.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -24,10 +24,10 @@ const PHASE_LETTER: Record<Phase, string> = {
 export const PATH_LEGEND = 'path: B backlog, R requirements, D design, I implementation, T testing, P deployment, X blocked, ✓ done';
 
 /** Widest text of the result column (an error message is clipped to it; the details file has it whole). */
-const RESULT_WIDTH = 30;
+const RESULT_WIDTH = 16;
 
 /** Columns of the table, in order, with their headers. */
-const COLUMNS = ['ticket', 'path', 'moves', 'tasks (exec)', 'gates ok/no', 'blocks', 'ctx tok', 'wall s', 'result'] as const;
+const COLUMNS = ['ticket', 'path', 'moves', 'tasks (exec)', 'gates ok/no', 'blocks', 'ctx tok', 'branch', 'commits', 'merged', 'wall s', 'result'] as const;
 
 /** One row of the table: a cell per column. */
 export type SummaryRow = Record<(typeof COLUMNS)[number], string>;
@@ -49,6 +49,9 @@ export function summaryRows(reports: TicketRunReport[]): SummaryRow[] {
     'gates ok/no': `${report.gatesPassed}/${report.gatesFailed}`,
     blocks: String(report.interventions.length),
     'ctx tok': String(report.contextTokens),
+    branch: report.branch ?? '-',
+    commits: report.commits === undefined ? '-' : String(report.commits),
+    merged: report.merged ? 'yes' : 'no',
     'wall s': (report.wallMs / 1000).toFixed(1),
     result: report.error ? clip(report.error, RESULT_WIDTH) : report.finalPhase.replace('PHASE_', ''),
   }));
@@ -70,10 +73,12 @@ export function totalsLine(reports: TicketRunReport[], wallMs: number): string {
   const sum = (pick: (report: TicketRunReport) => number) => reports.reduce((total, report) => total + pick(report), 0);
   const done = reports.filter((report) => report.finalPhase === Phase.DONE).length;
   const meanTokens = sum((report) => report.contextTokens) / Math.max(1, reports.length);
+  const merged = reports.filter((report) => report.merged).length;
   return [
     `${done}/${reports.length} tickets reached PHASE_DONE in ${(wallMs / 1000).toFixed(1)} s; ${sum((r) => r.transitions)} transitions;`,
     `${sum((r) => r.tasksCompleted)} tasks run (${sum((r) => r.taskExecutions)} executions); gates ${sum((r) => r.gatesPassed)} passed, ` +
-      `${sum((r) => r.gatesFailed)} failed; ${sum((r) => r.interventions.length)} blocks; mean context summary ${meanTokens.toFixed(0)} tokens`,
+      `${sum((r) => r.gatesFailed)} failed; ${sum((r) => r.interventions.length)} blocks; mean context summary ${meanTokens.toFixed(0)} tokens;`,
+    `${merged} branches merged, ${sum((r) => r.commits ?? 0)} commits`,
   ].join('\n');
 }
 

@@ -1,4 +1,4 @@
-/** The main job's summary fits in 120 columns and keeps the long text in its details file (issue 8, section 6). */
+/** The main job's summary fits in 150 columns and keeps the long text in its details file (issue 8, section 6; issue 9 adds branch, commits, merged). */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,9 @@ function report(overrides: Partial<TicketRunReport>): TicketRunReport {
     gatesFailed: 0,
     interventions: [],
     contextTokens: 1873,
+    branch: 'tickets/ROADMAP-10.12',
+    commits: 4,
+    merged: true,
     wallMs: 123_456,
     ...overrides,
   };
@@ -51,7 +54,7 @@ const reports = [
     gatesFailed: 4,
     interventions: [{ blockedReason: reasonText, action: 'posted requirements_document (REALITY-1.requirements_document.md)' }],
   }),
-  report({ externalId: 'BROKEN-1', finalPhase: REQUIREMENTS, error: `POST /tickets → 503 SERVICE_UNAVAILABLE: ${'database unreachable '.repeat(10)}` }),
+  report({ externalId: 'BROKEN-1', finalPhase: REQUIREMENTS, branch: undefined, commits: undefined, merged: false, error: `POST /tickets → 503 SERVICE_UNAVAILABLE: ${'database unreachable '.repeat(10)}` }),
 ];
 
 describe('main job summary', () => {
@@ -59,13 +62,14 @@ describe('main job summary', () => {
     expect(compactPath([BACKLOG, REQUIREMENTS, BLOCKED, REQUIREMENTS, DESIGN, IMPLEMENTATION, TESTING, DEPLOYMENT, DONE])).toBe('BRXRDITP✓');
   });
 
-  it('fits the table, its legend and the totals in 120 columns, with the path, counts and result of each ticket', () => {
+  it('fits the table, its legend and the totals in 150 columns, with the path, counts, branch and result of each ticket', () => {
     const table = summaryTable(reports);
     const lines = [...table, PATH_LEGEND, ...totalsLine(reports, 600_000).split('\n')];
-    for (const line of lines) expect([...line].length).toBeLessThanOrEqual(120);
-    expect(table.find((line) => line.includes('REALITY-1'))).toMatch(/^REALITY-1 +BRXRXRDITITP✓ +12 +19 \(21\) +5\/4 +1 +1873 +123\.5 +DONE$/);
-    expect(table.find((line) => line.includes('BROKEN-1'))).toContain('POST /tickets → 503');
+    for (const line of lines) expect([...line].length).toBeLessThanOrEqual(150);
+    expect(table.find((line) => line.includes('REALITY-1'))).toMatch(/^REALITY-1 +BRXRXRDITITP✓ +12 +19 \(21\) +5\/4 +1 +1873 +tickets\/ROADMAP-10\.12 +4 +yes +123\.5 +DONE$/);
+    expect(table.find((line) => line.includes('BROKEN-1'))).toMatch(/ - +- +no +123\.5 +POST \/tickets →…$/);
     expect(totalsLine(reports, 600_000)).toContain('2/3 tickets reached PHASE_DONE in 600.0 s; 24 transitions;');
+    expect(totalsLine(reports, 600_000)).toContain('2 branches merged, 8 commits');
   });
 
   it('keeps the titles, blocked reasons and whole errors in the details file', async () => {
