@@ -12,7 +12,7 @@ import path from 'node:path';
 import { ApplicationFailure, CompleteAsyncError, Context } from '@temporalio/activity';
 import type { PrismaClient } from '@prisma/client';
 import { AgentFailure, AgentFailureType } from '../../src/agents/agent-failure';
-import { forgetAgent, rememberAgent, stopLeftoverAgent } from '../../src/agents/agent-processes';
+import { agentRecordsDir, forgetAgent, rememberAgent, stopLeftoverAgent } from '../../src/agents/agent-processes';
 import { runCommandAgent } from '../../src/agents/command-backend';
 import { selectBackend, type AgentBackendConfig, type OrchestratorConfig } from '../../src/agents/config';
 import type { TaskExecution, TaskRef } from '../../src/agents/contracts';
@@ -96,18 +96,19 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
     // Resources first: an execution that cannot have them does not start (and is not counted).
     const lease = () => new Date(Date.now() + leaseMsOf(backend));
     if (task.resources.length) await asActivity(() => acquireResources(prisma, taskId, task.resources, lease()));
+    const agents = agentRecordsDir(workspacesDir, task.ticket.id);
     // The steps before the agent starts that do not depend on each other run at once (issue 8 §3):
-    // the row write, the reads for the request, the workspace (for a ticket with a repository its
-    // working tree synced from the remote, issue 9; a command agent an earlier execution left
-    // running in it stopped), and meanwhile the context summary (cached per phase run).
+    // the row write, the reads for the request, the workspace (a command agent an earlier execution
+    // left running in it stopped first; for a ticket with a repository, its working tree synced from
+    // the remote, issue 9), and meanwhile the context summary (cached per phase run).
     const prepared = Promise.all([
       startExecution(prisma, task, agent, backend.type === 'http' ? context.info.taskToken : null),
       executionInputs(prisma, task),
-      whileHeartbeating(heartbeatIntervalMs, { step: 'preparing the workspace' }, () =>
-        prepareWorkspace(task.ticket.id, task.ticket.repositoryName !== null),
-      ).then(async (workspace) => ({
-        ...workspace,
-        leftover: backend.type === 'command' ? await stopLeftoverAgent(workspace.path, taskId) : undefined,
+      (backend.type === 'command' ? stopLeftoverAgent(agents, taskId) : Promise.resolve(undefined)).then(async (leftover) => ({
+        leftover,
+        ...(await whileHeartbeating(heartbeatIntervalMs, { step: 'preparing the workspace' }, () =>
+          prepareWorkspace(task.ticket.id, task.ticket.repositoryName !== null),
+        )),
       })),
     ]);
     const contextSummary = summaries.summaryFor(task.ticket.id, (task.ticket.context ?? {}) as TicketContext, task.phaseId as Phase);
@@ -161,7 +162,7 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
     ): Promise<AgentResult> {
       const result = await runCommandAgent(backend, request, {
         cwd: workspace,
-        onSpawn: (pid) => rememberAgent(workspace, taskId, pid),
+        onSpawn: (pid) => rememberAgent(agents, taskId, pid),
         baseDir: config.baseDir,
         signal: context.cancellationSignal,
         heartbeat: (details) => {
@@ -170,7 +171,7 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
         },
         heartbeatIntervalMs: heartbeatIntervalOf(backend),
         log: (line) => log.debug({ stderr: line }, 'agent stderr'),
-      }).finally(() => forgetAgent(workspace, taskId));
+      }).finally(() => forgetAgent(agents, taskId));
       if (result.status === 'failed') {
         throw new AgentFailure(result.error ?? 'agent reported failure', AgentFailureType.TASK_FAILED, result.retryable ?? true);
       }

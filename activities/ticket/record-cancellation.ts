@@ -10,6 +10,7 @@ import type { PrismaClient } from '@prisma/client';
 import type { CancellationRecord, TicketActivities } from '../../src/ticket/contracts';
 import { recordCancellation as storeCancellation } from '../../src/ticket/store';
 import type { TicketTrees } from '../../src/repositories/ticket-trees';
+import { agentRecordsDir } from '../../src/agents/agent-processes';
 
 /**
  * Builds the `recordCancellation` activity. Idempotent: plain updates of the same values, and
@@ -23,6 +24,8 @@ export function createRecordCancellation(prisma: PrismaClient, workspacesDir: st
     await storeCancellation(prisma, record);
     // A ticket's git working tree leaves its clone's worktree list too (issue 9); the branch stays unless configured otherwise.
     await trees.remove(record.ticketId);
-    await rm(path.join(workspacesDir, record.ticketId), { recursive: true, force: true });
+    await Promise.all(
+      [path.join(workspacesDir, record.ticketId), agentRecordsDir(workspacesDir, record.ticketId)].map((dir) => rm(dir, { recursive: true, force: true })),
+    );
   };
 }

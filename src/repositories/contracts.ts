@@ -77,9 +77,19 @@ export interface RepositorySpec {
   keepBranches: boolean;
 }
 
-/** The ticket's branch on the remote: `tickets/<externalId or id>`. */
+/**
+ * The ticket's branch on the remote: `tickets/<externalId or id>`, the key made a valid git branch
+ * name (each run of characters other than letters, digits, `.`, `_` and `-` becomes `-`; no `..`,
+ * no leading `.` or `-`, no trailing `.` or `.lock`), e.g. `GH 12/a..b` → `tickets/GH-12-a.b`.
+ */
 export function ticketBranch(ticket: { id: string; externalId: string | null }): string {
-  return `tickets/${ticketKey(ticket)}`;
+  const name = ticketKey(ticket)
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[.-]+/, '')
+    .replace(/(\.lock)+$/, '-lock')
+    .replace(/\.+$/, '');
+  return `tickets/${name || ticket.id}`;
 }
 
 /** The ticket's key in commit messages, branch names and document paths: its external ID, else its ID. */

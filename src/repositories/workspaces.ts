@@ -174,6 +174,11 @@ export class RepositoryWorkspaces {
     return resolve(this.options.workspacesDir, ticketId);
   }
 
+  /** This machine's cached clone of `repo`: `<cacheDir>/<name>-<url hash>/clone`. */
+  clonePath(repo: RepositorySpec): string {
+    return this.paths(repo).clone;
+  }
+
   /** The directories of a repository on this machine. */
   private paths(repo: RepositorySpec) {
     checkName('repository name', repo.name);
@@ -283,13 +288,18 @@ export class RepositoryWorkspaces {
       }
       await git(clone, ['worktree', 'prune']);
       const registered = (await worktrees(clone)).some((entry) => entry.path === canonical(tree));
+      // A process of this machine with another workspaces directory may have the branch checked out
+      // too (git would refuse to move it): each tree is reset to the branch's head before every task,
+      // so the branch is moved by ref and both trees may have it.
+      await git(clone, ['update-ref', `refs/heads/${branch}`, head]);
       if (registered) {
-        await git(tree, ['checkout', '--force', '-B', branch, head]);
+        await git(tree, ['checkout', '--force', '--ignore-other-worktrees', branch]);
       } else {
         await rm(tree, { recursive: true, force: true });
         await mkdir(this.options.workspacesDir, { recursive: true });
-        await git(clone, ['worktree', 'add', '-B', branch, tree, head]);
+        await git(clone, ['worktree', 'add', '--force', tree, branch]);
       }
+      await git(tree, ['reset', '--hard', head]);
       await git(tree, ['clean', '--force', '--force', '-d']);
       return { tree, head, base: await gitLine(clone, ['merge-base', head, await this.defaultTip(clone, repo)]), pushedLost };
     });

@@ -17,6 +17,7 @@ import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEFAULT_ORCHESTRATOR_CONFIG, parseOrchestratorConfig, type OrchestratorConfig } from '../../src/agents/config';
 import { Phase, PHASE_SEQUENCE } from '../../src/ticket/phases';
+import { ORCHESTRATOR_TASKS } from '../../src/repositories/contracts';
 import type { NewTicket } from '../../src/ticket/client';
 import type { ticketWorkflow } from '../../workflows';
 import { withConfiguredRepositories } from '../helpers/agents';
@@ -34,6 +35,8 @@ jest.setTimeout(120_000);
 const ANALYZE = 'analyze_requirements';
 const FAULT_AGENT = path.resolve(__dirname, '..', 'fixtures', 'agents', 'fault-agent.mjs');
 const HEARTBEAT_TIMEOUT_MS = 3000;
+/** The activities that execute a task. */
+const TASK_ACTIVITIES = new Set(['executeTask', ...Object.values(ORCHESTRATOR_TASKS)]);
 
 const RICH: NewTicket = { ...RICH_TICKET, policy: 'auto' };
 
@@ -249,12 +252,13 @@ describe('worker process killed with SIGKILL in the middle of an agent task', ()
     expect(tasks.filter((task) => task.id !== analyze.id).every((task) => task.attempts === 1)).toBe(true);
     await expectUniqueRunRows(db.prisma, ticket.id);
 
-    // What Temporal saw: every executeTask activity scheduled, and how the killed one ended.
+    // What Temporal saw: every task execution scheduled, and how the killed one ended.
     const { events } = await handle.fetchHistory();
     const executeTasks = new Set<string>();
     const timeouts: string[] = [];
     for (const event of events ?? []) {
-      if (event.activityTaskScheduledEventAttributes?.activityType?.name === 'executeTask') executeTasks.add(String(event.eventId));
+      // An agent's execution, or the orchestrator's own task's (verify, integrate: issue 9).
+      if (TASK_ACTIVITIES.has(event.activityTaskScheduledEventAttributes?.activityType?.name ?? '')) executeTasks.add(String(event.eventId));
       const timedOut = event.activityTaskTimedOutEventAttributes;
       if (timedOut && executeTasks.has(String(timedOut.scheduledEventId)))
         timeouts.push(decodeTimeoutType(timedOut.failure?.timeoutFailureInfo?.timeoutType) ?? String(timedOut.failure?.message));

@@ -191,7 +191,8 @@ describe('tickets naming a repository', () => {
     expect(plain.body.repositoryName).toBe('default-repo');
     const named = await request(withDefault).post('/api/v1/tickets').send({ title: 'Named', policy: 'manual', repository: 'other-repo' }).expect(201);
     expect(named.body.repositoryName).toBe('other-repo');
-    const none = await api().post('/api/v1/tickets').send({ title: 'No default', policy: 'manual' }).expect(201);
+    const withoutDefault = stackApp({ ...stack, orchestrator: { ...stack.orchestrator, defaultRepository: undefined } }, STATE_MACHINE_ONLY);
+    const none = await request(withoutDefault).post('/api/v1/tickets').send({ title: 'No default', policy: 'manual' }).expect(201);
     expect(none.body.repositoryName).toBeNull();
   });
 });

@@ -130,10 +130,11 @@ describe('ticket branch', () => {
   });
 
   it('fails (retryably) on a remote it cannot reach, leaving no half clone', async () => {
-    const failed = machine('a').ensureBranch(spec(join(root, 'missing.git')), 'tickets/T-1');
+    const missing = spec(join(root, 'missing.git'));
+    const failed = machine('a').ensureBranch(missing, 'tickets/T-1');
     await expect(failed).rejects.toThrow(/repository '.*missing.git' does not exist/);
     await expect(failed).rejects.not.toHaveProperty('retryable', false);
-    expect(existsSync(join(root, 'a', 'cache', 'example', 'clone'))).toBe(false);
+    expect(existsSync(machine('a').clonePath(missing))).toBe(false);
   });
 });
 
@@ -249,7 +250,7 @@ describe('working tree and commits', () => {
     expect(existsSync(join(treeA, 'stale.txt'))).toBe(false);
     rmSync(treeA, { recursive: true, force: true });
     await a.removeTree(repo, 'ticket-1');
-    expect(sh(join(root, 'a', 'cache', 'example', 'clone'), 'worktree', 'list').split('\n')).toHaveLength(1);
+    expect(sh(a.clonePath(repo), 'worktree', 'list').split('\n')).toHaveLength(1);
   });
 
   it('recovers from the git lock files a worker killed mid-command left behind', async () => {
@@ -262,7 +263,7 @@ describe('working tree and commits', () => {
     write(treeB, 'src/b.js', 'b\n');
     const fromB = await b.commitTask(treeB, 'tickets/T-1', repo, taskCommit('task-b'));
 
-    const gitDir = join(root, 'a', 'cache', 'example', 'clone', '.git');
+    const gitDir = join(a.clonePath(repo), '.git');
     const locks = [join(gitDir, 'worktrees', 'ticket-1', 'index.lock'), join(gitDir, 'refs', 'remotes', 'origin', 'tickets', 'T-1.lock')];
     const old = new Date(Date.now() - 120_000);
     for (const lock of locks) {
@@ -284,7 +285,7 @@ describe('working tree and commits', () => {
     for (const ticket of ['T-1', 'T-2', 'T-3', 'T-4']) {
       expect(sh(url, 'log', '--format=%s', `tickets/${ticket}`, '--not', 'main').split('\n')).toEqual(['round 3', 'round 2', 'round 1']);
     }
-    expect(sh(join(dirs.cacheDir, 'example', 'clone'), 'worktree', 'list').split('\n')).toHaveLength(5);
+    expect(sh(machine('a').clonePath(spec(url)), 'worktree', 'list').split('\n')).toHaveLength(5);
   });
 
   it('refuses a tree that is not on the branch, and names that cannot be directories', async () => {

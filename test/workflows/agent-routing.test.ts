@@ -14,7 +14,6 @@ import { startAgentWorker } from '../../src/agents/worker';
 import type { ticketWorkflow } from '../../workflows';
 import { getStateQuery } from '../../workflows/ticket/messages';
 import { testActivities, useTicketStack } from '../helpers/temporal';
-import { testEnv } from '../helpers/env';
 import { RICH_TICKET } from '../helpers/tickets';
 import { eventually } from '../helpers/poll';
 
@@ -83,7 +82,8 @@ it('routes the next attempt elsewhere when the agent process running the task di
       TEMPORAL_TASK_QUEUE: stack.worker.taskQueue,
       ORCHESTRATOR_CONFIG: configFile,
       WORKSPACES_DIR: workspaces,
-      REPOSITORY_CACHE_DIR: testEnv.repositoryCacheDir(),
+      // Another machine: its own cached clones.
+      REPOSITORY_CACHE_DIR: path.join(dir, 'cache'),
       AGENT_NAME: 'doomed',
       AGENT_CAPABILITIES: 'analysis',
       LOG_LEVEL: 'error',
