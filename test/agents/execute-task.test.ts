@@ -201,8 +201,11 @@ describe('executeTask through the command backend', () => {
     const ticketId = await newTicket();
     const taskId = await newTask(ticketId, 'long_analysis', ['hang']);
     const env = activityEnv();
+    // The agent's heartbeats (before it starts, preparing the workspace heartbeats a `step`).
     const beats: { pid: number; elapsedMs: number }[] = [];
-    env.on('heartbeat', (details: { pid: number; elapsedMs: number }) => beats.push(details));
+    env.on('heartbeat', (details: { pid?: number; elapsedMs: number }) => {
+      if (details.pid !== undefined) beats.push({ pid: details.pid, elapsedMs: details.elapsedMs });
+    });
 
     const started = Date.now();
     const run = failureOf(env.run(executeTask, { taskId }));

@@ -54,7 +54,14 @@ const reports = [
     gatesFailed: 4,
     interventions: [{ blockedReason: reasonText, action: 'posted requirements_document (REALITY-1.requirements_document.md)' }],
   }),
-  report({ externalId: 'BROKEN-1', finalPhase: REQUIREMENTS, branch: undefined, commits: undefined, merged: false, error: `POST /tickets → 503 SERVICE_UNAVAILABLE: ${'database unreachable '.repeat(10)}` }),
+  report({
+    externalId: 'BROKEN-1',
+    finalPhase: REQUIREMENTS,
+    branch: undefined,
+    commits: undefined,
+    merged: false,
+    error: `POST /tickets → 503 SERVICE_UNAVAILABLE: ${'database unreachable '.repeat(10)}`,
+  }),
 ];
 
 describe('main job summary', () => {
@@ -66,7 +73,9 @@ describe('main job summary', () => {
     const table = summaryTable(reports);
     const lines = [...table, PATH_LEGEND, ...totalsLine(reports, 600_000).split('\n')];
     for (const line of lines) expect([...line].length).toBeLessThanOrEqual(150);
-    expect(table.find((line) => line.includes('REALITY-1'))).toMatch(/^REALITY-1 +BRXRXRDITITP✓ +12 +19 \(21\) +5\/4 +1 +1873 +tickets\/ROADMAP-10\.12 +4 +yes +123\.5 +DONE$/);
+    expect(table.find((line) => line.includes('REALITY-1'))).toMatch(
+      /^REALITY-1 +BRXRXRDITITP✓ +12 +19 \(21\) +5\/4 +1 +1873 +tickets\/ROADMAP-10\.12 +4 +yes +123\.5 +DONE$/,
+    );
     expect(table.find((line) => line.includes('BROKEN-1'))).toMatch(/ - +- +no +123\.5 +POST \/tickets →…$/);
     expect(totalsLine(reports, 600_000)).toContain('2/3 tickets reached PHASE_DONE in 600.0 s; 24 transitions;');
     expect(totalsLine(reports, 600_000)).toContain('2 branches merged, 8 commits');

@@ -22,6 +22,8 @@ import { Phase, PHASE_SEQUENCE } from '../../src/ticket/phases';
 import type { TicketSettings } from '../../src/ticket/settings';
 import { createLogger } from '../../src/platform/logger';
 import type { TicketWorkflowState } from '../../workflows/ticket/messages';
+import { withConfiguredRepositories } from '../helpers/agents';
+import { prepareTestRepositories } from '../helpers/repositories';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { createTemporalEnvironment, startWorker, testActivities, testSettings, type RunningWorker } from '../helpers/temporal';
 import { REVIEWED_TERSE_REQUIREMENTS, RICH_TICKET } from '../helpers/tickets';
@@ -70,23 +72,25 @@ const agentService = http.createServer((req, res) => {
   });
 });
 
-/** The http agent first (analysis), the reference agent for everything else; no validation agent. */
+/** The http agent first (analysis), the reference agent for everything else; no validation agent; new tickets in the example repository. */
 function orchestratorFor(agentUrl: string): OrchestratorConfig {
-  return parseOrchestratorConfig(
-    {
-      backends: [
-        { name: 'http-agent', type: 'http', capabilities: ['analysis'], url: agentUrl },
-        {
-          name: 'reference-agent',
-          type: 'command',
-          capabilities: REFERENCE_CAPABILITIES,
-          command: 'node',
-          args: ['../../../examples/agents/reference-agent.mjs'],
-        },
-      ],
-      validationPhases: [],
-    },
-    path.resolve(__dirname, '..', 'fixtures', 'agents'),
+  return withConfiguredRepositories(
+    parseOrchestratorConfig(
+      {
+        backends: [
+          { name: 'http-agent', type: 'http', capabilities: ['analysis'], url: agentUrl },
+          {
+            name: 'reference-agent',
+            type: 'command',
+            capabilities: REFERENCE_CAPABILITIES,
+            command: 'node',
+            args: ['../../../examples/agents/reference-agent.mjs'],
+          },
+        ],
+        validationPhases: [],
+      },
+      path.resolve(__dirname, '..', 'fixtures', 'agents'),
+    ),
   );
 }
 
@@ -115,6 +119,7 @@ beforeAll(async () => {
   orchestrator = orchestratorFor(`http://127.0.0.1:${agentPort}/tasks`);
   publicApiUrl = `http://127.0.0.1:${apiPort}/api/v1`;
   activities = testActivities(db.prisma, orchestrator, publicApiUrl);
+  await prepareTestRepositories(db.prisma, orchestrator);
   worker = await startWorker(env, activities);
   app = appWith({});
 });
@@ -429,13 +434,14 @@ describe('task templates', () => {
 
   it('lists the seeded templates, by phase', async () => {
     const all = await api().get('/api/v1/task-templates').expect(200);
-    expect(all.body.items).toHaveLength(7);
+    // The seeds' 7, and the orchestrator's own 3 (issue 9).
+    expect(all.body.items).toHaveLength(10);
     const requirements = await api().get(`/api/v1/task-templates?phase_id=${Phase.REQUIREMENTS}`).expect(200);
     expect(requirements.body.items.map((t: { taskType: string; requiredCapabilities: string[] }) => [t.taskType, t.requiredCapabilities])).toEqual([
       [ANALYZE, ['analysis']],
       [DOCUMENT, ['documentation']],
     ]);
-    expect((await api().get(`/api/v1/task-templates?phaseId=${Phase.TESTING}`).expect(200)).body.items).toHaveLength(2);
+    expect((await api().get(`/api/v1/task-templates?phaseId=${Phase.TESTING}`).expect(200)).body.items).toHaveLength(3);
     expectError(await api().get('/api/v1/task-templates?phase_id=PHASE_NOPE'), 400, 'VALIDATION_FAILED');
     expectError(await api().get('/api/v1/task-templates?include_inactive=yes'), 400, 'VALIDATION_FAILED');
   });
@@ -496,16 +502,17 @@ describe('task templates', () => {
       expectError(await api().patch('/api/v1/task-templates/not-a-template').send({ defaultPriority: 'LOW' }), 404, 'TEMPLATE_NOT_FOUND');
 
       const listed = await api().get(`/api/v1/task-templates?phase_id=${Phase.DEPLOYMENT}`).expect(200);
-      expect(listed.body.items.map((t: { taskType: string }) => t.taskType)).toEqual(['deploy_feature', NEW_TYPE]);
+      expect(listed.body.items.map((t: { taskType: string }) => t.taskType)).toEqual(['deploy_feature', 'integrate_branch', NEW_TYPE]);
       const disabled = await api().post(`/api/v1/task-templates/${id}/disable`);
       expect(disabled.status).toBe(200);
       expect(disabled.body).toMatchObject({ id, isActive: false });
       const active = await api().get(`/api/v1/task-templates?phase_id=${Phase.DEPLOYMENT}`).expect(200);
-      expect(active.body.items.map((t: { taskType: string }) => t.taskType)).toEqual(['deploy_feature']);
-      expect((await api().get('/api/v1/task-templates').expect(200)).body.items).toHaveLength(7);
+      expect(active.body.items.map((t: { taskType: string }) => t.taskType)).toEqual(['deploy_feature', 'integrate_branch']);
+      expect((await api().get('/api/v1/task-templates').expect(200)).body.items).toHaveLength(10);
       const inactive = await api().get(`/api/v1/task-templates?phase_id=${Phase.DEPLOYMENT}&include_inactive=true`).expect(200);
       expect(inactive.body.items.map((t: { taskType: string; isActive: boolean }) => [t.taskType, t.isActive])).toEqual([
         ['deploy_feature', true],
+        ['integrate_branch', true],
         [NEW_TYPE, false],
       ]);
       expectError(await api().post(`/api/v1/task-templates/${randomUUID()}/disable`), 404, 'TEMPLATE_NOT_FOUND');
