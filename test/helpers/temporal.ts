@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { PrismaClient } from '@prisma/client';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
@@ -20,6 +20,8 @@ import { createLogger } from '../../src/platform/logger';
 import { TICKET_SEARCH_ATTRIBUTES } from '../../src/platform/search-attributes';
 import { TicketClient } from '../../src/ticket/client';
 import { createTicketWorkers } from '../../src/worker/create-worker';
+import type { ticketWorkflow } from '../../workflows';
+import { getStateQuery, type TicketWorkflowState } from '../../workflows/ticket/messages';
 import { createTestDatabase, type TestDatabase } from './database';
 import { prepareTestRepositories } from './repositories';
 import { testEnv } from './env';
@@ -163,4 +165,23 @@ export function stackApp(stack: TicketStack, overrides: Partial<TicketSettings> 
     orchestrator: stack.orchestrator,
     settings: testSettings(stack.orchestrator, overrides),
   });
+}
+
+/**
+ * Queries the ticket workflow's `getState` every 150 ms until `done(state)`, and returns that state.
+ *
+ * @throws Error with the last state when `timeoutMs` (default 50 s) passes first
+ */
+export async function waitForState(
+  handle: WorkflowHandle<typeof ticketWorkflow>,
+  done: (state: TicketWorkflowState) => boolean,
+  timeoutMs = 50_000,
+): Promise<TicketWorkflowState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await handle.query(getStateQuery);
+    if (done(state)) return state;
+    if (Date.now() > deadline) throw new Error(`timed out; last state: ${JSON.stringify(state)}`);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
 }

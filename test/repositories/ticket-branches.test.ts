@@ -11,15 +11,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Prisma } from '@prisma/client';
-import type { WorkflowHandle } from '@temporalio/client';
 import type { RepositorySpec } from '../../src/repositories/contracts';
 import { ensureSeededRemote } from '../../src/repositories/embedded';
 import type { NewTicket } from '../../src/ticket/client';
 import { Phase } from '../../src/ticket/phases';
 import type { ticketWorkflow } from '../../workflows';
-import { getStateQuery, type TicketWorkflowState } from '../../workflows/ticket/messages';
+import type { TicketWorkflowState } from '../../workflows/ticket/messages';
 import { ALL_CAPABILITIES, fixtureConfig } from '../helpers/agents';
-import { useTicketStack } from '../helpers/temporal';
+import { useTicketStack, waitForState } from '../helpers/temporal';
 
 const CALCULATOR = path.resolve(__dirname, '..', 'fixtures', 'repositories', 'calculator');
 
@@ -93,22 +92,12 @@ async function start(input: NewTicket) {
   return { id: row.id, handle: stack.env.client.workflow.getHandle<typeof ticketWorkflow>(row.workflowId) };
 }
 
-async function waitFor(handle: WorkflowHandle<typeof ticketWorkflow>, done: (state: TicketWorkflowState) => boolean, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await handle.query(getStateQuery);
-    if (done(state)) return state;
-    if (Date.now() > deadline) throw new Error(`timed out; last state: ${JSON.stringify(state)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 const settled = (state: TicketWorkflowState) => state.phase === Phase.DONE || state.phase === Phase.BLOCKED;
 
 describe('tickets worked in a real repository', () => {
   it('works two tickets in parallel on their own branches and merges both, the default branch green', async () => {
     const [first, second] = await Promise.all([start(ticket('CALC-1')), start(ticket('CALC-2'))]);
-    for (const { handle } of [first, second]) expect(await waitFor(handle, settled)).toMatchObject({ phase: Phase.DONE });
+    for (const { handle } of [first, second]) expect(await waitForState(handle, settled, 90_000)).toMatchObject({ phase: Phase.DONE });
 
     const rows = await stack.db.prisma.ticket.findMany({ where: { id: { in: [first.id, second.id] } }, orderBy: { externalId: 'asc' } });
     expect(rows.map((row) => row.branch)).toEqual(['tickets/CALC-1', 'tickets/CALC-2']);
@@ -145,7 +134,7 @@ describe('tickets worked in a real repository', () => {
   it('blocks the second of two tickets that change the same lines, naming the file, and leaves the default branch untouched', async () => {
     // Both branches start from the same tip; whichever integrates second conflicts.
     const tickets = await Promise.all([start(ticket('CALC-3', ['same-line'])), start(ticket('CALC-4', ['same-line']))]);
-    const states = await Promise.all(tickets.map(({ handle }) => waitFor(handle, settled)));
+    const states = await Promise.all(tickets.map(({ handle }) => waitForState(handle, settled, 90_000)));
     expect(states.map((state) => state.phase).sort()).toEqual([Phase.BLOCKED, Phase.DONE]);
     const [merged, blocked] = await Promise.all(
       [Phase.DONE, Phase.BLOCKED].map((phase) =>
@@ -160,7 +149,7 @@ describe('tickets worked in a real repository', () => {
 
   it('fails the gate with the real failing test when an agent claims every test passed', async () => {
     const liar = await start(ticket('CALC-5', ['lie']));
-    const state = await waitFor(liar.handle, settled);
+    const state = await waitForState(liar.handle, settled, 90_000);
     expect(state.phase).toBe(Phase.BLOCKED);
     const row = await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id: liar.id } });
     // IMPLEMENTATION's gate asks for changes with tests and coverage; TESTING's for every test passed.
@@ -174,7 +163,7 @@ describe('tickets worked in a real repository', () => {
 
   it('kills a test command that hangs at its timeout and fails the gate with the reason', async () => {
     const hung = await start(ticket('HANG-1', [], 'hanging'));
-    const state = await waitFor(hung.handle, settled);
+    const state = await waitForState(hung.handle, settled, 90_000);
     expect(state.phase).toBe(Phase.BLOCKED);
     const row = await stack.db.prisma.ticket.findUniqueOrThrow({ where: { id: hung.id } });
     expect(row).toMatchObject({

@@ -4,14 +4,13 @@
  * test/fixtures/agents): task generation, agent execution, artifacts, gates, context, blocking
  * and unblocking, policies.
  */
-import type { WorkflowHandle } from '@temporalio/client';
 import { storeArtifact } from '../../src/phase-work/gate-store';
 import { loadOrchestratorConfig } from '../../src/agents/config';
 import { Phase, PHASE_SEQUENCE } from '../../src/ticket/phases';
 import type { NewTicket } from '../../src/ticket/client';
 import type { ticketWorkflow } from '../../workflows';
-import { artifactsChangedSignal, getStateQuery, transitionUpdate, type TicketWorkflowState } from '../../workflows/ticket/messages';
-import { useTicketStack } from '../helpers/temporal';
+import { artifactsChangedSignal, getStateQuery, transitionUpdate } from '../../workflows/ticket/messages';
+import { useTicketStack, waitForState } from '../helpers/temporal';
 import { ALL_PHASE_TASKS, ORCHESTRATOR_TASK_TYPES, REVIEWED_TERSE_REQUIREMENTS, RICH_TICKET, TERSE_TICKET } from '../helpers/tickets';
 
 const reference = loadOrchestratorConfig();
@@ -19,20 +18,6 @@ const stack = useTicketStack(reference);
 
 const RICH = RICH_TICKET;
 const TERSE = TERSE_TICKET;
-
-async function waitFor(
-  handle: WorkflowHandle<typeof ticketWorkflow>,
-  done: (state: TicketWorkflowState) => boolean,
-  timeoutMs = 50_000,
-): Promise<TicketWorkflowState> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await handle.query(getStateQuery);
-    if (done(state)) return state;
-    if (Date.now() > deadline) throw new Error(`timed out; last state: ${JSON.stringify(state)}`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-}
 
 async function start(ticket: NewTicket, overrides = {}) {
   const { ticket: row } = await stack.tickets(overrides).create(ticket);
@@ -86,7 +71,7 @@ describe('phase work', () => {
 
   it('blocks a ticket whose requirements document is too short, then resumes it when a person supplies one', async () => {
     const { id, handle } = await start({ ...TERSE, externalId: 'TERSE-1' });
-    const blocked = await waitFor(handle, (state) => state.phase === Phase.BLOCKED);
+    const blocked = await waitForState(handle, (state) => state.phase === Phase.BLOCKED);
     expect(blocked.blocked).toMatchObject({ fromPhase: Phase.REQUIREMENTS, cause: 'gate' });
     expect(blocked.blocked!.reason).toMatch(/requirements_document: minLength 500 not met \(\d+ characters\)/);
     const failed = await stack.db.prisma.phaseGateResult.findMany({ where: { ticketId: id }, orderBy: { attempt: 'asc' } });
@@ -123,7 +108,7 @@ describe('phase work', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await handle.query(getStateQuery)).phase).toBe(Phase.BACKLOG);
     await handle.executeUpdate(transitionUpdate, { args: [{ toPhase: Phase.REQUIREMENTS, requestId: 'm-1' }] });
-    const waiting = await waitFor(handle, (state) => state.run.step === 'complete');
+    const waiting = await waitForState(handle, (state) => state.run.step === 'complete');
     expect(waiting).toMatchObject({ phase: Phase.REQUIREMENTS, policy: 'manual', run: { gate: { status: 'passed' } } });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await handle.query(getStateQuery)).phase).toBe(Phase.REQUIREMENTS);
