@@ -63,7 +63,8 @@ export function createIntegrate({ prisma, trees, setupCacheDir, logger }: Reposi
       // The commits the ticket's work made on its branch (before a rebase moved them).
       const commits = Number(await gitLine(tree.tree, ['rev-list', '--count', `${tree.base}..${tree.head}`]));
       await prisma.ticket.update({ where: { id: task.ticketId }, data: { headCommit: integration.head, mergeCommit: integration.mergeCommit } });
-      await trees.remove(task.ticketId);
+      // The tree is done with; a branch left for a pull request (`branch-only`) stays whatever the repository says.
+      await trees.remove(task.ticketId, { keepBranch: integration.mergeCommit === null });
       const merged = integration.mergeCommit
         ? `merged into ${tree.repository.defaultBranch} as ${integration.mergeCommit.slice(0, 12)}`
         : 'left for a pull request';

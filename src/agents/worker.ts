@@ -61,7 +61,9 @@ export async function startAgentWorker(options: AgentWorkerOptions): Promise<Run
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: agent.taskQueue,
-    activities: { executeTask: createExecuteTask({ ...options.activities, agentName: agent.name }, createTicketTrees(options.activities.prisma, options.activities)) },
+    activities: {
+      executeTask: createExecuteTask({ ...options.activities, agentName: agent.name }, createTicketTrees(options.activities.prisma, options.activities)),
+    },
     maxConcurrentActivityTaskExecutions: options.capacity,
   });
   const beat = setInterval(() => {

@@ -20,7 +20,7 @@ export interface NewTaskTemplate {
   defaultPriority?: Priority;
   requiredCapabilities?: string[];
   dependenciesTemplate?: string[];
-  /** Resources its tasks need alone (`{ticket_id}` substituted), e.g. `repo:main`. */
+  /** Resources its tasks need alone (`{ticket_id}` and `{repository}` substituted), e.g. `repo:{repository}`. */
   resources?: string[];
   /** Start-to-close limit of one execution, s. */
   timeoutSeconds?: number;

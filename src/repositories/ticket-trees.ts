@@ -117,14 +117,15 @@ export class TicketTrees {
 
   /**
    * Removes the ticket's working tree on this machine (DONE, cancel), and its branch on the remote
-   * when the repository does not keep branches. Idempotent.
+   * when the repository does not keep branches, unless `keepBranch` (a branch left for a pull
+   * request). Idempotent.
    */
-  async remove(ticketId: string): Promise<void> {
+  async remove(ticketId: string, { keepBranch = false }: { keepBranch?: boolean } = {}): Promise<void> {
     const ticket = await this.prisma.ticket.findUnique({ where: { id: ticketId }, include: { repository: true } });
     if (!ticket?.repository) return;
     const repository = toRepositorySpec(ticket.repository);
     await this.workspaces.removeTree(repository, ticketId);
-    if (!repository.keepBranches && ticket.branch) await this.workspaces.deleteBranch(repository, ticket.branch);
+    if (!repository.keepBranches && !keepBranch && ticket.branch) await this.workspaces.deleteBranch(repository, ticket.branch);
   }
 }
 
