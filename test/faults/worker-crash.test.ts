@@ -193,7 +193,7 @@ describe('worker process killed with SIGKILL in the middle of an agent task', ()
       50,
     );
     // The agent ran in a process group of its own, so it outlived the worker as an orphan; the
-    // task's next execution stops it before it starts (its pid file in the workspace).
+    // task's next execution stops it before it starts (its record in WORKSPACES_DIR/.agents/<ticketId>).
     const orphanSurvived = isAlive(agentPid);
     expect(orphanSurvived).toBe(true);
 
