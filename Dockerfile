@@ -4,9 +4,10 @@
 # Built and started by docker-compose.yml: `docker compose up --build`.
 FROM node:20-bookworm-slim
 
-# Prisma reads the OpenSSL version to detect the platform; the slim image lacks it.
+# Prisma reads the OpenSSL version to detect the platform; the slim image lacks it. Tickets are
+# worked in git repositories (issue 9): git, and ca-certificates for https remotes.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends openssl \
+ && apt-get install -y --no-install-recommends openssl git ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 ENV npm_config_update_notifier=false
@@ -29,8 +30,8 @@ RUN DATABASE_URL=postgresql://localhost/unused npx prisma generate
 COPY --chown=node:node src ./src
 COPY --chown=node:node workflows ./workflows
 COPY --chown=node:node activities ./activities
-# The agents configuration and the reference agent with its example workspace; the reference agent
-# runs the example workspace's tests with the Jest installed above.
+# The agents configuration, the reference agent, and the example repository the api seeds the
+# default repository's remote from (the worker runs its `npm ci` and tests; see README).
 COPY --chown=node:node config ./config
 COPY --chown=node:node examples ./examples
 
