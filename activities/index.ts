@@ -27,7 +27,7 @@ export function createActivities(deps: ActivityDependencies): TicketActivities {
   return {
     recordTransition: createRecordTransition(prisma),
     recordCancellation: createRecordCancellation(prisma, deps.workspacesDir, trees),
-    ...createPhaseWorkActivities(prisma, config, trees),
+    ...createPhaseWorkActivities(prisma, config),
     routeTask: createRouteTask(prisma, config, new AgentRegistry(prisma)),
     executeTask: createExecuteTask(deps, trees),
     verifyWorkspace: createVerifyWorkspace(repositories),

@@ -11,20 +11,12 @@ import { updateContext as storeContext } from '../../src/phase-work/context-stor
 import type { GatePolicy } from '../../src/phase-work/gate-policy';
 import { collectArtifacts as collect, validateGate as validate } from '../../src/phase-work/gate-store';
 import { generateTasks as generate, planValidationTask as planValidation, recordTaskOutcome as recordOutcome } from '../../src/phase-work/task-store';
-import type { TicketTrees } from '../../src/repositories/ticket-trees';
 import { asActivity } from '../failures';
 
-/**
- * `generateTasks`: the run's tasks from the active templates. For a ticket with a repository it
- * first creates the ticket's branch on the remote, once (issue 9: when the ticket first leaves
- * BACKLOG, its first phase run's tasks need it).
- * @throws ApplicationFailure TicketNotFound (non-retryable); git errors (retryable)
- */
-export function createGenerateTasks(prisma: PrismaClient, trees: TicketTrees): PhaseWorkActivities['generateTasks'] {
+/** `generateTasks`: the run's tasks from the active templates. @throws ApplicationFailure TicketNotFound (non-retryable) */
+export function createGenerateTasks(prisma: PrismaClient): PhaseWorkActivities['generateTasks'] {
   return async function generateTasks(run: PhaseRunRef) {
-    const tasks = await asActivity(() => generate(prisma, run));
-    await trees.ensureBranch(run.ticketId);
-    return tasks;
+    return asActivity(() => generate(prisma, run));
   };
 }
 
@@ -75,9 +67,9 @@ export function createUpdateContext(prisma: PrismaClient, maxTokens = DEFAULT_SU
 }
 
 /** Every phase-work activity, keyed by activity name. */
-export function createPhaseWorkActivities(prisma: PrismaClient, policy: GatePolicy, trees: TicketTrees): PhaseWorkActivities {
+export function createPhaseWorkActivities(prisma: PrismaClient, policy: GatePolicy): PhaseWorkActivities {
   return {
-    generateTasks: createGenerateTasks(prisma, trees),
+    generateTasks: createGenerateTasks(prisma),
     planValidationTask: createPlanValidationTask(prisma),
     recordTaskOutcome: createRecordTaskOutcome(prisma),
     collectArtifacts: createCollectArtifacts(prisma),

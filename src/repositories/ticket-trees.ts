@@ -1,6 +1,7 @@
 /**
  * A ticket's repository work on this machine (issue 9, "Branch and working tree per ticket"): its
- * branch on the remote, created the first time the ticket leaves BACKLOG; its working tree, synced
+ * branch on the remote, created by the first task of its first phase run (when it first leaves
+ * BACKLOG), before that task starts; its working tree, synced
  * from the remote before each task; the orchestrator's commit after an agent task, with the
  * documents that task wrote; and the ticket row's record of branch and commits. The remote is the
  * source of truth, so any worker on any machine with access to the repository's URL can go on.
@@ -58,7 +59,7 @@ export class TicketTrees {
    * @returns null when the ticket has no repository (or does not exist)
    * @throws git errors (a remote that cannot be reached), retryable
    */
-  async ensureBranch(ticketId: string): Promise<Omit<TicketTree, 'tree' | 'head'> | null> {
+  private async ensureBranch(ticketId: string): Promise<Omit<TicketTree, 'tree' | 'head'> | null> {
     const ticket = await this.prisma.ticket.findUnique({ where: { id: ticketId }, include: { repository: true } });
     if (!ticket?.repository) return null;
     const repository = toRepositorySpec(ticket.repository);

@@ -20,7 +20,7 @@ import { ALL_CAPABILITIES } from '../helpers/agents';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { poll } from '../helpers/poll';
 import { createTemporalEnvironment, testTicketClient } from '../helpers/temporal';
-import { killAllWorkerProcesses, spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { killAllWorkerProcesses, spawnWorkerProcess, workerEnv, type WorkerProcess } from '../helpers/worker-process';
 
 jest.setTimeout(150_000);
 
@@ -66,17 +66,16 @@ afterAll(async () => {
 
 /** A worker process of this machine: one workspaces directory and repository cache for all of them. */
 function startWorkerProcess(): WorkerProcess {
-  return spawnWorkerProcess({
-    DATABASE_URL: db.url,
-    TEMPORAL_ADDRESS: env.address,
-    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    ORCHESTRATOR_CONFIG: path.join(dir, 'orchestrator.json'),
-    WORKSPACES_DIR: path.join(dir, 'workspaces'),
-    REPOSITORY_CACHE_DIR: path.join(dir, 'cache'),
-    TASK_RETRY_INITIAL_MS: '200',
-    LOG_LEVEL: 'warn',
-  });
+  return spawnWorkerProcess(
+    workerEnv({
+      database: db.url,
+      env,
+      taskQueue,
+      config: path.join(dir, 'orchestrator.json'),
+      workspacesDir: path.join(dir, 'workspaces'),
+      repositoryCacheDir: path.join(dir, 'cache'),
+    }),
+  );
 }
 
 /** `git` in `cwd`, its output trimmed. */

@@ -26,7 +26,7 @@ import { testEnv } from '../helpers/env';
 import { prepareTestRepositories } from '../helpers/repositories';
 import { isAlive, killQuietly, poll } from '../helpers/poll';
 import { createTemporalEnvironment, testTicketClient } from '../helpers/temporal';
-import { groupMembers, killAllWorkerProcesses, spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { groupMembers, killAllWorkerProcesses, spawnWorkerProcess, workerEnv, type WorkerProcess } from '../helpers/worker-process';
 import { ALL_PHASE_TASKS, RICH_TICKET } from '../helpers/tickets';
 import { expectUniqueRunRows } from '../helpers/rows';
 
@@ -116,17 +116,9 @@ afterAll(async () => {
 });
 
 function startWorkerProcess(): WorkerProcess {
-  return spawnWorkerProcess({
-    DATABASE_URL: db.url,
-    TEMPORAL_ADDRESS: env.address,
-    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    ORCHESTRATOR_CONFIG: configFile,
-    WORKSPACES_DIR: workspacesDir,
-    REPOSITORY_CACHE_DIR: testEnv.repositoryCacheDir(),
-    TASK_RETRY_INITIAL_MS: '200',
-    LOG_LEVEL: 'warn',
-  });
+  return spawnWorkerProcess(
+    workerEnv({ database: db.url, env, taskQueue, config: configFile, workspacesDir, repositoryCacheDir: testEnv.repositoryCacheDir() }),
+  );
 }
 
 /** Whether a process of `worker`'s group polls the ticket queue for workflow tasks (poller identity `<pid>@<host>`). */
@@ -138,6 +130,17 @@ async function polling(worker: WorkerProcess): Promise<boolean> {
     taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
   });
   return pollers.some((poller) => pids.has(String(poller.identity ?? '').split('@')[0] ?? ''));
+}
+
+/** Waits until `worker` polls the ticket queue (up to 60 s), naming it and its output otherwise. */
+async function untilPolling(worker: WorkerProcess, name: string): Promise<void> {
+  await poll(
+    () => polling(worker),
+    Boolean,
+    () => `${name} to poll (its output: ${worker.output()})`,
+    60_000,
+    250,
+  );
 }
 
 function readPid(file: string): number | undefined {
@@ -153,13 +156,7 @@ describe('worker process killed with SIGKILL in the middle of an agent task', ()
   it('retries the task on a restarted worker and reaches PHASE_DONE with nothing duplicated', async () => {
     const t0 = Date.now();
     const first = startWorkerProcess();
-    await poll(
-      () => polling(first),
-      Boolean,
-      () => `the first worker process to poll (its output: ${first.output()})`,
-      60_000,
-      250,
-    );
+    await untilPolling(first, 'the first worker process');
     const firstReadyMs = Date.now() - t0;
 
     const tickets = testTicketClient(db.prisma, env.client, taskQueue, orchestrator);
@@ -200,13 +197,7 @@ describe('worker process killed with SIGKILL in the middle of an agent task', ()
     // Restart.
     const restartedAt = Date.now();
     const second = startWorkerProcess();
-    await poll(
-      () => polling(second),
-      Boolean,
-      () => `the restarted worker process to poll (its output: ${second.output()})`,
-      60_000,
-      250,
-    );
+    await untilPolling(second, 'the restarted worker process');
     const secondReadyMs = Date.now() - restartedAt;
 
     // Until the ticket is done (or blocked, with its reason), unless the new worker dies first.

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { isAlive, killQuietly, poll } from './poll';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -29,6 +30,38 @@ export interface WorkerProcess {
 }
 
 const started: WorkerProcess[] = [];
+
+/**
+ * The environment of a worker process on `database` and `env`'s dev server, polling `taskQueue`, with
+ * `config` (ORCHESTRATOR_CONFIG), `workspacesDir` and `repositoryCacheDir`, fast task retries (200 ms) and warn logs.
+ */
+export function workerEnv({
+  database,
+  env,
+  taskQueue,
+  config,
+  workspacesDir,
+  repositoryCacheDir,
+}: {
+  database: string;
+  env: TestWorkflowEnvironment;
+  taskQueue: string;
+  config: string;
+  workspacesDir: string;
+  repositoryCacheDir: string;
+}): Record<string, string> {
+  return {
+    DATABASE_URL: database,
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    ORCHESTRATOR_CONFIG: config,
+    WORKSPACES_DIR: workspacesDir,
+    REPOSITORY_CACHE_DIR: repositoryCacheDir,
+    TASK_RETRY_INITIAL_MS: '200',
+    LOG_LEVEL: 'warn',
+  };
+}
 
 /** Starts `node tsx/cli src/entrypoints/worker.ts` with `env` on top of this process's environment. */
 export function spawnWorkerProcess(env: Record<string, string>): WorkerProcess {

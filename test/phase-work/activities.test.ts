@@ -25,8 +25,6 @@ import { countTokens } from '../../src/phase-work/context-summary';
 import { Phase } from '../../src/ticket/phases';
 import { ticketWorkflowId } from '../../src/ticket/ticket';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { createTicketTrees } from '../../src/repositories/ticket-trees';
-import { testActivities } from '../helpers/temporal';
 
 const config = parseOrchestratorConfig(
   {
@@ -60,7 +58,7 @@ let recordTaskOutcome: ReturnType<typeof createRecordTaskOutcome>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  generateTasks = createGenerateTasks(db.prisma, createTicketTrees(db.prisma, testActivities(db.prisma)));
+  generateTasks = createGenerateTasks(db.prisma);
   planValidationTask = createPlanValidationTask(db.prisma);
   collectArtifacts = createCollectArtifacts(db.prisma);
   validateGate = createValidateGate(db.prisma, config);
