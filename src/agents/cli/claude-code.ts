@@ -1,6 +1,7 @@
 /**
  * The `claude-code` CLI backend (issue 10): Claude Code 2.1 run headless as
- * `claude -p <prompt> --output-format stream-json --verbose --permission-mode bypassPermissions`.
+ * `claude -p --output-format stream-json --verbose --permission-mode bypassPermissions` with the
+ * prompt on stdin.
  *
  * Its stdout is one JSON object a line: `system/init` (tools, model, session ID), `assistant`
  * (one model message: `content` with `text` / `tool_use` blocks and the message's `usage`), `user`
@@ -10,6 +11,13 @@
  * exit code: API failures exit 1 with `subtype:"success"` but `is_error:true` and
  * `api_error_status` set. Verified against 2.1.332 and a scripted model server
  * (test/agents/cli/claude-code.test.ts; recorded lines in test/fixtures/cli/claude-code/).
+ *
+ * A stream that goes silent: Claude Code writes nothing until its own stream watchdog fires after
+ * 300 s (`CLAUDE_STREAM_IDLE_TIMEOUT_MS`, which it never lowers below 300 000), then resends the
+ * request once without streaming (`stream:false`, unless
+ * `CLAUDE_CODE_DISABLE_NONSTREAMING_FALLBACK=1`) and, when that fails, ends with an is_error result;
+ * `API_TIMEOUT_MS` does not shorten it. The runner's idle timeout must therefore be the shorter one.
+ * On SIGTERM the CLI exits 143 at once without a result event.
  *
  * Pure module: no Node imports.
  */
@@ -126,15 +134,20 @@ function resultMessage(result: Json): string {
 /**
  * The Claude Code backend.
  *
- * - `invocation`: argv `-p <prompt> --output-format stream-json --verbose --permission-mode
+ * - `invocation`: argv `-p --output-format stream-json --verbose --permission-mode
  *   bypassPermissions [--model M] [--max-turns N] [--max-budget-usd USD] [--resume SESSION]
- *   [...extraArgs]`; env {@link CLAUDE_CODE_QUIET_ENV}, plus `IS_SANDBOX=1` as root and
- *   `CLAUDE_CODE_MAX_RETRIES` when set. `ANTHROPIC_API_KEY` / `ANTHROPIC_BASE_URL` come from the
- *   runner's allow-listed environment. No stdin.
+ *   [...extraArgs]`, the prompt on stdin (`claude -p` reads it there when no prompt argument is
+ *   given): as an argument a prompt over 128 KiB fails the spawn (E2BIG), one starting with `-`
+ *   is taken for an option ("unknown option"), and any shows in `ps`. Env
+ *   {@link CLAUDE_CODE_QUIET_ENV}, plus `IS_SANDBOX=1` as root and `CLAUDE_CODE_MAX_RETRIES` when
+ *   set. `ANTHROPIC_API_KEY` / `ANTHROPIC_BASE_URL` come from the runner's allow-listed
+ *   environment.
  * - `progress`: every JSON line sets `lastEventType`; each `tool_use` block of an `assistant` event
- *   counts one tool call and its message `usage` adds tokens (the output count there is the
- *   streaming start value, so the running total is low until the `result` event, which replaces it
- *   with the exact total).
+ *   counts one tool call. Claude Code writes one `assistant` event per content block of a model
+ *   message, each repeating the message's `usage`, so tokens are added on the first of consecutive
+ *   `assistant` events only (a heuristic: parallel subagents could interleave). The output count
+ *   there is the streaming start value (1), so the running total is low until the `result` event,
+ *   which replaces it with the exact total.
  * - `outcome`: from the last `result` event (see the module comment); without one, a killed
  *   process (`exitCode` null, or 143/137: Claude Code catches SIGTERM and exits 143 without a
  *   result) is a retryable `process` failure, anything else a permanent one (`process` when the
@@ -147,7 +160,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeOptions): CliBackend 
     type: CLI,
 
     invocation(request: CliRequest): CliInvocation {
-      const args = ['-p', request.prompt, '--output-format', 'stream-json', '--verbose', '--permission-mode', 'bypassPermissions'];
+      const args = ['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'bypassPermissions'];
       if (request.model !== undefined) args.push('--model', request.model);
       if (request.maxTurns !== undefined) args.push('--max-turns', String(request.maxTurns));
       if (request.budgetUsd !== undefined) args.push('--max-budget-usd', String(request.budgetUsd));
@@ -156,7 +169,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeOptions): CliBackend 
       const env: Record<string, string> = { ...CLAUDE_CODE_QUIET_ENV };
       if (options.runningAsRoot) env.IS_SANDBOX = '1';
       if (options.maxRetries !== undefined) env.CLAUDE_CODE_MAX_RETRIES = String(options.maxRetries);
-      return { command: request.binary, args, env };
+      return { command: request.binary, args, env, stdin: request.prompt };
     },
 
     progress(progress: CliProgress, line: string): CliProgress {
@@ -166,7 +179,8 @@ export function createClaudeCodeBackend(options: ClaudeCodeOptions): CliBackend 
       if (event.type === 'assistant' && isObject(event.message)) {
         const content = Array.isArray(event.message.content) ? event.message.content : [];
         next.toolCalls += content.filter((block) => isObject(block) && block.type === 'tool_use').length;
-        if (isObject(event.message.usage)) {
+        // One event per content block, each repeating its message's usage: count it on the first.
+        if (isObject(event.message.usage) && progress.lastEventType !== 'assistant') {
           const tokens = anthropicUsage(event.message.usage);
           next.tokens += tokens.input + tokens.output;
         }

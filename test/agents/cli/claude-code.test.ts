@@ -70,6 +70,13 @@ describe('claude-code parser on recorded output', () => {
     expect(backend().progress(afterTool, 'not json')).toBe(afterTool);
   });
 
+  it('counts a message written as several events (a text block, then a tool call) once', () => {
+    const lines = fixture('text-write-bash.jsonl');
+    const beforeResult = fold(lines.slice(0, -2));
+    expect(beforeResult).toEqual({ lastEventType: 'assistant', toolCalls: 2, tokens: 3 * 121 });
+    expect(fold(lines)).toEqual({ lastEventType: 'result/success', toolCalls: 2, tokens: 360 + 90 });
+  });
+
   it.each([
     ['rate-limited-429.jsonl', 'rate_limited', true, 'API Error: Request rejected (429) · Scripted rate limit'],
     ['server-error-500.jsonl', 'api_error', true, 'API Error: 500 Scripted server error'],
@@ -147,7 +154,6 @@ describe('claude-code invocation', () => {
       command: '/opt/claude',
       args: [
         '-p',
-        'Fix the bug; then "stop"',
         '--output-format',
         'stream-json',
         '--verbose',
@@ -171,6 +177,7 @@ describe('claude-code invocation', () => {
         IS_SANDBOX: '1',
         CLAUDE_CODE_MAX_RETRIES: '2',
       },
+      stdin: 'Fix the bug; then "stop"',
     });
     expect(createClaudeCodeBackend({ runningAsRoot: false }).invocation({ binary: 'claude', prompt: 'p' }).env).toEqual({
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
@@ -253,7 +260,7 @@ describe('claude-code end to end (real CLI, scripted model)', () => {
     };
     const started = Date.now();
     const group = spawnProcessGroup(invocation.command, invocation.args, { cwd: repo, env, signal: new AbortController().signal, killGraceMs: 1000 });
-    group.child.stdin.end();
+    group.child.stdin.end(invocation.stdin);
     const lines: string[] = [];
     const progress: CliProgress[] = [];
     let stderr = '';
@@ -288,7 +295,11 @@ describe('claude-code end to end (real CLI, scripted model)', () => {
     return { lines, stderr, exitCode, progress, idleKilled, pid: group.child.pid ?? 0, ms: Date.now() - started, outcome };
   }
 
-  const writeHello = (): AnthropicStep => ({ kind: 'tool_use', name: 'Write', input: { file_path: path.join(repo, 'hello.txt'), content: 'hello\n' } });
+  const writeHello = (): Extract<AnthropicStep, { kind: 'tool_use' }> => ({
+    kind: 'tool_use',
+    name: 'Write',
+    input: { file_path: path.join(repo, 'hello.txt'), content: 'hello\n' },
+  });
   const finalText: AnthropicStep = { kind: 'text', text: 'Created hello.txt.' };
   const messagesCalls = () => server.requests.map((request) => `${request.method} ${request.url}`);
 
@@ -320,6 +331,24 @@ describe('claude-code end to end (real CLI, scripted model)', () => {
     // TMPDIR (claude-0/, cc-socks/): both under `root`, removed afterwards. Without TMPDIR they land in /tmp.
     expect(readdirSync(home)).toContain('.claude');
     expect(readdirSync(path.join(root, 'tmp'))).toEqual(expect.arrayContaining(['claude-0', 'cc-socks']));
+  });
+
+  it('takes a prompt over 128 KiB starting with "-" on stdin, and runs Bash and text-then-tool messages', async () => {
+    const prompt = `- Create hello.txt and bash.txt.\n${'context '.repeat(20_000)}`;
+    const result = await run(
+      [
+        { ...writeHello(), text: 'Writing hello.txt first.' },
+        { kind: 'tool_use', name: 'Bash', input: { command: "printf 'from bash\\n' > bash.txt", description: 'Write bash.txt' } },
+        finalText,
+      ],
+      { prompt },
+    );
+    expect(result.outcome).toMatchObject({ status: 'completed', usage: { turns: 3 } });
+    expect(readFileSync(path.join(repo, 'bash.txt'), 'utf8')).toBe('from bash\n');
+    expect(readFileSync(path.join(repo, 'hello.txt'), 'utf8')).toBe('hello\n');
+    expect(JSON.stringify(server.requests[0]?.body)).toContain(JSON.stringify(prompt).slice(1, -1));
+    expect(result.progress.at(-2)).toEqual({ lastEventType: 'assistant', toolCalls: 2, tokens: 3 * 121 });
+    expect(result.lines.some((line) => line.includes(TEST_KEY))).toBe(false);
   });
 
   it('fails a 429 as retryable with CLI retries off, and the retry resumes the session (2)', async () => {
@@ -371,8 +400,9 @@ describe('claude-code end to end (real CLI, scripted model)', () => {
   it('is killed, with its whole process group, when the stream goes silent (4)', async () => {
     const result = await run([{ kind: 'silent' }], {}, { idleTimeoutMs: 5000 });
     expect(result.idleKilled).toBe(true);
-    // Claude Code 2.1.332 never gives up on a silent stream by itself (watched for 5 minutes, also
-    // with API_TIMEOUT_MS=5000); on SIGTERM it exits 143 at once, writing no result event.
+    // Claude Code 2.1.332 gives up on a silent stream only after 300 s (its stream watchdog, then
+    // one non-streaming retry; API_TIMEOUT_MS=5000 does not shorten it); on SIGTERM it exits 143 at
+    // once, writing no result event.
     expect(result.exitCode).toBe(128 + 15);
     expect(result.ms).toBeLessThan(5000 + 1000);
     expect(failed(backend().outcome(result.lines, result.exitCode))).toMatchObject({ kind: 'process', retryable: true });
