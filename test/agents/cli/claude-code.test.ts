@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { spawnProcessGroup } from '../../../src/platform/process-group';
-import { createClaudeCodeBackend, type ClaudeCodeOptions } from '../../../src/agents/cli/claude-code';
+import { CLAUDE_CODE_QUIET_ENV, createClaudeCodeBackend, type ClaudeCodeOptions } from '../../../src/agents/cli/claude-code';
 import type { CliOutcome, CliProgress, CliRequest } from '../../../src/agents/cli/contracts';
 import { SCRIPTED_USAGE, startAnthropicServer, type AnthropicServer, type AnthropicStep } from '../../fixtures/model-servers/anthropic';
 import { startRefusingProxy, type RefusingProxy } from '../../fixtures/model-servers/refusing-proxy';
@@ -244,12 +244,12 @@ describe('claude-code end to end (real CLI, scripted model)', () => {
   async function run(
     steps: AnthropicStep[],
     request: Partial<CliRequest> = {},
-    options: { backend?: Partial<ClaudeCodeOptions>; idleTimeoutMs?: number } = {},
+    options: { backend?: Partial<ClaudeCodeOptions>; idleTimeoutMs?: number; withoutQuietEnv?: boolean } = {},
   ): Promise<Run> {
     server.script(steps);
     const cli = backend(options.backend);
     const invocation = cli.invocation({ binary: BINARY, prompt: 'Create hello.txt saying hello.', ...request });
-    const env = {
+    const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: home,
       TMPDIR: path.join(root, 'tmp'),
@@ -258,6 +258,7 @@ describe('claude-code end to end (real CLI, scripted model)', () => {
       ...proxy.env(),
       ...invocation.env,
     };
+    if (options.withoutQuietEnv) for (const name of Object.keys(CLAUDE_CODE_QUIET_ENV)) delete env[name];
     const started = Date.now();
     const group = spawnProcessGroup(invocation.command, invocation.args, { cwd: repo, env, signal: new AbortController().signal, killGraceMs: 1000 });
     group.child.stdin.end(invocation.stdin);
@@ -349,6 +350,14 @@ describe('claude-code end to end (real CLI, scripted model)', () => {
     expect(JSON.stringify(server.requests[0]?.body)).toContain(JSON.stringify(prompt).slice(1, -1));
     expect(result.progress.at(-2)).toEqual({ lastEventType: 'assistant', toolCalls: 2, tokens: 3 * 121 });
     expect(result.lines.some((line) => line.includes(TEST_KEY))).toBe(false);
+  });
+
+  it('calls api.anthropic.com through the proxy without the quiet variables (the proxy catches it)', async () => {
+    const result = await run([finalText], {}, { withoutQuietEnv: true });
+    expect(result.outcome.status).toBe('completed');
+    expect(proxy.log.length).toBeGreaterThan(0);
+    expect(proxy.log).toContainEqual({ method: 'CONNECT', target: 'api.anthropic.com:443' });
+    proxy.log.length = 0;
   });
 
   it('fails a 429 as retryable with CLI retries off, and the retry resumes the session (2)', async () => {
