@@ -24,12 +24,12 @@
  * `turn.failed{error:{message}}` (exit 1). Exit 2 with nothing on stdout is a usage error.
  * Failures as Codex reports them (the provider's `request_max_retries`/`stream_max_retries` at 0, so
  * retries are the runner's): a 429 is never retried by Codex whatever `request_max_retries` says
- * (`exceeded retry limit, last status: 429 Too Many Requests`); 5xx are (`unexpected status 503 …`,
+ * (`exceeded retry limit, last status: 429 Too Many Requests`); a 503 is (`unexpected status 503 …`,
  * a 500 reads `We’re currently experiencing high demand…`); a 400 `invalid_request_error` comes
  * through as the provider's raw JSON body; a stream that goes silent waits `stream_idle_timeout_ms`
  * (300 s by default) before `stream disconnected before completion: idle timeout waiting for SSE`;
  * a refused connection prints `Reconnecting... waiting for network` three times and then waits
- * forever, so the runner's idle timeout is what ends it.
+ * silently (still waiting after 25 s), so the runner's idle timeout is what ends it.
  * Tokens follow OpenAI's convention: input includes cached, output includes reasoning. No cost is
  * reported (`costUsd` null; the runner prices the tokens from its table).
  */
@@ -124,6 +124,10 @@ export function classifyCodexError(message: string): { kind: string; retryable: 
   return { kind: 'api_error', retryable: false };
 }
 
+/**
+ * The Codex backend. The provider's base URL is a backend option (not an extra argument), so the
+ * runner builds the `-c model_providers.local=…` value from the configuration.
+ */
 export function codexBackend(options: CodexBackendOptions = {}): CliBackend {
   return {
     type: 'codex',
