@@ -1,0 +1,215 @@
+/**
+ * The Gemini CLI backend (`@google/gemini-cli` 0.61, type `gemini-cli`): the command line, the
+ * settings file its HOME needs, and how its `stream-json` output becomes progress and an outcome.
+ *
+ * Invocation: `gemini -p <prompt> --output-format stream-json --yolo --skip-trust -m <model>`
+ * (always with `-m`: without it the CLI makes a model-routing side call first), run in the ticket's
+ * working tree with its own HOME and TMPDIR. The key and endpoint come from the allow-listed
+ * environment: `GEMINI_API_KEY`, and `GOOGLE_GEMINI_BASE_URL` for another endpoint (the tests'
+ * scripted server). The runner writes {@link geminiSettings} to `$HOME/.gemini/settings.json`
+ * ({@link GEMINI_SETTINGS_PATH}) before the run: without `security.auth.selectedType` the CLI does
+ * not know to use the key; the same file turns usage statistics, telemetry and update checks off,
+ * carries the turn limit (`model.maxSessionTurns`: the CLI has no flag for it) and the CLI's own
+ * retries of 429/5xx (`general.maxAttempts`, default 10 with 5–30 s backoff; 1 turns them off).
+ *
+ * Output (JSONL on stdout): `init{session_id, model}`, `message{role, content, delta?}`,
+ * `tool_use{tool_name, tool_id, parameters}`, `tool_result{tool_id, status}`, `error`, then one
+ * `result{status:"success"|"error", error?:{type, message}, stats:{input_tokens, output_tokens,
+ * cached, tool_calls, duration_ms, models}}`. Exit codes: 0 success; an API failure exits with the
+ * HTTP status modulo 256 (400→144, 429→173, 500→244; the `result` error's `type` is then
+ * `"unknown"`, so the status comes from the exit code or the message's JSON); 41 authentication
+ * (no key: nothing on stdout, the message on stderr), 42 bad input, 53 the turn limit
+ * (`FatalTurnLimitedError`). On an API failure it also writes `gemini-client-error-*.json` (the
+ * request and stack) into TMPDIR: the per-run TMPDIR keeps it out of the system temp directory.
+ * It reports tokens, no cost. Pure module: no Node imports.
+ */
+import type { CliBackend, CliInvocation, CliOutcome, CliProgress, CliRequest, CliUsage } from './contracts';
+
+/** The model passed with `-m` when the request names none (the CLI's own default would need routing). */
+export const GEMINI_DEFAULT_MODEL = 'gemini-2.5-pro';
+
+/** Where the runner writes {@link geminiSettings}, relative to the run's HOME. */
+export const GEMINI_SETTINGS_PATH = '.gemini/settings.json';
+
+/** Options of the settings file beyond the request. */
+export interface GeminiSettingsOptions {
+  /**
+   * Attempts per model call (`general.maxAttempts`, 1–10). 1 leaves 429/5xx retries to the
+   * orchestrator (the failure comes back at once, classified retryable); absent: the CLI's default 10.
+   */
+  maxAttempts?: number;
+}
+
+/**
+ * The content of `$HOME/.gemini/settings.json` for one run (a JSON-serializable object): API-key
+ * auth, no usage statistics or telemetry, no auto-update or its notification, and the request's
+ * `maxTurns` as `model.maxSessionTurns` (the run then ends with exit 53 when reached).
+ */
+export function geminiSettings(request: Pick<CliRequest, 'maxTurns'>, options: GeminiSettingsOptions = {}): Record<string, unknown> {
+  return {
+    security: { auth: { selectedType: 'gemini-api-key' } },
+    privacy: { usageStatisticsEnabled: false },
+    telemetry: { enabled: false },
+    general: {
+      enableAutoUpdate: false,
+      enableAutoUpdateNotification: false,
+      ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+    },
+    ...(request.maxTurns !== undefined ? { model: { maxSessionTurns: request.maxTurns } } : {}),
+  };
+}
+
+/** One parsed line of the stream, or null for a line that is not a JSON object with a `type`. */
+type GeminiEvent = { type: string } & Record<string, unknown>;
+
+function parseEvent(line: string): GeminiEvent | null {
+  const text = line.trim();
+  if (!text.startsWith('{')) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === 'object' && typeof (value as { type?: unknown }).type === 'string') return value as GeminiEvent;
+  } catch {
+    // not an event
+  }
+  return null;
+}
+
+function num(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+}
+
+/** HTTP statuses an API failure can exit with (status modulo 256), for mapping the exit code back. */
+const API_EXIT_STATUS: Record<number, number> = Object.fromEntries(
+  [400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 501, 502, 503, 504].map((status) => [status % 256, status]),
+);
+
+/** The HTTP status of an API failure: from the message's `"code":NNN`, else from the exit code. */
+function apiStatus(message: string, exitCode: number | null): number | null {
+  const fromBody = /"code"\s*:\s*(\d{3})/.exec(message);
+  if (fromBody) return Number(fromBody[1]);
+  return exitCode !== null ? (API_EXIT_STATUS[exitCode] ?? null) : null;
+}
+
+/** Folds the stream into usage: tokens from `result.stats`, turns as model responses, the session from `init`. */
+function usageOf(events: GeminiEvent[]): CliUsage {
+  let sessionId: string | null = null;
+  let turns = 0;
+  let inTurn = false;
+  let stats: Record<string, unknown> = {};
+  for (const event of events) {
+    if (event.type === 'init' && typeof event.session_id === 'string') sessionId = event.session_id;
+    const fromModel = event.type === 'tool_use' || (event.type === 'message' && event.role === 'assistant');
+    if (fromModel && !inTurn) turns += 1;
+    if (fromModel) inTurn = true;
+    if (event.type === 'tool_result' || (event.type === 'message' && event.role === 'user')) inTurn = false;
+    if (event.type === 'result') stats = record(event.stats);
+  }
+  return {
+    inputTokens: num(stats.input_tokens),
+    outputTokens: num(stats.output_tokens),
+    cachedTokens: num(stats.cached),
+    costUsd: null,
+    costSource: null,
+    turns,
+    sessionId,
+  };
+}
+
+/** A failure without a `result` event: classified by the exit code, with the non-JSON lines (stderr, when given) as the message. */
+function failureWithoutResult(lines: string[], exitCode: number | null, usage: CliUsage): CliOutcome {
+  const text = lines
+    .filter((line) => line.trim() && !parseEvent(line))
+    .join('\n')
+    .trim();
+  const say = (what: string): string => `gemini-cli: ${what}${text ? `: ${text}` : ''}`;
+  if (exitCode === null) return { status: 'failed', retryable: true, kind: 'process', error: say('killed before a result event'), usage };
+  if (exitCode === 41) return { status: 'failed', retryable: false, kind: 'auth', error: say('authentication failed (exit 41)'), usage };
+  if (exitCode === 42) return { status: 'failed', retryable: false, kind: 'usage', error: say('bad input (exit 42)'), usage };
+  if (exitCode === 53) return { status: 'failed', retryable: false, kind: 'max_turns', error: say('turn limit reached (exit 53)'), usage };
+  const status = API_EXIT_STATUS[exitCode];
+  if (status !== undefined) return apiFailure(say(`API error HTTP ${status} (exit ${exitCode})`), status, usage);
+  if (exitCode === 0) return { status: 'failed', retryable: false, kind: 'protocol', error: say('exit 0 without a result event'), usage };
+  return { status: 'failed', retryable: true, kind: 'process', error: say(`exit ${exitCode} without a result event`), usage };
+}
+
+/** 429 → `rate_limited`, 5xx → `api_error`, both retryable; other statuses permanent `api_error`. */
+function apiFailure(error: string, status: number, usage: CliUsage): CliOutcome {
+  if (status === 429) return { status: 'failed', retryable: true, kind: 'rate_limited', error, usage };
+  return { status: 'failed', retryable: status >= 500, kind: 'api_error', error, usage };
+}
+
+/** The Gemini CLI backend; see the module comment for the command line, the output and the exit codes. */
+export const geminiCliBackend: CliBackend = {
+  type: 'gemini-cli',
+
+  /**
+   * `gemini -p <prompt> --output-format stream-json --yolo --skip-trust -m <model> [--resume <session>] [extraArgs…]`,
+   * stdin /dev/null. A resume only finds the session when the run's HOME is the one of the first run
+   * (sessions are kept under `$HOME/.gemini/tmp/<project>/chats`). Env turns off the telemetry
+   * and keeps the CLI from relaunching itself in a child process.
+   */
+  invocation(request: CliRequest): CliInvocation {
+    const args = ['-p', request.prompt, '--output-format', 'stream-json', '--yolo', '--skip-trust', '-m', request.model ?? GEMINI_DEFAULT_MODEL];
+    if (request.resumeSessionId) args.push('--resume', request.resumeSessionId);
+    args.push(...(request.extraArgs ?? []));
+    return { command: request.binary, args, env: { GEMINI_TELEMETRY_ENABLED: 'false', GEMINI_CLI_NO_RELAUNCH: 'true', NO_COLOR: '1' } };
+  },
+
+  /** Any event moves `lastEventType`; `tool_use` counts a tool call; `result.stats` gives the tokens (the stream reports none before). */
+  progress(progress: CliProgress, line: string): CliProgress {
+    const event = parseEvent(line);
+    if (!event) return progress;
+    const stats = event.type === 'result' ? record(event.stats) : null;
+    return {
+      lastEventType: event.type,
+      toolCalls: progress.toolCalls + (event.type === 'tool_use' ? 1 : 0),
+      tokens: stats ? num(stats.input_tokens) + num(stats.output_tokens) : progress.tokens,
+    };
+  },
+
+  /**
+   * `result{status:"success"}` → completed (the summary is the assistant's text); `result{status:"error"}`
+   * → classified by the error type (`FatalTurnLimitedError`, auth) or the HTTP status (message JSON or
+   * exit code); no `result` → by the exit code (41 auth, 42 usage, 53 max_turns, an HTTP status modulo
+   * 256, null killed: retryable `process`). A success result with a non-zero exit, or exit 0 without
+   * a result, is a permanent `protocol` failure.
+   */
+  outcome(lines: string[], exitCode: number | null): CliOutcome {
+    const events = lines.map(parseEvent).filter((event): event is GeminiEvent => event !== null);
+    const usage = usageOf(events);
+    const result = [...events].reverse().find((event) => event.type === 'result');
+    if (!result) return failureWithoutResult(lines, exitCode, usage);
+    if (result.status === 'success') {
+      if (exitCode !== 0 && exitCode !== null) {
+        return { status: 'failed', retryable: false, kind: 'protocol', error: `gemini-cli: result "success" but exit ${exitCode}`, usage };
+      }
+      const summary = events
+        .filter((event) => event.type === 'message' && event.role === 'assistant' && typeof event.content === 'string')
+        .map((event) => event.content as string)
+        .join('');
+      return { status: 'completed', summary, usage };
+    }
+    if (result.status !== 'error') {
+      return {
+        status: 'failed',
+        retryable: false,
+        kind: 'protocol',
+        error: `gemini-cli: result event without a known status (${JSON.stringify(result.status)})`,
+        usage,
+      };
+    }
+    const error = record(result.error);
+    const type = typeof error.type === 'string' ? error.type : 'unknown';
+    const message = `gemini-cli: ${typeof error.message === 'string' ? error.message : `error ${type}`}`;
+    if (type === 'FatalTurnLimitedError' || exitCode === 53) return { status: 'failed', retryable: false, kind: 'max_turns', error: message, usage };
+    if (type === 'FatalAuthenticationError' || exitCode === 41) return { status: 'failed', retryable: false, kind: 'auth', error: message, usage };
+    if (exitCode === 42) return { status: 'failed', retryable: false, kind: 'usage', error: message, usage };
+    const status = apiStatus(message, exitCode);
+    if (status !== null) return apiFailure(message, status, usage);
+    return { status: 'failed', retryable: exitCode === null, kind: 'process', error: message, usage };
+  },
+};
