@@ -17,11 +17,20 @@
  * `result{status:"success"|"error", error?:{type, message}, stats:{input_tokens, output_tokens,
  * cached, tool_calls, duration_ms, models}}`. Exit codes: 0 success; an API failure exits with the
  * HTTP status modulo 256 (400→144, 429→173, 500→244; the `result` error's `type` is then
- * `"unknown"`, so the status comes from the exit code or the message's JSON); 41 authentication
- * (no key: nothing on stdout, the message on stderr), 42 bad input, 53 the turn limit
- * (`FatalTurnLimitedError`). On an API failure it also writes `gemini-client-error-*.json` (the
- * request and stack) into TMPDIR: the per-run TMPDIR keeps it out of the system temp directory.
- * It reports tokens, no cost. Pure module: no Node imports.
+ * `"unknown"`, so the status comes from the message's JSON or the exit code); the CLI's fatal errors
+ * exit 41 authentication (no key: nothing on stdout, the message on stderr), 42 bad input, 44 sandbox,
+ * 52 configuration, 53 the turn limit, 54 a fatal tool error, 55 untrusted workspace, 130 cancelled
+ * ({@link FATAL_EXITS}). On an API failure it also writes `gemini-client-error-*.json` (the error and
+ * stack, not the key) into TMPDIR: the per-run TMPDIR keeps it out of the system temp directory. Even
+ * `gemini --version` writes `$HOME/.gemini/projects.json`, and a run keeps its session under
+ * `$HOME/.gemini/tmp/<project>/chats`: hence the per-run HOME. With the CLI's default settings it
+ * sends usage statistics to play.googleapis.com (seen through the refusing proxy); the settings here
+ * stop that. It reports tokens, no cost.
+ *
+ * The prompt is read like a typed one: a prompt starting with `/` is a slash command (`/quit` exits 42,
+ * "not supported in non-interactive mode") and `@path` includes that file, so prompt templates must
+ * not start with `/` and should not put `@` before a path they do not mean to attach. Pure module:
+ * no Node imports.
  */
 import type { CliBackend, CliInvocation, CliOutcome, CliProgress, CliRequest, CliUsage } from './contracts';
 
@@ -119,6 +128,27 @@ function usageOf(events: GeminiEvent[]): CliUsage {
   };
 }
 
+/** The CLI's fatal errors: exit code → the error class it reports as `result.error.type`, and how the orchestrator treats it. */
+const FATAL_EXITS: Record<number, { type: string; kind: string; retryable: boolean; what: string }> = {
+  41: { type: 'FatalAuthenticationError', kind: 'auth', retryable: false, what: 'authentication failed' },
+  42: { type: 'FatalInputError', kind: 'usage', retryable: false, what: 'bad input' },
+  44: { type: 'FatalSandboxError', kind: 'usage', retryable: false, what: 'sandbox error' },
+  52: { type: 'FatalConfigError', kind: 'usage', retryable: false, what: 'configuration error' },
+  53: { type: 'FatalTurnLimitedError', kind: 'max_turns', retryable: false, what: 'turn limit reached' },
+  // A fatal tool error (e.g. no space left on the device): another attempt minutes later would meet the same.
+  54: { type: 'FatalToolExecutionError', kind: 'process', retryable: false, what: 'fatal tool error' },
+  55: { type: 'FatalUntrustedWorkspaceError', kind: 'usage', retryable: false, what: 'untrusted workspace' },
+  130: { type: 'FatalCancellationError', kind: 'process', retryable: true, what: 'cancelled' },
+};
+
+/** The fatal error named by the result's error type, else by the exit code. */
+function fatalOf(type: string | null, exitCode: number | null): { code: number; kind: string; retryable: boolean; what: string } | null {
+  const byType = Object.entries(FATAL_EXITS).find(([, fatal]) => fatal.type === type);
+  if (byType) return { code: Number(byType[0]), ...byType[1] };
+  const byCode = exitCode !== null ? FATAL_EXITS[exitCode] : undefined;
+  return byCode && exitCode !== null ? { code: exitCode, ...byCode } : null;
+}
+
 /** A failure without a `result` event: classified by the exit code, with the non-JSON lines (stderr, when given) as the message. */
 function failureWithoutResult(lines: string[], exitCode: number | null, usage: CliUsage): CliOutcome {
   const text = lines
@@ -127,9 +157,8 @@ function failureWithoutResult(lines: string[], exitCode: number | null, usage: C
     .trim();
   const say = (what: string): string => `gemini-cli: ${what}${text ? `: ${text}` : ''}`;
   if (exitCode === null) return { status: 'failed', retryable: true, kind: 'process', error: say('killed before a result event'), usage };
-  if (exitCode === 41) return { status: 'failed', retryable: false, kind: 'auth', error: say('authentication failed (exit 41)'), usage };
-  if (exitCode === 42) return { status: 'failed', retryable: false, kind: 'usage', error: say('bad input (exit 42)'), usage };
-  if (exitCode === 53) return { status: 'failed', retryable: false, kind: 'max_turns', error: say('turn limit reached (exit 53)'), usage };
+  const fatal = fatalOf(null, exitCode);
+  if (fatal) return { status: 'failed', retryable: fatal.retryable, kind: fatal.kind, error: say(`${fatal.what} (exit ${exitCode})`), usage };
   const status = API_EXIT_STATUS[exitCode];
   if (status !== undefined) return apiFailure(say(`API error HTTP ${status} (exit ${exitCode})`), status, usage);
   if (exitCode === 0) return { status: 'failed', retryable: false, kind: 'protocol', error: say('exit 0 without a result event'), usage };
@@ -203,11 +232,10 @@ export const geminiCliBackend: CliBackend = {
       };
     }
     const error = record(result.error);
-    const type = typeof error.type === 'string' ? error.type : 'unknown';
-    const message = `gemini-cli: ${typeof error.message === 'string' ? error.message : `error ${type}`}`;
-    if (type === 'FatalTurnLimitedError' || exitCode === 53) return { status: 'failed', retryable: false, kind: 'max_turns', error: message, usage };
-    if (type === 'FatalAuthenticationError' || exitCode === 41) return { status: 'failed', retryable: false, kind: 'auth', error: message, usage };
-    if (exitCode === 42) return { status: 'failed', retryable: false, kind: 'usage', error: message, usage };
+    const type = typeof error.type === 'string' ? error.type : null;
+    const message = `gemini-cli: ${typeof error.message === 'string' ? error.message : `error ${type ?? 'without a message'}`}`;
+    const fatal = fatalOf(type, exitCode);
+    if (fatal) return { status: 'failed', retryable: fatal.retryable, kind: fatal.kind, error: message, usage };
     const status = apiStatus(message, exitCode);
     if (status !== null) return apiFailure(message, status, usage);
     return { status: 'failed', retryable: exitCode === null, kind: 'process', error: message, usage };

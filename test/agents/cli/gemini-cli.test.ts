@@ -88,6 +88,14 @@ describe('gemini-cli backend: parser on recorded output', () => {
   it('classifies the turn limit, auth and bad input, a kill and a broken stream', () => {
     const turns = geminiCliBackend.outcome(fixture('max-turns.jsonl'), 53);
     expect(turns).toMatchObject({ status: 'failed', retryable: false, kind: 'max_turns', usage: { inputTokens: 100, outputTokens: 20, turns: 1 } });
+    expect(geminiCliBackend.outcome(fixture('bad-input.jsonl'), 42)).toMatchObject({
+      retryable: false,
+      kind: 'usage',
+      error: expect.stringContaining('non-interactive') as string,
+    });
+    expect(geminiCliBackend.outcome([], 54)).toMatchObject({ retryable: false, kind: 'process' });
+    expect(geminiCliBackend.outcome([], 130)).toMatchObject({ retryable: true, kind: 'process' });
+    expect(geminiCliBackend.outcome([], 1)).toMatchObject({ retryable: true, kind: 'process' });
     const auth = geminiCliBackend.outcome(['When using Gemini API, you must specify the GEMINI_API_KEY environment variable.'], 41);
     expect(auth).toMatchObject({ retryable: false, kind: 'auth', error: expect.stringContaining('GEMINI_API_KEY') as string });
     expect(geminiCliBackend.outcome([], 42)).toMatchObject({ retryable: false, kind: 'usage' });
@@ -122,6 +130,21 @@ async function startRefusingProxy(): Promise<{ url: string; log: string[]; close
   return { url, log, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
+interface RunOptions {
+  settings?: GeminiSettingsOptions;
+  /** Written as the settings file instead of the backend's. */
+  rawSettings?: Record<string, unknown>;
+  maxTurns?: number;
+  /** false: no GEMINI_API_KEY in the environment. */
+  key?: boolean;
+  /** Kill the process group after this long without an output line. */
+  idleMs?: number;
+  prompt?: string;
+  /** Reuse this HOME (a resume) instead of a fresh one. */
+  home?: string;
+  resume?: string;
+}
+
 interface Run {
   lines: string[];
   stderr: string;
@@ -130,6 +153,7 @@ interface Run {
   progress: CliProgress;
   /** Files the CLI left in the run's TMPDIR. */
   tmpFiles: string[];
+  home: string;
   ms: number;
 }
 
@@ -163,16 +187,19 @@ describe('gemini-cli backend: the real CLI against the scripted server', () => {
    * Runs the CLI as the runner would: the backend's argv and env, the allow-listed key and endpoint,
    * its own HOME (with the settings file) and TMPDIR; kills the process group after `idleMs` without a line.
    */
-  async function run(
-    replies: GeminiReply[],
-    options: { settings?: GeminiSettingsOptions; maxTurns?: number; key?: boolean; idleMs?: number } = {},
-  ): Promise<Run> {
+  async function run(replies: GeminiReply[], options: RunOptions = {}): Promise<Run> {
     server = await startGeminiServer(replies);
-    const home = mkdtempSync(path.join(dir, 'home-'));
+    const home = options.home ?? mkdtempSync(path.join(dir, 'home-'));
     const tmp = mkdtempSync(path.join(dir, 'tmp-'));
     mkdirSync(path.join(home, path.dirname(GEMINI_SETTINGS_PATH)), { recursive: true });
-    writeFileSync(path.join(home, GEMINI_SETTINGS_PATH), JSON.stringify(geminiSettings({ maxTurns: options.maxTurns }, options.settings)));
-    const invocation = geminiCliBackend.invocation({ binary: GEMINI, prompt: 'Replace README.md with "new".', model: MODEL });
+    const settings = options.rawSettings ?? geminiSettings({ maxTurns: options.maxTurns }, options.settings);
+    writeFileSync(path.join(home, GEMINI_SETTINGS_PATH), JSON.stringify(settings));
+    const invocation = geminiCliBackend.invocation({
+      binary: GEMINI,
+      prompt: options.prompt ?? 'Replace README.md with "new".',
+      model: MODEL,
+      resumeSessionId: options.resume,
+    });
     const started = Date.now();
     const child = spawn(invocation.command, invocation.args, {
       cwd: repo,
@@ -219,6 +246,7 @@ describe('gemini-cli backend: the real CLI against the scripted server', () => {
     return {
       lines,
       stderr,
+      home,
       exitCode,
       outcome: geminiCliBackend.outcome(outcomeLines, exitCode),
       progress,
@@ -314,6 +342,36 @@ describe('gemini-cli backend: the real CLI against the scripted server', () => {
     expect(result.lines).toEqual([]);
     expect(server?.requests).toEqual([]);
     expect(result.outcome).toMatchObject({ status: 'failed', retryable: false, kind: 'auth', error: expect.stringContaining('GEMINI_API_KEY') as string });
+  });
+
+  it('a prompt starting with "/" is a slash command: /quit exits 42, a permanent usage failure, no model call', async () => {
+    const result = await run([done], { prompt: '/quit' });
+    expect(result.exitCode).toBe(42);
+    expect(result.outcome).toMatchObject({
+      status: 'failed',
+      retryable: false,
+      kind: 'usage',
+      error: expect.stringContaining('not supported in non-interactive mode') as string,
+    });
+    expect(server?.requests).toEqual([]);
+  });
+
+  it('a retry resumes the session (--resume <session_id>) when it runs with the same HOME: the history is sent again', async () => {
+    const first = await run([writeReadme, { kind: 'error', status: 500, message: 'Internal error.' }], { settings: { maxAttempts: 1 } });
+    expect(first.outcome).toMatchObject({ status: 'failed', retryable: true, usage: { sessionId: expect.any(String) as string, inputTokens: 1200 } });
+    const sessionId = first.outcome.usage.sessionId ?? '';
+    await server?.close();
+    const second = await run([done], { home: first.home, resume: sessionId, prompt: 'Continue.' });
+    expect(second.outcome).toMatchObject({ status: 'completed', usage: { sessionId } });
+    const body = JSON.stringify(server?.requests[0]?.body);
+    expect(body).toContain('write_file');
+    expect(body).toContain('Continue.');
+  });
+
+  it('with the CLI default settings it phones home through the proxy (so the empty log of the other runs means something)', async () => {
+    await run([writeReadme, done], { rawSettings: { security: { auth: { selectedType: 'gemini-api-key' } } } });
+    expect(proxy.log.some((entry) => entry.startsWith('CONNECT play.googleapis.com'))).toBe(true);
+    proxy.log.length = 0;
   });
 
   it('leaves nothing named gemini in the system temp directory', () => {
