@@ -142,11 +142,8 @@ const FATAL_EXITS: Record<number, { type: string; kind: string; retryable: boole
 };
 
 /** The fatal error named by the result's error type, else by the exit code. */
-function fatalOf(type: string | null, exitCode: number | null): { code: number; kind: string; retryable: boolean; what: string } | null {
-  const byType = Object.entries(FATAL_EXITS).find(([, fatal]) => fatal.type === type);
-  if (byType) return { code: Number(byType[0]), ...byType[1] };
-  const byCode = exitCode !== null ? FATAL_EXITS[exitCode] : undefined;
-  return byCode && exitCode !== null ? { code: exitCode, ...byCode } : null;
+function fatalOf(type: string | null, exitCode: number | null): { kind: string; retryable: boolean; what: string } | null {
+  return Object.values(FATAL_EXITS).find((fatal) => fatal.type === type) ?? (exitCode !== null ? FATAL_EXITS[exitCode] : undefined) ?? null;
 }
 
 /** A failure without a `result` event: classified by the exit code, with the non-JSON lines (stderr, when given) as the message. */
@@ -202,10 +199,11 @@ export const geminiCliBackend: CliBackend = {
 
   /**
    * `result{status:"success"}` → completed (the summary is the assistant's text); `result{status:"error"}`
-   * → classified by the error type (`FatalTurnLimitedError`, auth) or the HTTP status (message JSON or
-   * exit code); no `result` → by the exit code (41 auth, 42 usage, 53 max_turns, an HTTP status modulo
-   * 256, null killed: retryable `process`). A success result with a non-zero exit, or exit 0 without
-   * a result, is a permanent `protocol` failure.
+   * → classified by the fatal error type or exit code ({@link FATAL_EXITS}), else by the HTTP status
+   * (message JSON or exit code: 429 and 5xx retryable), else retryable (an unreachable endpoint); no
+   * `result` → by the exit code the same way (null, killed: retryable `process`), with the non-JSON
+   * lines as the message. A success result with a non-zero exit, exit 0 without a result, or a result
+   * of another status is a permanent `protocol` failure.
    */
   outcome(lines: string[], exitCode: number | null): CliOutcome {
     const events = lines.map(parseEvent).filter((event): event is GeminiEvent => event !== null);
@@ -238,6 +236,8 @@ export const geminiCliBackend: CliBackend = {
     if (fatal) return { status: 'failed', retryable: fatal.retryable, kind: fatal.kind, error: message, usage };
     const status = apiStatus(message, exitCode);
     if (status !== null) return apiFailure(message, status, usage);
-    return { status: 'failed', retryable: exitCode === null, kind: 'process', error: message, usage };
+    // No status: e.g. the endpoint unreachable ("[API Error: exception TypeError: fetch failed sending request]", exit 1).
+    const kind = message.includes('[API Error:') ? 'api_error' : 'process';
+    return { status: 'failed', retryable: true, kind, error: message, usage };
   },
 };

@@ -83,6 +83,11 @@ describe('gemini-cli backend: parser on recorded output', () => {
       error: expect.stringContaining('Resource has been exhausted') as string,
     });
     expect(geminiCliBackend.outcome(fixture('api-500.jsonl'), 244)).toMatchObject({ status: 'failed', retryable: true, kind: 'api_error' });
+    expect(geminiCliBackend.outcome(fixture('network-down.jsonl'), 1)).toMatchObject({
+      retryable: true,
+      kind: 'api_error',
+      error: expect.stringContaining('fetch failed') as string,
+    });
   });
 
   it('classifies the turn limit, auth and bad input, a kill and a broken stream', () => {
@@ -140,6 +145,8 @@ interface RunOptions {
   /** Kill the process group after this long without an output line. */
   idleMs?: number;
   prompt?: string;
+  /** Close the scripted server before the run: the endpoint is unreachable. */
+  serverDown?: boolean;
   /** Reuse this HOME (a resume) instead of a fresh one. */
   home?: string;
   resume?: string;
@@ -189,6 +196,7 @@ describe('gemini-cli backend: the real CLI against the scripted server', () => {
    */
   async function run(replies: GeminiReply[], options: RunOptions = {}): Promise<Run> {
     server = await startGeminiServer(replies);
+    if (options.serverDown) await server.close();
     const home = options.home ?? mkdtempSync(path.join(dir, 'home-'));
     const tmp = mkdtempSync(path.join(dir, 'tmp-'));
     mkdirSync(path.join(home, path.dirname(GEMINI_SETTINGS_PATH)), { recursive: true });
@@ -342,6 +350,12 @@ describe('gemini-cli backend: the real CLI against the scripted server', () => {
     expect(result.lines).toEqual([]);
     expect(server?.requests).toEqual([]);
     expect(result.outcome).toMatchObject({ status: 'failed', retryable: false, kind: 'auth', error: expect.stringContaining('GEMINI_API_KEY') as string });
+  });
+
+  it('an unreachable endpoint with retries off: exit 1, "fetch failed", retryable', async () => {
+    const result = await run([], { serverDown: true, settings: { maxAttempts: 1 } });
+    expect(result.exitCode).toBe(1);
+    expect(result.outcome).toMatchObject({ status: 'failed', retryable: true, kind: 'api_error', error: expect.stringContaining('fetch failed') as string });
   });
 
   it('a prompt starting with "/" is a slash command: /quit exits 42, a permanent usage failure, no model call', async () => {
