@@ -5,9 +5,10 @@
  * `.tools/aider-venv/`, for the aider backend's tests: `node scripts/install-aider.mjs`.
  *
  * Idempotent: when `.tools/aider-venv/bin/aider --version` already prints the pinned version it does
- * nothing (well under a second). Otherwise it (re)creates the venv with `python3 -m venv` (Python
- * 3.10–3.12, which aider-chat 0.86 requires) and pip-installs `aider-chat==AIDER_VERSION` from PyPI:
- * about 2–3 minutes and ~400 MB on this machine (2 cores), dominated by wheel downloads and installs.
+ * nothing (about 1 s, the time `aider --version` takes). Otherwise it (re)creates the venv with
+ * `python3 -m venv` (Python 3.10–3.12, which aider-chat 0.86 requires) and pip-installs
+ * `aider-chat==AIDER_VERSION` from PyPI: 141 s and 687 MB on this machine (2 shared cores, Python
+ * 3.11), dominated by wheel downloads and installs.
  *
  * Prints the binary's path on success; exits non-zero with pip's or Python's message otherwise.
  * Env: PYTHON (the interpreter; default `python3`).

@@ -15,6 +15,15 @@
  *   flag to turn that off — and gives up with the error as its last words, exit code 0;
  * - each applied whole-file edit prints `Applied edit to <path>` (counted as tool calls).
  *
+ * Retries: the OpenAI SDK under LiteLLM retries a 429/5xx twice on its own unless the model settings
+ * say `max_retries: 0` ({@link aiderModelSettings} does); Aider's loop then retries 429, 5xx,
+ * timeouts and connection errors itself (0.25 s, 0.5 s … 32 s: 8 retries, ~64 s) and cannot be
+ * turned off, so a scripted 429 then success completes in one run. A model that never answers is
+ * waited for 600 s per request (`--timeout <s>` in `extraArgs` shortens that; the timeout is then
+ * retried like a 5xx), with no output meanwhile: the runner's idle timeout kills it first.
+ * Start-up takes 3–5 s here (once `.pyc` files exist): the metadata file and
+ * `LITELLM_LOCAL_MODEL_COST_MAP` keep LiteLLM and Aider from fetching price lists from GitHub.
+ *
  * Pure module (no Node imports). The runner writes the two files {@link aiderModelMetadata} and
  * {@link aiderModelSettings} return into the task's scratch directory and passes their paths in
  * {@link AiderOptions}; it passes `OPENAI_API_KEY` through its environment allow-list; and, because
