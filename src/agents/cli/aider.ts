@@ -21,6 +21,8 @@
  * turned off, so a scripted 429 then success completes in one run. A model that never answers is
  * waited for 600 s per request (`--timeout <s>` in `extraArgs` shortens that; the timeout is then
  * retried like a 5xx), with no output meanwhile: the runner's idle timeout kills it first.
+ * The prompt goes in one argument, which Linux caps at 128 KiB (E2BIG beyond): a longer prompt needs
+ * `--message-file <path>` written by the runner instead.
  * Start-up takes 3–5 s here (once `.pyc` files exist): the metadata file and
  * `LITELLM_LOCAL_MODEL_COST_MAP` keep LiteLLM and Aider from fetching price lists from GitHub.
  *
