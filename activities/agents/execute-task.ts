@@ -128,6 +128,7 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
         log.info('task handed over to http agent; waiting for its callback');
         throw new CompleteAsyncError();
       }
+      if (backend.type !== 'command') throw new AgentFailure(`backend type ${backend.type} is not wired yet`, AgentFailureType.UNAVAILABLE, false);
       const result = await runCommand(backend, request, workspace, log);
       // The orchestrator, not the agent, commits and pushes what the task changed (issue 9).
       const summary = typeof result.output.summary === 'string' ? result.output.summary : '';

@@ -2,7 +2,8 @@
  * The orchestrator configuration file (`config/orchestrator.json`, or the path in
  * `ORCHESTRATOR_CONFIG`): the agent backends and the capabilities each serves, the phases whose
  * gate also asks the validation agent, a deployment's extra gate requirements, and the
- * repositories tickets are worked in with the default one (issue 9).
+ * repositories tickets are worked in with the default one (issue 9), and the coding-agent CLIs'
+ * price table and secrets file (issue 10).
  * Seeds: 001/002 Stream F (required capabilities), Stream G (gates, ValidationAgent).
  */
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import type { AgentAssignment } from '../phase-work/tasks';
 import { DEFAULT_DATA_DIR } from '../platform/paths';
 import { configuredRepositoriesSchema, resolveConfiguredRepositories, type ConfiguredRepository } from '../repositories/config';
 import { repositoryName } from '../repositories/schemas';
+import { cliBackendSchemas, pricesSchema, type CliBackendConfig, type ModelPrices } from './cli/config';
 
 const capabilities = z.array(z.string().min(1)).min(1);
 const timeouts = {
@@ -50,7 +52,15 @@ const schema = z
   .strictObject({
     $comment: z.string().optional(),
     /** Agent backends; a task goes to the first whose capabilities include all it requires. */
-    backends: z.array(z.discriminatedUnion('type', [commandBackend, httpBackend])).min(1),
+    backends: z.array(z.discriminatedUnion('type', [commandBackend, httpBackend, ...cliBackendSchemas])).min(1),
+    /** Per model, USD per million tokens: prices the tokens of a CLI that reports no cost (issue 10). */
+    prices: pricesSchema,
+    /**
+     * A JSON file of `{ "NAME": "value" }` the CLI backends' `passEnv` variables come from when the
+     * orchestrator's environment lacks them (relative to the configuration file); the environment
+     * variable `ORCHESTRATOR_SECRETS_FILE` overrides it.
+     */
+    secretsFile: z.string().min(1).optional(),
     /** Phases whose gate validation also runs the validation agent (a `validate_phase` task). */
     validationPhases: validationPhasesSchema,
     /** Gate requirements added to the seeds' PHASE_GATE_REQUIREMENTS, phase by phase. */
@@ -75,6 +85,9 @@ export type CommandBackendConfig = Extract<AgentBackendConfig, { type: 'command'
 /** An `http` backend entry. */
 export type HttpBackendConfig = Extract<AgentBackendConfig, { type: 'http' }>;
 
+/** A coding-agent CLI entry (issue 10): `claude-code`, `codex`, `gemini-cli` or `aider`. */
+export type { CliBackendConfig };
+
 /** The validated file; its gate policy has the requirements already merged onto the seeds' (src/phase-work/gate-policy.ts). */
 export interface OrchestratorConfig extends GatePolicy {
   backends: AgentBackendConfig[];
@@ -84,6 +97,10 @@ export interface OrchestratorConfig extends GatePolicy {
   repositories: ConfiguredRepository[];
   /** Name of the repository new tickets get when they name none; undefined: such tickets have no repository. */
   defaultRepository?: string;
+  /** Per model, USD per million tokens (src/agents/cli/config.ts). */
+  prices: ModelPrices;
+  /** Absolute path of the secrets file, if the file names one (resolved against `baseDir`). */
+  secretsFile?: string;
 }
 
 /** Options of {@link parseOrchestratorConfig} and {@link loadOrchestratorConfig}. */
@@ -109,10 +126,18 @@ export function parseOrchestratorConfig(raw: unknown, baseDir: string, { dataDir
   if (!parsed.success) {
     throw new Error(`invalid orchestrator configuration:\n${z.prettifyError(parsed.error)}`);
   }
-  const { backends, validationPhases, gates, defaultRepository } = parsed.data;
+  const { backends, validationPhases, gates, defaultRepository, prices, secretsFile } = parsed.data;
   const rawRepositories = (raw as { repositories?: Record<string, unknown>[] }).repositories ?? [];
   const repositories = resolveConfiguredRepositories(parsed.data.repositories, rawRepositories, baseDir, dataDir);
-  return { backends, ...gatePolicy(gates, validationPhases), baseDir, repositories, defaultRepository };
+  return {
+    backends,
+    ...gatePolicy(gates, validationPhases),
+    baseDir,
+    repositories,
+    defaultRepository,
+    prices,
+    secretsFile: secretsFile === undefined ? undefined : path.resolve(baseDir, secretsFile),
+  };
 }
 
 /** Reads and validates the file at `file` (see {@link parseOrchestratorConfig}). @throws Error when it is unreadable or invalid. */
@@ -135,6 +160,6 @@ export function assignmentOf(backend: AgentBackendConfig): AgentAssignment {
     name: backend.name,
     type: backend.type,
     timeoutMs: backend.timeoutMs,
-    heartbeatTimeoutMs: backend.type === 'command' ? backend.heartbeatTimeoutMs : 0,
+    heartbeatTimeoutMs: backend.type === 'http' ? 0 : backend.heartbeatTimeoutMs,
   };
 }

@@ -55,7 +55,7 @@ export async function startAgentWorker(options: AgentWorkerOptions): Promise<Run
     tags: options.tags ?? [],
     taskQueue: registeredAgentQueue(options.ticketQueue, options.name),
     timeoutMs: Math.max(...timeouts.map((backend) => backend.timeoutMs), 60_000),
-    heartbeatTimeoutMs: Math.max(...timeouts.map((backend) => (backend.type === 'command' ? backend.heartbeatTimeoutMs : 0)), 5_000),
+    heartbeatTimeoutMs: Math.max(...timeouts.map((backend) => (backend.type === 'http' ? 0 : backend.heartbeatTimeoutMs)), 5_000),
   });
   const worker = await Worker.create({
     connection: options.connection,

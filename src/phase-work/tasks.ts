@@ -24,8 +24,11 @@ export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
  */
 export const RESOURCE_BUSY = 'ResourceBusy';
 
-/** How an agent backend runs: a local process, or an HTTP service that calls back. */
-export type AgentBackendType = 'command' | 'http';
+/**
+ * How an agent backend runs: a local process speaking the agent protocol, an HTTP service that
+ * calls back, or a coding-agent CLI run headless (issue 10).
+ */
+export type AgentBackendType = 'command' | 'http' | 'claude-code' | 'codex' | 'gemini-cli' | 'aider';
 
 /** The backend chosen for a task and the timeouts its executions get. */
 export interface AgentAssignment {
@@ -34,7 +37,7 @@ export interface AgentAssignment {
   type: AgentBackendType;
   /** Start-to-close timeout of one execution, ms. */
   timeoutMs: number;
-  /** Heartbeat timeout, ms (command backends heartbeat while the process runs; 0 = none). */
+  /** Heartbeat timeout, ms (process backends heartbeat while the process runs; 0 = none). */
   heartbeatTimeoutMs: number;
   /** Task queue of a registered agent worker; absent: the built-in agent queue beside the ticket queue. */
   taskQueue?: string;

@@ -386,8 +386,8 @@ export class PhaseWork {
     return proxyActivities<TicketActivities>({
       startToCloseTimeout: agent.timeoutMs,
       heartbeatTimeout: agent.heartbeatTimeoutMs > 0 ? agent.heartbeatTimeoutMs : undefined,
-      // A command agent's process is confirmed killed before the workflow moves on.
-      cancellationType: agent.type === 'command' ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL,
+      // An agent process (command or coding-agent CLI) is confirmed killed before the workflow moves on.
+      cancellationType: agent.type === 'http' ? ActivityCancellationType.TRY_CANCEL : ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       retry: { maximumAttempts: 1 },
       // A registered agent that died leaves its queue unpolled: give up waiting and route again.
       scheduleToStartTimeout: agent.taskQueue ? REGISTERED_AGENT_PICKUP_MS : undefined,
