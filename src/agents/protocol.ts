@@ -55,6 +55,30 @@ const artifact = z.object({
 /** An artifact an agent produced. */
 export type AgentArtifact = z.infer<typeof artifact>;
 
+/** Largest token count one execution may report (the columns are 32-bit integers). */
+const MAX_TOKENS = 2_147_483_647;
+
+/**
+ * What one execution used, as an http agent reports it with its callback (issue 10, "Usage and
+ * cost"): tokens (input includes the cached part), cost in USD as the agent's provider charged
+ * it, agent turns, and the agent's session ID. Recorded as the attempt's `agent_executions` row.
+ */
+export const agentUsageSchema = z
+  .strictObject({
+    inputTokens: z.number().int().min(0).max(MAX_TOKENS),
+    outputTokens: z.number().int().min(0).max(MAX_TOKENS),
+    /** Input tokens served from the provider's cache (part of `inputTokens`); default 0. */
+    cachedTokens: z.number().int().min(0).max(MAX_TOKENS).default(0),
+    /** USD; absent when the agent does not know (the execution then has no cost). */
+    costUsd: z.number().min(0).max(99_999_999).optional(),
+    turns: z.number().int().min(0).max(MAX_TOKENS).default(0),
+    sessionId: z.string().min(1).max(255).optional(),
+  })
+  .refine((usage) => usage.cachedTokens <= usage.inputTokens, { message: 'cachedTokens must not exceed inputTokens', path: ['cachedTokens'] });
+
+/** A reported usage (see {@link agentUsageSchema}). */
+export type AgentUsage = z.infer<typeof agentUsageSchema>;
+
 /** What an agent answers: a completed task with output and artifacts, or a failure. */
 export const agentResultSchema = z.object({
   status: z.enum(['completed', 'failed']),
@@ -65,6 +89,8 @@ export const agentResultSchema = z.object({
   error: z.string().max(10_000).optional(),
   /** Whether retrying could help (status `failed`); default true. */
   retryable: z.boolean().optional(),
+  /** What the execution used (issue 10); optional. */
+  usage: agentUsageSchema.optional(),
 });
 
 /** A parsed agent result. */

@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { TicketUsage, UsageTotals } from '../agents/executions';
 import { Phase, isPhase } from '../ticket/phases';
 import type { TicketFileEntry } from './roadmap-file';
 import { INTEGRATE_TASK_TYPE } from '../repositories/contracts';
@@ -43,6 +44,8 @@ export interface TicketRunReport {
   commits?: number;
   /** Whether DEPLOYMENT merged the branch into the default branch. */
   merged: boolean;
+  /** What its agent executions used, summed (issue 10; `GET /tickets/:id` → `usage.total`). */
+  usage?: UsageTotals;
   /** Size of the ticket's final context summary, in cl100k_base tokens. */
   contextTokens: number;
   /** Wall time from import to the final phase, ms. */
@@ -171,11 +174,11 @@ async function firstReview(reviewsDir: string | undefined, externalId: string, r
   return undefined;
 }
 
-/** Adds history, task, gate and context figures from the API to `report`. */
+/** Adds history, task, gate, context and usage figures from the API to `report`. */
 async function fillFigures(apiUrl: string, report: TicketRunReport): Promise<void> {
   const id = report.ticketId;
   const [ticket, history, tasks, context, gates] = await Promise.all([
-    call<{ branch: string | null; mergeCommit: string | null }>('GET', `${apiUrl}/tickets/${id}`),
+    call<{ branch: string | null; mergeCommit: string | null; usage: TicketUsage }>('GET', `${apiUrl}/tickets/${id}`),
     call<{ items: { fromPhase: Phase; toPhase: Phase }[] }>('GET', `${apiUrl}/tickets/${id}/phase-history`),
     call<{ items: { taskType: string; status: string; attempts: number; result: { output?: { commits?: number } } | null }[] }>(
       'GET',
@@ -186,6 +189,7 @@ async function fillFigures(apiUrl: string, report: TicketRunReport): Promise<voi
   ]);
   report.branch = ticket.branch ?? undefined;
   report.merged = ticket.mergeCommit !== null;
+  report.usage = ticket.usage.total;
   report.commits = tasks.items.find((task) => task.taskType === INTEGRATE_TASK_TYPE)?.result?.output?.commits;
   report.phasesVisited = history.items.length ? [history.items[0]!.fromPhase, ...history.items.map((row) => row.toPhase)] : [report.finalPhase];
   report.transitions = history.items.length;

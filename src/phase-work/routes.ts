@@ -48,30 +48,37 @@ export function phaseWorkRouter({ work, tasks, templates }: PhaseWorkServices): 
     res.json({ items: await work.tasks(req.params.id, phaseQuery.parse(req.query)) });
   });
 
-  /** GET /tasks/:id — one task (never its Temporal task token). 200; 404 TASK_NOT_FOUND. */
+  /**
+   * GET /tasks/:id — one task (never its Temporal task token), plus `usage` (its executions'
+   * tokens, cost in USD, turns and duration in ms, summed) and `executions` (one per attempt that
+   * ended, oldest first): issue 10. 200; 404 TASK_NOT_FOUND.
+   */
   router.get('/tasks/:id', async (req, res) => {
-    res.json(await tasks.task(req.params.id));
+    res.json(await tasks.detail(req.params.id));
   });
 
   /**
-   * POST /tasks/:id/complete?attempt= — an http agent's result `{ output?, artifacts? }`. The first
-   * callback for the running attempt completes the task; 200 with the task. A repeated or late one:
-   * 409 TASK_NOT_AWAITING_CALLBACK (nothing changes). 404 TASK_NOT_FOUND; 400.
+   * POST /tasks/:id/complete?attempt= — an http agent's result `{ output?, artifacts?, usage? }`
+   * (`usage`: `{ inputTokens, outputTokens, cachedTokens?, costUsd?, turns?, sessionId? }`, recorded
+   * as the attempt's execution, issue 10). The first callback for the running attempt completes the
+   * task; 200 with the task. A repeated or late one: 409 TASK_NOT_AWAITING_CALLBACK (nothing
+   * changes, nothing is recorded). 404 TASK_NOT_FOUND; 400.
    */
   router.post('/tasks/:id/complete', async (req, res) => {
     const { attempt } = callbackQuery.parse(req.query);
-    const { output, artifacts } = completeTaskBody.parse(req.body);
-    res.json(await tasks.completeTask(req.params.id, attempt, { output, artifacts }));
+    const { output, artifacts, usage } = completeTaskBody.parse(req.body);
+    res.json(await tasks.completeTask(req.params.id, attempt, { output, artifacts }, usage));
   });
 
   /**
-   * POST /tasks/:id/fail?attempt= — an http agent's failure `{ error, retryable? }` (retryable by
-   * default). 200 with the task; 409 TASK_NOT_AWAITING_CALLBACK; 404; 400.
+   * POST /tasks/:id/fail?attempt= — an http agent's failure `{ error, retryable?, usage? }`
+   * (retryable by default; `usage` as for /complete). 200 with the task; 409
+   * TASK_NOT_AWAITING_CALLBACK; 404; 400.
    */
   router.post('/tasks/:id/fail', async (req, res) => {
     const { attempt } = callbackQuery.parse(req.query);
-    const { error, retryable } = failTaskBody.parse(req.body);
-    res.json(await tasks.failTask(req.params.id, attempt, error, retryable));
+    const { error, retryable, usage } = failTaskBody.parse(req.body);
+    res.json(await tasks.failTask(req.params.id, attempt, error, retryable, usage));
   });
 
   /**

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { json, phase, plain, storableJson, text } from '../api/schemas';
 import type { Phase } from '../ticket/phases';
 import { PRIORITIES } from '../ticket/ticket';
+import { agentUsageSchema } from '../agents/protocol';
 
 /**
  * A phase selector as the seeds spell it (`phase_id`) or as the rest of this API does (`phaseId`);
@@ -77,18 +78,20 @@ export const callbackQuery = z.strictObject({ attempt: z.coerce.number().int().m
 
 const agentArtifact = z.strictObject({ type: taskType, path: plain(1000).optional(), content: json() });
 
-/** POST /tasks/:id/complete body: the agent's result. */
+/** POST /tasks/:id/complete body: the agent's result, with what the execution used (optional, issue 10). */
 export const completeTaskBody = z.strictObject({
   status: z.literal('completed').optional(),
   output: z.record(z.string(), z.unknown()).default({}).superRefine(storableJson),
   artifacts: z.array(agentArtifact).max(100).default([]),
+  usage: agentUsageSchema.optional(),
 });
 
-/** POST /tasks/:id/fail body. */
+/** POST /tasks/:id/fail body, with what the execution used (optional, issue 10). */
 export const failTaskBody = z.strictObject({
   error: text(10_000),
   /** Whether retrying could help; default true. */
   retryable: z.boolean().default(true),
+  usage: agentUsageSchema.optional(),
 });
 
 /** POST /tasks/:id/cancel body. */

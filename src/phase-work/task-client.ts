@@ -7,7 +7,8 @@ import type { Prisma, PrismaClient, Task } from '@prisma/client';
 import { ApplicationFailure, type Client } from '@temporalio/client';
 import { AgentFailureType } from '../agents/agent-failure';
 import type { TaskExecution } from '../agents/contracts';
-import type { AgentArtifact, StoredTaskResult } from '../agents/protocol';
+import { recordExecution, reportedUsage, taskExecutions, taskUsage, type ExecutionView, type UsageTotals } from '../agents/executions';
+import type { AgentArtifact, AgentUsage, StoredTaskResult } from '../agents/protocol';
 import { isUuid } from '../platform/ids';
 import type { TicketClient } from '../ticket/client';
 import { cancelTaskSignal, tasksChangedSignal } from '../../workflows/ticket/messages';
@@ -27,6 +28,12 @@ export interface TaskDependencies {
   blocks: TaskView[];
 }
 
+/** A task as `GET /tasks/:id` shows it: the row, its executions' sums and the executions (issue 10). */
+export interface TaskDetail extends TaskView {
+  usage: UsageTotals;
+  executions: ExecutionView[];
+}
+
 /** Task operations. */
 export class TaskClient {
   constructor(
@@ -38,6 +45,13 @@ export class TaskClient {
   /** One task. @throws PhaseWorkError TASK_NOT_FOUND */
   async task(taskId: string): Promise<TaskView> {
     return taskView(await this.taskRow(taskId));
+  }
+
+  /** One task with its usage and executions, oldest first. @throws PhaseWorkError TASK_NOT_FOUND */
+  async detail(taskId: string): Promise<TaskDetail> {
+    const task = await this.taskRow(taskId);
+    const [usage, executions] = await Promise.all([taskUsage(this.prisma, taskId), taskExecutions(this.prisma, taskId)]);
+    return { ...taskView(task), usage, executions };
   }
 
   private async taskRow(taskId: string): Promise<Task> {
@@ -69,13 +83,40 @@ export class TaskClient {
   }
 
   /**
-   * An http agent reports success (POST /tasks/:id/complete). The first callback for the running
-   * attempt completes the activity; any later or repeated one is refused.
+   * Records the execution a claimed callback ended (issue 10): the attempt that was running, on
+   * the task's http agent, with the usage the agent reported (none: zeros, no cost). Its start is
+   * the task row's last write before the callback (the attempt's start). Idempotent per attempt.
+   */
+  private async recordCallbackExecution(task: Task, outcome: { status: 'completed' | 'failed'; error?: string; usage?: AgentUsage }): Promise<void> {
+    await recordExecution(this.prisma, {
+      taskId: task.id,
+      attempt: task.attempts,
+      backend: task.assignedAgent ?? 'unknown',
+      backendType: 'http',
+      model: null,
+      status: outcome.status,
+      error: outcome.error ?? null,
+      usage: reportedUsage(outcome.usage),
+      startedAt: task.updatedAt,
+      finishedAt: new Date(),
+    });
+  }
+
+  /**
+   * An http agent reports success (POST /tasks/:id/complete), with what the execution used if it
+   * says (recorded as the attempt's execution). The first callback for the running attempt
+   * completes the activity; any later or repeated one is refused and records nothing.
    *
    * @throws PhaseWorkError TASK_NOT_FOUND, TASK_NOT_AWAITING_CALLBACK
    */
-  async completeTask(taskId: string, attempt: number | undefined, result: { output: Record<string, unknown>; artifacts: AgentArtifact[] }): Promise<TaskView> {
+  async completeTask(
+    taskId: string,
+    attempt: number | undefined,
+    result: { output: Record<string, unknown>; artifacts: AgentArtifact[] },
+    usage?: AgentUsage,
+  ): Promise<TaskView> {
     const { token, task } = await this.claimCallback(taskId, attempt, {}, result);
+    await this.recordCallbackExecution(task, { status: 'completed', usage });
     const execution: TaskExecution = { taskId, status: TaskStatus.COMPLETED, agent: task.assignedAgent ?? 'unknown' };
     // If the activity timed out meanwhile, its retry finds the task completed and returns at once.
     await this.temporal.activity.complete(token, execution).catch(() => undefined);
@@ -83,14 +124,16 @@ export class TaskClient {
   }
 
   /**
-   * An http agent reports failure (POST /tasks/:id/fail): the activity fails with
-   * `AgentTaskFailed`, retried unless `retryable` is false.
+   * An http agent reports failure (POST /tasks/:id/fail), with what the execution used if it says
+   * (recorded as the attempt's execution): the activity fails with `AgentTaskFailed`, retried
+   * unless `retryable` is false.
    *
    * @throws PhaseWorkError TASK_NOT_FOUND, TASK_NOT_AWAITING_CALLBACK
    */
-  async failTask(taskId: string, attempt: number | undefined, error: string, retryable: boolean): Promise<TaskView> {
+  async failTask(taskId: string, attempt: number | undefined, error: string, retryable: boolean, usage?: AgentUsage): Promise<TaskView> {
     const status = retryable ? TaskStatus.PENDING : TaskStatus.FAILED;
-    const { token } = await this.claimCallback(taskId, attempt, { status, error: `${AgentFailureType.TASK_FAILED}: ${error}` });
+    const { token, task } = await this.claimCallback(taskId, attempt, { status, error: `${AgentFailureType.TASK_FAILED}: ${error}` });
+    await this.recordCallbackExecution(task, { status: 'failed', error, usage });
     const failure = ApplicationFailure.create({ type: AgentFailureType.TASK_FAILED, message: error, nonRetryable: !retryable });
     await this.temporal.activity.fail(token, failure).catch(() => undefined);
     return this.task(taskId);

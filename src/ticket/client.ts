@@ -15,6 +15,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { ticketUsage, type TicketUsage } from '../agents/executions';
 import { isUuid } from '../platform/ids';
 import { RepositoryError } from '../repositories/store';
 import { Phase, isTerminal } from './phases';
@@ -197,6 +198,15 @@ export class TicketClient {
     const ticket = isUuid(ticketId) ? await this.prisma.ticket.findUnique({ where: { id: ticketId } }) : null;
     if (!ticket) throw new TicketNotFoundError(ticketId);
     return ticket;
+  }
+
+  /**
+   * The persisted ticket with what its agent executions used (`GET /tickets/:id`, issue 10):
+   * `usage.total` and `usage.byPhase` (see {@link ticketUsage}). @throws TicketNotFoundError
+   */
+  async detail(ticketId: string): Promise<Ticket & { usage: TicketUsage }> {
+    const ticket = await this.get(ticketId);
+    return { ...ticket, usage: await ticketUsage(this.prisma, ticket.id) };
   }
 
   /** A page of tickets, newest first, with the total matching count. */

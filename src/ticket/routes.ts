@@ -36,9 +36,12 @@ export function ticketsRouter(tickets: TicketClient): Router {
     res.json({ items, total, limit: query.limit, offset: query.offset });
   });
 
-  /** GET /tickets/:id — the persisted ticket. 200; 404 `TICKET_NOT_FOUND`. */
+  /**
+   * GET /tickets/:id — the persisted ticket, plus `usage: { total, byPhase }`: tokens, cost (USD),
+   * turns and duration (ms) of its agent executions, summed (issue 10). 200; 404 `TICKET_NOT_FOUND`.
+   */
   router.get('/tickets/:id', async (req, res) => {
-    res.json(await tickets.get(req.params.id));
+    res.json(await tickets.detail(req.params.id));
   });
 
   /** GET /tickets/:id/state — live workflow state (query `getState`). 200; 404. */

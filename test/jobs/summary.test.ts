@@ -1,10 +1,11 @@
-/** The main job's summary fits in 150 columns and keeps the long text in its details file (issue 8, section 6; issue 9 adds branch, commits, merged). */
+/** The main job's summary fits in 150 columns and keeps the long text in its details file (issue 8, section 6; issue 9 adds branch, commits, merged; issue 10 tokens and cost). */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Phase } from '../../src/ticket/phases';
 import type { TicketRunReport } from '../../src/jobs/drive-tickets';
-import { PATH_LEGEND, compactPath, summaryTable, totalsLine, writeDetails } from '../../src/jobs/summary';
+import type { UsageTotals } from '../../src/agents/executions';
+import { PATH_LEGEND, compactPath, compactTokens, costCell, summaryTable, totalsLine, writeDetails } from '../../src/jobs/summary';
 
 const { BACKLOG, REQUIREMENTS, DESIGN, IMPLEMENTATION, TESTING, DEPLOYMENT, DONE, BLOCKED } = Phase;
 
@@ -25,7 +26,22 @@ function report(overrides: Partial<TicketRunReport>): TicketRunReport {
     branch: 'tickets/ROADMAP-10.12',
     commits: 4,
     merged: true,
+    usage: usage({}),
     wallMs: 123_456,
+    ...overrides,
+  };
+}
+
+function usage(overrides: Partial<UsageTotals>): UsageTotals {
+  return {
+    executions: 21,
+    inputTokens: 98_765,
+    outputTokens: 12_345,
+    cachedTokens: 50_000,
+    costUsd: 0.123456,
+    costSources: ['reported'],
+    turns: 42,
+    durationMs: 654_321,
     ...overrides,
   };
 }
@@ -52,6 +68,7 @@ const reports = [
     ],
     transitions: 12,
     gatesFailed: 4,
+    usage: usage({ executions: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0, costUsd: 0, costSources: [], turns: 0, durationMs: 0 }),
     interventions: [{ blockedReason: reasonText, action: 'posted requirements_document (REALITY-1.requirements_document.md)' }],
   }),
   report({
@@ -60,6 +77,7 @@ const reports = [
     branch: undefined,
     commits: undefined,
     merged: false,
+    usage: undefined,
     error: `POST /tickets → 503 SERVICE_UNAVAILABLE: ${'database unreachable '.repeat(10)}`,
   }),
 ];
@@ -74,11 +92,30 @@ describe('main job summary', () => {
     const lines = [...table, PATH_LEGEND, ...totalsLine(reports, 600_000).split('\n')];
     for (const line of lines) expect([...line].length).toBeLessThanOrEqual(150);
     expect(table.find((line) => line.includes('REALITY-1'))).toMatch(
-      /^REALITY-1 +BRXRXRDITITP✓ +12 +19 \(21\) +5\/4 +1 +1873 +tickets\/ROADMAP-10\.12 +4 +yes +123\.5 +DONE$/,
+      /^REALITY-1 +BRXRXRDITITP✓ +12 +19 \(21\) +5\/4 +1 +1873 +tickets\/ROADMAP-10\.12 +4 +yes +0 +- +123\.5 +DONE$/,
     );
-    expect(table.find((line) => line.includes('BROKEN-1'))).toMatch(/ - +- +no +123\.5 +POST \/tickets →…$/);
+    expect(table.find((line) => line.includes('ROADMAP-10.12 '))).toMatch(/ +4 +yes +111k +\$0\.1235 +123\.5 +DONE$/);
+    expect(table.find((line) => line.includes('BROKEN-1'))).toMatch(/ - +- +no +- +- +123\.5 +POST \/tickets…$/);
     expect(totalsLine(reports, 600_000)).toContain('2/3 tickets reached PHASE_DONE in 600.0 s; 24 transitions;');
-    expect(totalsLine(reports, 600_000)).toContain('2 branches merged, 8 commits');
+    expect(totalsLine(reports, 600_000)).toContain('2 branches merged, 8 commits; 21 agent executions used 98.8k input and 12.3k output tokens, $0.1235');
+    expect(totalsLine([reports[2]!], 1000)).toContain('0 commits; 0 agent executions used 0 input and 0 output tokens, no cost recorded');
+  });
+
+  it('writes token counts and costs compactly', () => {
+    expect([0, 950, 1000, 12_345, 99_949, 100_000, 999_499, 1_000_000, 4_561_234].map(compactTokens)).toEqual([
+      '0',
+      '950',
+      '1.0k',
+      '12.3k',
+      '99.9k',
+      '100k',
+      '999k',
+      '1.00M',
+      '4.56M',
+    ]);
+    expect(costCell(usage({ costUsd: 0.01234 }))).toBe('$0.0123');
+    expect(costCell(usage({ costUsd: 0, costSources: [] }))).toBe('-');
+    expect(costCell(undefined)).toBe('-');
   });
 
   it('keeps the titles, blocked reasons and whole errors in the details file', async () => {
