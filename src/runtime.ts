@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { PrismaClient } from '@prisma/client';
 import type { ActivityDependencies } from '../activities';
 import { loadOrchestratorConfig, type OrchestratorConfig } from './agents/config';
+import { agentOverride } from './agents/cli/agent-override';
 import { workflowSettings, type Config } from './platform/config';
 import type { TicketSettings } from './ticket/settings';
 import type { Logger } from './platform/logger';
@@ -23,12 +24,14 @@ export interface Runtime {
  * Loads the orchestrator configuration file (ORCHESTRATOR_CONFIG, default config/orchestrator.json;
  * `${DATA_DIR}` in its repositories' URLs is DATA_DIR) and derives the rest. Workspaces default to
  * DATA_DIR/workspaces, the repository caches to DATA_DIR/repository-cache; the callback base URL to
- * the local API on PORT.
+ * the local API on PORT. ORCHESTRATOR_AGENT replaces the file's backends by that one CLI
+ * ({@link agentOverride}, reading its model and endpoints from `env`).
  *
- * @throws Error when the configuration file is unreadable or invalid.
+ * @throws Error when the configuration file is unreadable or invalid, or ORCHESTRATOR_AGENT names no CLI.
  */
-export function loadRuntime(config: Config, prisma: PrismaClient, log: Logger): Runtime {
-  const orchestrator = loadOrchestratorConfig(config.ORCHESTRATOR_CONFIG, { dataDir: config.DATA_DIR });
+export function loadRuntime(config: Config, prisma: PrismaClient, log: Logger, env: NodeJS.ProcessEnv = process.env): Runtime {
+  const file = loadOrchestratorConfig(config.ORCHESTRATOR_CONFIG, { dataDir: config.DATA_DIR });
+  const orchestrator = config.ORCHESTRATOR_AGENT ? agentOverride(file, config.ORCHESTRATOR_AGENT, env) : file;
   return {
     orchestrator,
     settings: workflowSettings(config, orchestrator),

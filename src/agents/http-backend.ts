@@ -12,9 +12,9 @@ import type { AgentRequest } from './protocol';
 /** What an http agent receives: the request plus where to report the result. */
 export interface HttpAgentRequest extends AgentRequest {
   callback: {
-    /** POST here with an agent result (`{ status: "completed", output, artifacts }`). */
+    /** POST here with an agent result (`{ status: "completed", output, artifacts, usage? }`; `usage`: what the execution used, issue 10). */
     completeUrl: string;
-    /** POST here with `{ error, retryable? }`. */
+    /** POST here with `{ error, retryable?, usage? }`. */
     failUrl: string;
   };
 }

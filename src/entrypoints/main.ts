@@ -1,5 +1,5 @@
 /**
- * The main job (`npm start [-- [--once] [tickets.json ...]]`): starts the stack, imports the tickets
+ * The main job (`npm start [-- [--once] [--agent <cli>] [tickets.json ...]]`): starts the stack, imports the tickets
  * (default: ../shared/data/roadmap-tickets.json, then examples/tickets/reality-tickets.json), and
  * lets each ticket's workflow work it through every phase with the agents of
  * config/orchestrator.json and real gate verdicts. A ticket blocked by its gate is shown with its
@@ -7,10 +7,14 @@
  * a summary table and the Web UI address, then keeps the stack up until Ctrl-C, or with `--once`
  * exits: status 0 only if every ticket reached PHASE_DONE. `--record-histories <dir>` writes the
  * workflow histories of up to four tickets per distinct phase path there as JSON (the replay
- * fixtures of test/fixtures/histories).
+ * fixtures of test/fixtures/histories). `--agent claude-code|codex|gemini-cli|aider` puts that
+ * coding-agent CLI on every capability instead of the configured backends (issue 10; model and
+ * endpoints from the environment, src/agents/cli/agent-override.ts); an unknown one exits 2.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { isCliBackendType } from '../agents/cli/agent-override';
+import { CLI_BACKEND_TYPES } from '../agents/cli/config';
 import { loadConfig } from '../platform/config';
 import { Phase } from '../ticket/phases';
 import { ticketWorkflowId } from '../ticket/ticket';
@@ -29,6 +33,9 @@ const DEFAULT_TICKET_FILES = [
 const REVIEWS_DIR = path.join(ROOT, 'examples', 'reviews');
 const HISTORIES_PER_PATH = 4;
 
+/** Exit status of a command line the job cannot run (an unknown `--agent`). */
+const EXIT_USAGE = 2;
+
 /** Prints the summary table (within 150 columns), its legend and the totals, and where the details are. */
 async function printSummary(reports: TicketRunReport[], wallMs: number, detailsDir: string): Promise<void> {
   for (const line of summaryTable(reports)) console.log(line);
@@ -39,9 +46,17 @@ async function printSummary(reports: TicketRunReport[], wallMs: number, detailsD
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
-    options: { once: { type: 'boolean', default: false }, 'record-histories': { type: 'string' } },
+    options: { once: { type: 'boolean', default: false }, 'record-histories': { type: 'string' }, agent: { type: 'string' } },
     allowPositionals: true,
   });
+  if (values.agent !== undefined) {
+    if (!isCliBackendType(values.agent)) {
+      console.error(`unknown agent "${values.agent}": --agent takes one of ${CLI_BACKEND_TYPES.join(', ')}`);
+      return EXIT_USAGE;
+    }
+    // Through the environment, so the agent queue's worker process (a child) runs the same backend.
+    process.env.ORCHESTRATOR_AGENT = values.agent;
+  }
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
   const ticketFiles = positionals.length ? positionals.map((file) => path.resolve(file)) : DEFAULT_TICKET_FILES;
@@ -50,7 +65,8 @@ async function main(): Promise<number> {
   const stack = await startStack(config, log);
   try {
     const started = Date.now();
-    console.log(`importing ${entries.length} tickets from ${ticketFiles.join(', ')}; agents and gates take them through the phases`);
+    const agents = config.ORCHESTRATOR_AGENT ?? 'the configured agents';
+    console.log(`importing ${entries.length} tickets from ${ticketFiles.join(', ')}; ${agents} and gates take them through the phases`);
     const reports = await driveTickets(entries, {
       apiUrl: stack.apiUrl,
       reviewsDir: REVIEWS_DIR,

@@ -37,6 +37,12 @@ const schema = z.object({
   TEMPORAL_CLI: z.string().optional(),
   /** The orchestrator configuration file: agent backends, validation phases, extra gates. */
   ORCHESTRATOR_CONFIG: z.string().optional(),
+  /**
+   * A coding-agent CLI (`claude-code`, `codex`, `gemini-cli`, `aider`) that replaces the
+   * configuration file's backends on every capability (issue 10; `npm start -- --agent <cli>` sets
+   * it, so the agent queue's worker process gets it too). See src/agents/cli/agent-override.ts.
+   */
+  ORCHESTRATOR_AGENT: z.string().optional(),
   /** Directory of the per-ticket agent workspaces; default DATA_DIR/workspaces. */
   WORKSPACES_DIR: z.string().optional(),
   /**

@@ -315,6 +315,70 @@ describe('http agent backend', () => {
     expect(handovers.filter(({ body }) => body.ticket.id === ticket.id)).toHaveLength(1);
   });
 
+  it('records each callback’s attempt as an execution with the usage the agent reported (issue 10)', async () => {
+    const { ticket, handover, taskId } = await parkedTicket();
+    const usage = { inputTokens: 1200, outputTokens: 340, cachedTokens: 200, costUsd: 0.0042, turns: 3, sessionId: 'agent-session-1' };
+    await api().post(local(handover.body.callback.failUrl)).send({ error: 'rate limited upstream', usage }).expect(200);
+    const second = await waitForHandover(ticket.id, 2);
+    await poll(
+      () => taskRow(taskId),
+      (task) => task.attempts === 2 && task.taskToken !== null,
+      'attempt 2 to await its callback',
+    );
+    // A late callback of attempt 1 records nothing more.
+    expectError(await api().post(local(handover.body.callback.completeUrl)).send({ usage }), 409, 'TASK_NOT_AWAITING_CALLBACK');
+    await api()
+      .post(local(second.body.callback.completeUrl))
+      .send({ output: { summary: 'done' }, usage: { inputTokens: 10, outputTokens: 5 } })
+      .expect(200);
+
+    const task = await api().get(`/api/v1/tasks/${taskId}`).expect(200);
+    expect(task.body.executions).toEqual([
+      expect.objectContaining({ attempt: 1, backend: 'http-agent', backendType: 'http', model: null, status: 'failed', error: 'rate limited upstream' }),
+      expect.objectContaining({ attempt: 2, backend: 'http-agent', backendType: 'http', status: 'completed', error: null }),
+    ]);
+    expect(task.body.executions[0]).toMatchObject({ ...usage, costSource: 'reported' });
+    expect(task.body.executions[1]).toMatchObject({
+      inputTokens: 10,
+      outputTokens: 5,
+      cachedTokens: 0,
+      costUsd: null,
+      costSource: null,
+      turns: 0,
+      sessionId: null,
+    });
+    for (const execution of task.body.executions) expect(execution.durationMs).toBeGreaterThanOrEqual(0);
+    expect(task.body.usage).toMatchObject({
+      executions: 2,
+      inputTokens: 1210,
+      outputTokens: 345,
+      cachedTokens: 200,
+      costUsd: 0.0042,
+      costSources: ['reported'],
+      turns: 3,
+    });
+    const shown = await api().get(`/api/v1/tickets/${ticket.id}`).expect(200);
+    expect(shown.body.usage.byPhase[Phase.REQUIREMENTS]).toMatchObject({ inputTokens: 1210, costUsd: 0.0042 });
+  });
+
+  it('refuses a callback whose usage is malformed, recording nothing', async () => {
+    const { taskId, handover } = await parkedTicket();
+    const before = await taskRow(taskId);
+    for (const usage of [
+      { inputTokens: 10 },
+      { inputTokens: -1, outputTokens: 0 },
+      { inputTokens: 1.5, outputTokens: 0 },
+      { inputTokens: 10, outputTokens: 0, cachedTokens: 11 },
+      { inputTokens: 10, outputTokens: 0, costUsd: -0.01 },
+      { inputTokens: 10, outputTokens: 0, model: 'x' },
+    ]) {
+      expectError(await api().post(local(handover.body.callback.completeUrl)).send({ usage }), 400, 'VALIDATION_FAILED');
+      expectError(await api().post(local(handover.body.callback.failUrl)).send({ error: 'x', usage }), 400, 'VALIDATION_FAILED');
+    }
+    expect(await taskRow(taskId)).toEqual(before);
+    expect(await db.prisma.agentExecution.count({ where: { taskId } })).toBe(0);
+  });
+
   it('validates callback requests before touching the task', async () => {
     const { taskId, handover } = await parkedTicket();
     const before = await taskRow(taskId);
