@@ -7,7 +7,8 @@
  * - codex: `OPENAI_API_KEY` passed through; `OPENAI_BASE_URL` set → a custom Responses provider at
  *   that URL keyed by `OPENAI_API_KEY`;
  * - gemini-cli: `GEMINI_API_KEY`, `GOOGLE_GEMINI_BASE_URL` passed through;
- * - aider: `OPENAI_API_KEY` passed through; `OPENAI_BASE_URL` set → `--openai-api-base`.
+ * - aider: `OPENAI_API_KEY` passed through; `OPENAI_BASE_URL` set → `--openai-api-base`;
+ * - every CLI: the proxy variables ({@link PROXY_ENV}) passed through, for a machine behind a proxy.
  * Pure: no file, process or network access.
  */
 import { z } from 'zod';
@@ -16,6 +17,9 @@ import { CLI_BACKEND_TYPES, cliBackendSchemas, type CliBackendConfig, type CliBa
 
 /** The environment variable naming the model of the `--agent` backend. */
 export const AGENT_MODEL_ENV = 'ORCHESTRATOR_AGENT_MODEL';
+
+/** The proxy variables, upper and lower case, every `--agent` backend passes through (when set). */
+export const PROXY_ENV = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'];
 
 /** Per CLI, the variables its backend passes through: its key and, where the CLI reads one, its endpoint. */
 export const AGENT_PASS_ENV: Record<CliBackendType, string[]> = {
@@ -49,7 +53,7 @@ export function agentOverride(config: OrchestratorConfig, type: string, env: Rec
     type,
     capabilities,
     model,
-    passEnv: AGENT_PASS_ENV[type],
+    passEnv: [...AGENT_PASS_ENV[type], ...PROXY_ENV],
     ...(type === 'codex' && baseUrl && { provider: { baseUrl, envKey: 'OPENAI_API_KEY' } }),
     ...(type === 'aider' && baseUrl && { openaiApiBase: baseUrl }),
   };

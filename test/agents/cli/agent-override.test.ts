@@ -1,6 +1,6 @@
 /** `npm start -- --agent <cli>`: the configuration it derives (issue 10, "Main job and docs"). */
 import { parseOrchestratorConfig, type CliBackendConfig, type OrchestratorConfig } from '../../../src/agents/config';
-import { agentOverride, isCliBackendType } from '../../../src/agents/cli/agent-override';
+import { PROXY_ENV, agentOverride, isCliBackendType } from '../../../src/agents/cli/agent-override';
 
 const config = parseOrchestratorConfig(
   {
@@ -29,7 +29,7 @@ describe('agentOverride', () => {
         type: 'claude-code',
         capabilities: ['analysis', 'documentation', 'testing'],
         model: 'claude-sonnet-4-5',
-        passEnv: ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL'],
+        passEnv: ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', ...PROXY_ENV],
       },
     ]);
     // The key's value stays in the environment: only its name is in the configuration.
@@ -44,12 +44,12 @@ describe('agentOverride', () => {
       name: 'codex',
       type: 'codex',
       capabilities: ['analysis', 'documentation', 'testing'],
-      passEnv: ['OPENAI_API_KEY'],
+      passEnv: ['OPENAI_API_KEY', ...PROXY_ENV],
       provider: { baseUrl: 'http://127.0.0.1:9000/v1', envKey: 'OPENAI_API_KEY' },
     });
     expect(agentOverride(config, 'aider', env).backends[0]).toMatchObject({
       name: 'aider',
-      passEnv: ['OPENAI_API_KEY'],
+      passEnv: ['OPENAI_API_KEY', ...PROXY_ENV],
       openaiApiBase: 'http://127.0.0.1:9000/v1',
       files: [],
     });
@@ -62,7 +62,7 @@ describe('agentOverride', () => {
     expect(agentOverride(config, 'gemini-cli', {}).backends[0]).toMatchObject({
       name: 'gemini-cli',
       model: 'gemini-2.5-pro',
-      passEnv: ['GEMINI_API_KEY', 'GOOGLE_GEMINI_BASE_URL'],
+      passEnv: ['GEMINI_API_KEY', 'GOOGLE_GEMINI_BASE_URL', ...PROXY_ENV],
     });
     expect(modelOf(agentOverride(config, 'gemini-cli', { ORCHESTRATOR_AGENT_MODEL: 'gemini-2.5-flash' }))).toBe('gemini-2.5-flash');
   });
