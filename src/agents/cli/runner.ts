@@ -149,7 +149,7 @@ export async function runCliAgent(config: CliBackendConfig, options: CliRunOptio
     }
     if (config.type === 'aider') await excludeAiderFiles(options.cwd);
   } catch (error) {
-    await rm(dirs.tmp, { recursive: true, force: true });
+    await rm(dirs.tmp, { recursive: true, force: true }).catch(() => undefined);
     await setup?.cleanup();
     const failure = `${config.type}: cannot prepare the run in ${options.scratchDir}: ${(error as Error).message}`;
     return finish({ status: 'failed', retryable: true, kind: 'process', error: failure, usage: emptyUsage() }, config.model);
