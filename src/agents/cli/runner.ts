@@ -14,7 +14,7 @@
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gitLine } from '../../repositories/git';
-import { spawnProcessGroup } from '../../platform/process-group';
+import { spawnProcessGroup, type ProcessGroup } from '../../platform/process-group';
 import { RESUMABLE_CLIS, cliBackendFor, resolveBinary, type CliSetup } from './backends';
 import type { CliBackendConfig } from './config';
 import type { CliOutcome, CliProgress, CliUsage } from './contracts';
@@ -106,6 +106,27 @@ async function excludeAiderFiles(cwd: string): Promise<void> {
   await appendFile(exclude, `${current === '' || current.endsWith('\n') ? '' : '\n'}.aider*\n`);
 }
 
+/**
+ * The outcome of a CLI that could not be started: a command line too long (E2BIG: Gemini CLI and
+ * Aider take the prompt as one argument, limited to 128 KiB) is a permanent `usage` failure; a
+ * missing or non-executable binary (ENOENT, EACCES) a permanent `unavailable` one; anything else a
+ * retryable `unavailable` one. Each names the binary.
+ */
+function spawnFailure(type: string, binary: string, error: NodeJS.ErrnoException): CliOutcome {
+  const usage = emptyUsage();
+  if (error.code === 'E2BIG') {
+    return {
+      status: 'failed',
+      retryable: false,
+      kind: 'usage',
+      error: `${type}: cannot run ${binary}: its command line is too long (E2BIG; one argument may hold 128 KiB)`,
+      usage,
+    };
+  }
+  const permanent = error.code === 'ENOENT' || error.code === 'EACCES';
+  return { status: 'failed', retryable: !permanent, kind: 'unavailable', error: `${type}: cannot run ${binary}: ${error.message}`, usage };
+}
+
 /** The process's end: its exit code (null when killed by a signal), or why it could not start. */
 type Ended = { exitCode: number | null } | { spawnError: NodeJS.ErrnoException };
 
@@ -114,8 +135,9 @@ type Ended = { exitCode: number | null } | { spawnError: NodeJS.ErrnoException }
  *
  * Outcomes beyond the backend's own: no output line (stdout or stderr) for `config.idleTimeoutMs` →
  * the group is killed and the run fails `{kind: 'idle_timeout', retryable: true}` with whatever
- * usage its lines gave; an executable that cannot be started (ENOENT, EACCES) → permanent
- * `unavailable` naming it; a failure to prepare the run (its directories or files) → retryable
+ * usage its lines gave; an executable that cannot be started → `unavailable` naming it
+ * (permanent for ENOENT and EACCES), a command line too long for the system (E2BIG) → permanent
+ * `usage`; a failure to prepare the run (its directories or files) → retryable
  * `process`. The backend reads stdout and stderr lines together, in arrival order (a CLI's
  * refusal to start is on stderr). TMPDIR is removed and the backend's clean-up run whatever happens;
  * HOME is kept (the caller removes the scratch directory when the task ends).
@@ -174,14 +196,25 @@ export async function runCliAgent(config: CliBackendConfig, options: CliRunOptio
   let progress = START;
   const lines: string[] = [];
   let idleKilled = false;
-  const group = spawnProcessGroup(invocation.command, invocation.args, {
-    cwd: options.cwd,
-    // The backend's variables first: the entry's `env` may override them, the run's directories win.
-    env: { ...invocation.env, ...env },
-    signal,
-    heartbeat: { send: (details) => options.onProgress({ ...progress, ...details }), intervalMs: options.heartbeatIntervalMs },
-    killGraceMs: options.killGraceMs,
-  });
+  const removeRunFiles = async () => {
+    await rm(dirs.tmp, { recursive: true, force: true }).catch((error: Error) => log(`cannot remove ${dirs.tmp}: ${error.message}`));
+    await setup.cleanup();
+  };
+  let group: ProcessGroup;
+  try {
+    group = spawnProcessGroup(invocation.command, invocation.args, {
+      cwd: options.cwd,
+      // The backend's variables first: the entry's `env` may override them, the run's directories win.
+      env: { ...invocation.env, ...env },
+      signal,
+      heartbeat: { send: (details) => options.onProgress({ ...progress, ...details }), intervalMs: options.heartbeatIntervalMs },
+      killGraceMs: options.killGraceMs,
+    });
+  } catch (error) {
+    // Some spawn failures throw at once rather than emit `error` (E2BIG: an argument over 128 KiB).
+    await removeRunFiles();
+    return finish(spawnFailure(config.type, binary, error as NodeJS.ErrnoException), setup.model);
+  }
   const { child } = group;
   let idle: NodeJS.Timeout | undefined;
   const armIdle = () => {
@@ -223,16 +256,9 @@ export async function runCliAgent(config: CliBackendConfig, options: CliRunOptio
   group.release();
   stdout.flush();
   stderr.flush();
-  await rm(dirs.tmp, { recursive: true, force: true }).catch((error: Error) => log(`cannot remove ${dirs.tmp}: ${error.message}`));
-  await setup.cleanup();
+  await removeRunFiles();
   if (signal.aborted) throw signal.reason;
-
-  if ('spawnError' in ended) {
-    const { code, message } = ended.spawnError;
-    const permanent = code === 'ENOENT' || code === 'EACCES';
-    const error = `${config.type}: cannot run ${binary}: ${message}`;
-    return finish({ status: 'failed', retryable: !permanent, kind: 'unavailable', error, usage: emptyUsage() }, setup.model);
-  }
+  if ('spawnError' in ended) return finish(spawnFailure(config.type, binary, ended.spawnError), setup.model);
   // A run the runner stopped is read as killed (exit code null), whatever the CLI exited with.
   const outcome = backend.outcome(lines, idleKilled ? null : ended.exitCode);
   if (idleKilled) {

@@ -220,6 +220,23 @@ describe('runCliAgent with Claude Code', () => {
     });
     expect(server.requests).toEqual([]);
     expect(readdirSync(scratch)).toEqual(['home']);
+    const notExecutable = path.join(root, 'claude-not-executable');
+    writeFileSync(notExecutable, '#!/bin/sh\n', { mode: 0o644 });
+    const denied = await run(claude({ binary: notExecutable }));
+    expect(denied.run.outcome).toMatchObject({ status: 'failed', kind: 'unavailable', retryable: false, error: expect.stringContaining('EACCES') as string });
+  });
+
+  it('fails permanently as usage when the command line is too long for the system (a prompt over 128 KiB in argv)', async () => {
+    const config = entry({ type: 'gemini-cli', passEnv: ['GEMINI_API_KEY'], env: proxy.env() });
+    const { run: result, pid } = await run(config, { prompt: 'x'.repeat(200_000) });
+    expect(result.outcome).toMatchObject({
+      status: 'failed',
+      kind: 'usage',
+      retryable: false,
+      error: expect.stringContaining('its command line is too long (E2BIG') as string,
+    });
+    expect(pid).toBe(0);
+    expect(readdirSync(scratch)).toEqual(['home']);
   });
 
   it('fails as a retryable process failure when it cannot prepare the run, without starting the CLI', async () => {
