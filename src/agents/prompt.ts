@@ -110,8 +110,13 @@ function documentCriteria(criteria: ArtifactCriteria | undefined): string {
   return parts.length ? parts.join('; ') : 'must exist';
 }
 
+/** An artifact type only the orchestrator produces (`VERIFIED_ARTIFACT_TYPES`). */
+type VerifiedArtifactType = (typeof VERIFIED_ARTIFACT_TYPES)[number];
+
+const isVerified = (type: string): type is VerifiedArtifactType => (VERIFIED_ARTIFACT_TYPES as readonly string[]).includes(type);
+
 /** Where the orchestrator takes a verified artifact from, and what the gate asks of it, in words. */
-function check(type: string, criteria: ArtifactCriteria | undefined, repository: RepositorySpec): { source: string; criteria: string } {
+function check(type: VerifiedArtifactType, criteria: ArtifactCriteria | undefined, repository: RepositorySpec): { source: string; criteria: string } {
   const run = `\`${commandLine(repository.test)}\`, run by the orchestrator in this tree`;
   const testPaths = repository.testPaths.join(', ');
   switch (type) {
@@ -132,7 +137,7 @@ function check(type: string, criteria: ArtifactCriteria | undefined, repository:
           : 'a coverage report, but the repository configures none',
         criteria: criteria?.minPercentage !== undefined ? `line coverage at least ${criteria.minPercentage} %` : 'the report must be written',
       };
-    default:
+    case 'test_evidence':
       return { source: `the output of ${run}`, criteria: 'recorded as the evidence of the run' };
   }
 }
@@ -163,7 +168,6 @@ export function promptView(policy: GatePolicy, { request, ticket, requestFile }:
   const phase = request.task.phase;
   const documents = Object.fromEntries(Object.entries(DOCUMENT_PATHS).map(([type, template]) => [type, template.replace('{key}', key)]));
   const { types, criteria } = gateArtifactTypes(policy, phase);
-  const verified: readonly string[] = VERIFIED_ARTIFACT_TYPES;
   return {
     ticket: {
       key,
@@ -188,9 +192,7 @@ export function promptView(policy: GatePolicy, { request, ticket, requestFile }:
     gateFiles: types
       .filter((type) => documents[type] !== undefined)
       .map((type) => ({ artifactType: type, path: documents[type]!, criteria: documentCriteria(criteria[type]) })),
-    checks: repository
-      ? types.filter((type) => verified.includes(type)).map((type) => ({ artifactType: type, ...check(type, criteria[type], repository) }))
-      : [],
+    checks: repository ? types.filter(isVerified).map((type) => ({ artifactType: type, ...check(type, criteria[type], repository) })) : [],
     artifacts: request.artifacts.map((artifact) => ({ type: artifact.type, path: artifact.path ?? '' })),
     requestFile,
   };
