@@ -190,7 +190,7 @@ export function promptView(policy: GatePolicy, { request, ticket, requestFile }:
     },
     documents,
     gateFiles: types
-      .filter((type) => documents[type] !== undefined)
+      .filter((type) => Object.hasOwn(documents, type))
       .map((type) => ({ artifactType: type, path: documents[type]!, criteria: documentCriteria(criteria[type]) })),
     checks: repository ? types.filter(isVerified).map((type) => ({ artifactType: type, ...check(type, criteria[type], repository) })) : [],
     artifacts: request.artifacts.map((artifact) => ({ type: artifact.type, path: artifact.path ?? '' })),
