@@ -176,9 +176,12 @@ export async function runCliAgent(config: CliBackendConfig, options: CliRunOptio
     const failure = `${config.type}: cannot prepare the run in ${options.scratchDir}: ${(error as Error).message}`;
     return finish({ status: 'failed', retryable: true, kind: 'process', error: failure, usage: emptyUsage() }, config.model);
   }
-  if (signal.aborted) {
-    await rm(dirs.tmp, { recursive: true, force: true });
+  const removeRunFiles = async () => {
+    await rm(dirs.tmp, { recursive: true, force: true }).catch((error: Error) => log(`cannot remove ${dirs.tmp}: ${error.message}`));
     await setup.cleanup();
+  };
+  if (signal.aborted) {
+    await removeRunFiles();
     throw signal.reason;
   }
   const { backend, env } = setup;
@@ -196,10 +199,6 @@ export async function runCliAgent(config: CliBackendConfig, options: CliRunOptio
   let progress = START;
   const lines: string[] = [];
   let idleKilled = false;
-  const removeRunFiles = async () => {
-    await rm(dirs.tmp, { recursive: true, force: true }).catch((error: Error) => log(`cannot remove ${dirs.tmp}: ${error.message}`));
-    await setup.cleanup();
-  };
   let group: ProcessGroup;
   try {
     group = spawnProcessGroup(invocation.command, invocation.args, {
@@ -252,10 +251,11 @@ export async function runCliAgent(config: CliBackendConfig, options: CliRunOptio
     });
     child.once('close', (code) => resolve({ exitCode: code }));
   });
-  clearTimeout(idle);
-  group.release();
+  // Unterminated last lines first: reading a line re-arms the idle timer, cleared after them.
   stdout.flush();
   stderr.flush();
+  clearTimeout(idle);
+  group.release();
   await removeRunFiles();
   if (signal.aborted) throw signal.reason;
   if ('spawnError' in ended) return finish(spawnFailure(config.type, binary, ended.spawnError), setup.model);

@@ -45,6 +45,9 @@ function makeRepo(dir: string, files: Record<string, string>): string {
   return dir;
 }
 
+/** The system temp directory's entries, but for those other tests and sessions make meanwhile. */
+const tmpEntries = () => readdirSync(os.tmpdir()).filter((name) => !FOREIGN_TMP_ENTRY.test(name));
+
 const status = (repo: string) => execFileSync('git', ['status', '--porcelain'], { cwd: repo, encoding: 'utf8' });
 
 let proxy: RefusingProxy;
@@ -121,7 +124,6 @@ describe('runCliAgent with Claude Code', () => {
       ...fields,
     });
   const writeHello = (): AnthropicStep => ({ kind: 'tool_use', name: 'Write', input: { file_path: path.join(repo, 'hello.txt'), content: 'hello\n' } });
-  const tmpEntries = () => readdirSync(os.tmpdir()).filter((name) => !FOREIGN_TMP_ENTRY.test(name));
 
   it('completes a run that writes a file: progress heartbeated, the secret passed through, its own HOME kept and TMPDIR removed', async () => {
     server.script([writeHello(), { kind: 'text', text: 'Created hello.txt.' }]);
@@ -268,13 +270,16 @@ describe('runCliAgent with the other CLIs (one completed run each)', () => {
         passEnv: ['LOCAL_KEY'],
         env: proxy.env(),
       });
+      const tmpBefore = tmpEntries();
       const { run: result } = await run(config, { secrets: { LOCAL_KEY: 'sk-local-test' } });
+      // The daemon directory is checked below (another session's Codex may be using it).
+      const daemon = codexDaemonDir();
+      expect(tmpEntries().filter((name) => !tmpBefore.includes(name) && name !== path.basename(daemon))).toEqual([]);
       expect(result.outcome).toMatchObject({ status: 'completed', summary: 'Created hello.txt.', usage: { costUsd: null, turns: 1 } });
       expect(readFileSync(path.join(repo, 'hello.txt'), 'utf8')).toBe('hello\n');
       expect(readdirSync(path.join(scratch, 'home', '.codex'))).toContain('sessions');
       expect(readdirSync(scratch)).toEqual(['home']);
       // Removed when empty; another session's Codex may be using it.
-      const daemon = codexDaemonDir();
       if (existsSync(daemon)) expect(readdirSync(daemon)).not.toEqual([]);
     } finally {
       await server.close();
@@ -289,7 +294,9 @@ describe('runCliAgent with the other CLIs (one completed run each)', () => {
     ]);
     try {
       const config = entry({ type: 'gemini-cli', passEnv: ['GEMINI_API_KEY'], env: { GOOGLE_GEMINI_BASE_URL: server.baseUrl, ...proxy.env() } });
+      const tmpBefore = tmpEntries();
       const { run: result } = await run(config, { prompt: 'Replace README.md with "new".', secrets: { GEMINI_API_KEY: 'gemini-test-key' } });
+      expect(tmpEntries().filter((name) => !tmpBefore.includes(name))).toEqual([]);
       expect(result.outcome).toMatchObject({ status: 'completed', summary: 'README.md now says new.', usage: { turns: 2, costUsd: null } });
       expect(result.model).toBe('gemini-2.5-pro');
       expect(server.requests[0]).toMatchObject({ url: '/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse', apiKey: 'gemini-test-key' });
@@ -316,7 +323,9 @@ describe('runCliAgent with the other CLIs (one completed run each)', () => {
         passEnv: ['OPENAI_API_KEY'],
         env: proxy.env(),
       });
+      const tmpBefore = tmpEntries();
       const { run: result } = await run(config, { prompt: 'Change hello.txt so that it says "hello, aider".', secrets: { OPENAI_API_KEY: 'sk-aider-test' } });
+      expect(tmpEntries().filter((name) => !tmpBefore.includes(name))).toEqual([]);
       expect(result.outcome).toMatchObject({
         status: 'completed',
         usage: { inputTokens: 1200, outputTokens: 40, costUsd: null, costSource: null, turns: 1 },
