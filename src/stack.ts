@@ -12,6 +12,7 @@ import { startChild } from './platform/child-process';
 import { workerSizing, type Config } from './platform/config';
 import { createPrismaClient } from './platform/prisma';
 import { seedTaskTemplates } from './phase-work/seed-templates';
+import { seedPromptTemplates } from './agents/prompt-templates';
 import { prepareConfiguredRepositories } from './repositories/start-up';
 import { migrateDatabase } from './platform/database';
 import { startDatabase } from './platform/embedded-postgres';
@@ -59,6 +60,8 @@ export async function startStack(config: Config, log: Logger): Promise<Stack> {
     stops.push(() => prisma.$disconnect());
     const seeded = await seedTaskTemplates(prisma);
     if (seeded > 0) log.info({ seeded }, 'seeded task templates');
+    const seededPrompts = await seedPromptTemplates(prisma);
+    if (seededPrompts > 0) log.info({ seeded: seededPrompts }, 'seeded prompt templates');
     const runtime = loadRuntime(config, prisma, log);
     const repositories = await prepareConfiguredRepositories(prisma, runtime.orchestrator.repositories, log);
     if (repositories.length > 0) log.info({ repositories }, 'synced the configured repositories');

@@ -17,6 +17,7 @@ import { TicketClient } from '../ticket/client';
 import { errorHandler, routeNotFound } from './errors';
 import { idempotency } from './idempotency';
 import { agentsRouter } from '../agents/routes';
+import { promptTemplatesRouter } from '../agents/prompt-routes';
 import { healthRouter } from './health';
 import { phaseWorkRouter } from '../phase-work/routes';
 import { ticketsRouter } from '../ticket/routes';
@@ -57,6 +58,7 @@ export function createApp({ prisma, temporal, taskQueue, logger, orchestrator, s
     }),
   );
   app.use('/api/v1', agentsRouter(new AgentRegistry(prisma), taskQueue));
+  app.use('/api/v1', promptTemplatesRouter(prisma, orchestrator));
   app.use('/api/v1', repositoriesRouter(new RepositoryStore(prisma)));
   app.use(routeNotFound);
   app.use(errorHandler(logger));

@@ -7,6 +7,7 @@ import { WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError } from '@t
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { AgentNotFoundError } from '../agents/registry';
+import { PromptTemplateError } from '../agents/prompt-templates';
 import { GATE_NOT_PASSED } from '../ticket/transition';
 import { PhaseWorkError } from '../phase-work/errors';
 import { RepositoryError } from '../repositories/store';
@@ -22,6 +23,7 @@ export const ERROR_STATUS = {
   TASK_NOT_FOUND: 404,
   AGENT_NOT_FOUND: 404,
   TEMPLATE_NOT_FOUND: 404,
+  PROMPT_TEMPLATE_NOT_FOUND: 404,
   REPOSITORY_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   INVALID_TRANSITION: 409,
@@ -40,6 +42,7 @@ export const ERROR_STATUS = {
   INVALID_DEPENDENCY: 422,
   DEPENDENCY_CYCLE: 422,
   UNKNOWN_REPOSITORY: 422,
+  INVALID_PROMPT_TEMPLATE: 422,
   SERVICE_UNAVAILABLE: 503,
   TRANSITION_PENDING: 504,
   INTERNAL: 500,
@@ -84,6 +87,7 @@ function toApiError(error: unknown): ApiError {
   if (error instanceof TicketNotActiveError) return new ApiError('TICKET_NOT_ACTIVE', error.message, { ticketId: error.ticketId, status: error.status });
   if (error instanceof PhaseWorkError) return new ApiError(error.code, error.message, error.details);
   if (error instanceof RepositoryError) return new ApiError(error.code, error.message, error.details);
+  if (error instanceof PromptTemplateError) return new ApiError(error.code, error.message, error.details);
   if (error instanceof TransitionPendingError) {
     return new ApiError('TRANSITION_PENDING', error.message, { ticketId: error.ticketId, requestId: error.requestId });
   }

@@ -1,6 +1,6 @@
 /**
  * Stand-alone API process (docker-compose's `api` service): applies migrations to DATABASE_URL
- * (required), seeds the task templates, upserts the configuration file's repositories, registers
+ * (required), seeds the task and prompt templates, upserts the configuration file's repositories, registers
  * the ticket search attributes on the Temporal namespace, then serves the REST API on PORT until
  * SIGINT/SIGTERM.
  */
@@ -9,6 +9,7 @@ import { createApp, listen } from '../api/app';
 import { loadConfig } from '../platform/config';
 import { createPrismaClient } from '../platform/prisma';
 import { seedTaskTemplates } from '../phase-work/seed-templates';
+import { seedPromptTemplates } from '../agents/prompt-templates';
 import { prepareConfiguredRepositories } from '../repositories/start-up';
 import { migrateDatabase } from '../platform/database';
 import { ensureSearchAttributes } from '../platform/temporal-server';
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
   const prisma = createPrismaClient(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   await seedTaskTemplates(prisma);
+  await seedPromptTemplates(prisma);
   const { orchestrator, settings } = loadRuntime(config, prisma, log);
   await prepareConfiguredRepositories(prisma, orchestrator.repositories, log);
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });

@@ -28,7 +28,8 @@ export const templatesQuery = z
   .strictObject({ ...phaseSelector, include_inactive: z.enum(['true', 'false']).optional() })
   .transform((value) => ({ phase: selectedPhase(value), includeInactive: value.include_inactive === 'true' }));
 
-const taskType = z
+/** A task type: lowercase letters, digits and underscores, starting with a letter, at most 100 characters. */
+export const taskType = z
   .string()
   .trim()
   .regex(/^[a-z][a-z0-9_]{0,99}$/, 'lowercase letters, digits and underscores, starting with a letter');

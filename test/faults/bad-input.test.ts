@@ -1,5 +1,5 @@
 /**
- * Fault "bad input": every endpoint of the REST API (the routes of src/<context>/routes.ts and src/api/health.ts; a check
+ * Fault "bad input": every endpoint of the REST API (the routes of src/<context>/routes.ts, src/agents/prompt-routes.ts and src/api/health.ts; a check
  * below fails when one has no case here) is sent wrong types, unknown phases, unknown fields,
  * oversized and malformed bodies, unknown or garbage IDs and invalid query values, on a real
  * Temporal dev server, worker and PostgreSQL.
@@ -40,11 +40,12 @@ const REPOSITORY_SPEC = {
 };
 
 const SRC = path.resolve(__dirname, '..', '..', 'src');
-/** The files that declare routes: each context's `src/<context>/routes.ts` and the API's health router. */
+/** The files that declare routes: each context's `src/<context>/routes.ts`, the prompt templates' router and the API's health router. */
 const ROUTE_FILES = [
   ...readdirSync(SRC)
     .map((context) => path.join(SRC, context, 'routes.ts'))
     .filter((file) => existsSync(file)),
+  path.join(SRC, 'agents', 'prompt-routes.ts'),
   path.join(SRC, 'api', 'health.ts'),
 ];
 /** Every `router.<method>('<path>'` of the route files, as "METHOD /path" (as declared: without the /api/v1 prefix the app mounts most routers at). */
@@ -120,6 +121,8 @@ const BODY_ROUTES: [string, unknown][] = [
   ['POST /agents/:id/heartbeat', undefined],
   ['POST /repositories', REPOSITORY_SPEC],
   ['PATCH /repositories/:name', { keepBranches: false }],
+  ['PUT /prompt-templates/:taskType', { template: 'Work on {{ticket.key}}' }],
+  ['POST /prompt-templates/:taskType/preview', { taskId: '<task>' }],
 ];
 
 /** Routes answering GET with an `:id`. */
@@ -420,6 +423,41 @@ function cases(): Case[] {
   add(createTicket, 'a repository that is not a name', 400, 'VALIDATION_FAILED', { body: json({ title: 't', repository: '../x' }) });
   add(createTicket, 'a source URL that is not a URL', 400, 'VALIDATION_FAILED', { body: json({ title: 't', sourceUrl: 'see the tracker' }) });
 
+  // Prompt templates (`:taskType` defaults to a task type with no template of its own).
+  const taskTypeRoutes = [
+    'GET /prompt-templates/:taskType',
+    'PUT /prompt-templates/:taskType',
+    'DELETE /prompt-templates/:taskType',
+    'POST /prompt-templates/:taskType/preview',
+  ];
+  for (const route of taskTypeRoutes) {
+    const body = BODY_ROUTES.find(([r]) => r === route)?.[1];
+    for (const [name, id] of [
+      ['a task type with capitals', 'Bad-Type'],
+      ['a task type starting with a digit', '9lives'],
+      ['a 2000-character task type', 'x'.repeat(2000)],
+      ['an SQL-injection task type', "x' OR '1'='1"],
+    ] as [string, string][]) {
+      add(route, name, 400, 'VALIDATION_FAILED', { id, body: body === undefined ? undefined : json(body) });
+    }
+    add(route, 'a lone percent sign as task type', 400, undefined, { id: '%', body: body === undefined ? undefined : json(body) });
+  }
+  add('GET /prompt-templates', 'a malformed JSON body', 400, 'INVALID_JSON', { body: raw('{"a":') });
+  const putPrompt = 'PUT /prompt-templates/:taskType';
+  add(putPrompt, 'no template', 400, 'VALIDATION_FAILED', { body: json({}) });
+  add(putPrompt, 'a template that is no string', 400, 'VALIDATION_FAILED', { body: json({ template: ['a'] }) });
+  add(putPrompt, 'a blank template', 400, 'VALIDATION_FAILED', { body: json({ template: ' ' }) });
+  add(putPrompt, 'a template over 50 000 characters', 400, 'VALIDATION_FAILED', { body: json({ template: 'x'.repeat(50_001) }) });
+  add(putPrompt, 'a NUL character in the template', 400, 'VALIDATION_FAILED', { body: json({ template: NUL }) });
+  add(putPrompt, 'a template with an unclosed section', 422, 'INVALID_PROMPT_TEMPLATE', { body: json({ template: '{{#ticket}}' }) });
+  add(putPrompt, 'a template with an unclosed tag', 422, 'INVALID_PROMPT_TEMPLATE', { body: json({ template: '{{ticket.key' }) });
+  add('DELETE /prompt-templates/:taskType', 'a task type without a template of its own', 404, 'PROMPT_TEMPLATE_NOT_FOUND');
+  const preview = 'POST /prompt-templates/:taskType/preview';
+  add(preview, 'no body', 400, 'VALIDATION_FAILED');
+  add(preview, 'a task ID that is no UUID', 400, 'VALIDATION_FAILED', { body: json({ taskId: "1' OR '1'='1" }) });
+  add(preview, 'an unknown task', 404, 'TASK_NOT_FOUND', { body: json({ taskId: randomUUID() }) });
+  add(preview, 'an unsaved template that does not parse', 422, 'INVALID_PROMPT_TEMPLATE', { body: json({ taskId: '<task>', template: '{{/task}}' }) });
+
   // Health endpoints take no input; what they are sent is still parsed first.
   add('GET /healthz', 'a malformed JSON body', 400, 'INVALID_JSON', { body: raw('{"a":') });
   add('GET /readyz', 'a body over 256 KiB', 413, 'PAYLOAD_TOO_LARGE', { body: json({ padding: 'x'.repeat(300 * KIB) }) });
@@ -467,7 +505,10 @@ function url(testCase: Case, ticketId: string): string {
   const resource = resourceOf(testCase.route);
   const id = testCase.id ?? (resource?.kind === 'ticket' ? ticketId : resource ? ids[resource.kind] : '');
   const prefix = route === '/healthz' || route === '/readyz' ? '' : '/api/v1';
-  const target = route.replace(':id', id).replace(':name', testCase.id ?? REPOSITORY);
+  const target = route
+    .replace(':id', id)
+    .replace(':name', testCase.id ?? REPOSITORY)
+    .replace(':taskType', testCase.id ?? 'nothing_here');
   return `${prefix}${target}${testCase.query ? `?${testCase.query}` : ''}`;
 }
 
