@@ -10,8 +10,8 @@
  *
  * It does what the offline reference agent would, through Claude Code's own tools. For a new
  * conversation (no `tool_result` yet) it answers with a `Bash` tool call that runs the reference
- * agent on the task's request file, whose path it finds in the prompt ("The whole task request is in
- * <path>." — src/agents/prompt.ts): `node <repo>/examples/agents/reference-agent.mjs < <path>`. The
+ * agent on the task's request file, whose path it finds in the prompt ({@link REQUEST_FILE}):
+ * `node <repo>/examples/agents/reference-agent.mjs < <path>`. The
  * agent writes its documents and code into the working tree (Claude Code's cwd) and prints its
  * result; when the next request carries that `tool_result`, the model answers with a final text: a
  * summary line and, on the last line, the JSON of the result's `output` (so `approved`, `reasons` and
@@ -29,8 +29,12 @@ import { fileURLToPath } from 'node:url';
 /** The offline reference agent the demo model runs. */
 const REFERENCE_AGENT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'agents', 'reference-agent.mjs');
 
-/** Where the prompt names the request file (src/agents/prompt.ts renders this sentence). */
-const REQUEST_FILE = /The whole task request is in (\S+?)\.?(?:\s|$)/;
+/**
+ * Where the prompt names the request file: the default templates of src/agents/prompt-templates.ts
+ * say "The whole task request (JSON, …) is in <path>." and, for a validation, "The request file
+ * <path> lists …".
+ */
+const REQUEST_FILE = /(?:The whole task request(?: \([^)]*\))? is in|The request file) (\/\S+?)\.?(?:\s|$)/;
 
 /** Tokens every message reports: input on `message_start` (part of it from the cache), output on `message_delta`. */
 export const DEMO_USAGE = { inputTokens: 1200, cacheReadTokens: 200, outputTokens: 150 };
@@ -177,7 +181,7 @@ export function demoAnswer(conversation) {
     .map((block) => (block.type === 'text' ? (block.text ?? '') : ''))
     .join('\n');
   const requestFile = REQUEST_FILE.exec(prompt)?.[1];
-  if (!requestFile) return { text: 'The demo model needs a prompt naming the task request file ("The whole task request is in <path>.").' };
+  if (!requestFile) return { text: 'The demo model needs a prompt naming the task request file ("The whole task request (…) is in <path>.").' };
   return {
     text: 'Running the reference agent on the task request.',
     toolUse: {

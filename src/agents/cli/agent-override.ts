@@ -2,7 +2,7 @@
  * `npm start -- --agent claude-code|codex|gemini-cli|aider` (issue 10, "Main job and docs"): one
  * coding-agent CLI on every capability, in place of the configuration's backends, for a user with
  * a key. The model and endpoints come from environment variables (documented in the README):
- * - `ORCHESTRATOR_AGENT_MODEL`: the model (default: the CLI's own; `gemini-2.5-pro` for Gemini CLI);
+ * - `ORCHESTRATOR_AGENT_MODEL`: the model (default: the backend's, src/agents/cli/backends.ts);
  * - claude-code: `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL` passed through;
  * - codex: `OPENAI_API_KEY` passed through; `OPENAI_BASE_URL` set → a custom Responses provider at
  *   that URL keyed by `OPENAI_API_KEY`;
@@ -46,7 +46,7 @@ export function isCliBackendType(value: string): value is CliBackendType {
 export function agentOverride(config: OrchestratorConfig, type: string, env: Record<string, string | undefined>): OrchestratorConfig {
   if (!isCliBackendType(type)) throw new Error(`unknown agent "${type}": --agent takes one of ${CLI_BACKEND_TYPES.join(', ')}`);
   const capabilities = [...new Set(config.backends.flatMap((backend) => backend.capabilities))];
-  const model = env[AGENT_MODEL_ENV] || (type === 'gemini-cli' ? 'gemini-2.5-pro' : undefined);
+  const model = env[AGENT_MODEL_ENV] || undefined;
   const baseUrl = env.OPENAI_BASE_URL || undefined;
   const entry = {
     name: type,

@@ -58,10 +58,10 @@ describe('agentOverride', () => {
     expect(modelOf(agentOverride(config, 'codex', {}))).toBeUndefined();
   });
 
-  it('always gives gemini-cli a model (the CLI makes a routing side call without one)', () => {
+  it('passes gemini-cli its key and endpoint, and the model when one is given', () => {
+    expect(modelOf(agentOverride(config, 'gemini-cli', {}))).toBeUndefined();
     expect(agentOverride(config, 'gemini-cli', {}).backends[0]).toMatchObject({
       name: 'gemini-cli',
-      model: 'gemini-2.5-pro',
       passEnv: ['GEMINI_API_KEY', 'GOOGLE_GEMINI_BASE_URL', ...PROXY_ENV],
     });
     expect(modelOf(agentOverride(config, 'gemini-cli', { ORCHESTRATOR_AGENT_MODEL: 'gemini-2.5-flash' }))).toBe('gemini-2.5-flash');
