@@ -13,7 +13,10 @@
  *      `io.temporal:temporal-test-server`, pinned version) and its dependencies from Maven Central
  *      into .tools/ with Maven, once, and writes a launcher the tests start it with;
  *   4. generates the Prisma client;
- *   5. hands over (`--setup` stops here: set-up only, what a fresh-clone test runs):
+ *   5. for `npm test`, and `npm start -- --agent aider`: installs Aider (`aider-chat`, pinned) into a
+ *      virtualenv in .tools/aider-venv with scripts/install-aider.mjs, once (the aider backend's
+ *      tests run the real CLI; the other three coding-agent CLIs are npm devDependencies);
+ *   6. hands over (`--setup` stops here: set-up only, what a fresh-clone test runs):
  *      `npm start [-- --once] [file]` runs src/entrypoints/main.ts (PostgreSQL, migrations,
  *      Temporal dev server, worker, API, main job); `npm test [-- jest args]` type-checks and
  *      runs Jest (its global set-up starts PostgreSQL and migrates a template database);
@@ -240,6 +243,12 @@ function generatePrismaClient() {
   });
 }
 
+/** Installs Aider into .tools/aider-venv unless the pinned version is there (scripts/install-aider.mjs). */
+function installAider() {
+  say('Aider: .tools/aider-venv (scripts/install-aider.mjs)');
+  run(process.execPath, [path.join(root, 'scripts', 'install-aider.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
 installDependencies();
 const { cli: temporalCli, how } = findTemporalCli();
 say(`Temporal CLI: ${temporalCli} (${how})`);
@@ -252,6 +261,7 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 if (setupOnly) {
   say('set-up done');
 } else if (testMode) {
+  installAider();
   const testServer = findTestServer();
   if (testServer) {
     say(`time-skipping test server: ${testServer}`);
@@ -265,6 +275,7 @@ if (setupOnly) {
   run(bin('prettier'), ['--check', '.'], { env });
   run(bin('jest'), args.slice(1), { env });
 } else {
+  if (args.includes('--agent') && args[args.indexOf('--agent') + 1] === 'aider') installAider();
   // The benchmark runs in one Node process (`--import tsx`, no tsx wrapper), like its children.
   const main = benchMode
     ? spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'run.ts'), ...args.slice(1)], { cwd: root, stdio: 'inherit', env })

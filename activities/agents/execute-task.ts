@@ -1,8 +1,11 @@
 /**
  * The `executeTask` activity: one execution of a task through the agent backend its required
  * capabilities select (seed 001/002 Stream F; seed 004 milestones 1.2 and 1.4). The `command`
- * backend runs the agent process and heartbeats while it runs; the `http` backend hands the task
- * over and completes asynchronously when the agent calls back through the API. Errors are
+ * backend runs the agent process and heartbeats while it runs; a coding-agent CLI backend (issue 10:
+ * `claude-code`, `codex`, `gemini-cli`, `aider`) runs the CLI headless and heartbeats its progress
+ * (./cli-execution.ts); the `http` backend hands the task over and completes asynchronously when
+ * the agent calls back through the API. Every process execution is recorded with its usage
+ * (`agent_executions`). Errors are
  * classified: permanent ones fail the activity as non-retryable, transient ones are retried by the
  * ticket workflow (with exponential backoff, counting executions in `tasks.attempts`).
  * The rows are the phase-work stores'; the request is shaped by src/agents/request.ts.
@@ -16,6 +19,7 @@ import { agentRecordsDir, forgetAgent, rememberAgent, stopLeftoverAgent } from '
 import { runCommandAgent } from '../../src/agents/command-backend';
 import { selectBackend, type AgentBackendConfig, type OrchestratorConfig } from '../../src/agents/config';
 import type { TaskExecution, TaskRef } from '../../src/agents/contracts';
+import { NO_USAGE, recordExecution } from '../../src/agents/executions';
 import { handOverToHttpAgent } from '../../src/agents/http-backend';
 import type { AgentRequest, AgentResult } from '../../src/agents/protocol';
 import { agentRequest } from '../../src/agents/request';
@@ -28,6 +32,7 @@ import type { Phase } from '../../src/ticket/phases';
 import type { TicketTree, TicketTrees } from '../../src/repositories/ticket-trees';
 import { asActivity } from '../failures';
 import { whileHeartbeating } from '../heartbeat';
+import { runCliExecution } from './cli-execution';
 
 /** What the activity needs besides the database. */
 export interface ExecuteTaskDependencies {
@@ -47,24 +52,24 @@ export interface ExecuteTaskDependencies {
   repositoryCacheDir: string;
 }
 
-/** Shortest resource lease of a command execution, ms (the lease is renewed with each heartbeat). */
+/** Shortest resource lease of a process execution, ms (the lease is renewed with each heartbeat). */
 const MIN_COMMAND_LEASE_MS = 30_000;
 
-/** Shortest interval between heartbeats of a command execution, ms. */
+/** Shortest interval between heartbeats of a process execution, ms. */
 const MIN_HEARTBEAT_INTERVAL_MS = 100;
 
-/** Heartbeats per heartbeat timeout of a command execution. */
+/** Heartbeats per heartbeat timeout of a process execution. */
 const HEARTBEATS_PER_TIMEOUT = 3;
 
 /** Interval between heartbeats of an execution on `backend`, ms (an http execution has no heartbeat timeout: its lease's). */
 function heartbeatIntervalOf(backend: AgentBackendConfig): number {
-  const timeoutMs = backend.type === 'command' ? backend.heartbeatTimeoutMs : MIN_COMMAND_LEASE_MS;
+  const timeoutMs = backend.type === 'http' ? MIN_COMMAND_LEASE_MS : backend.heartbeatTimeoutMs;
   return Math.max(MIN_HEARTBEAT_INTERVAL_MS, Math.floor(timeoutMs / HEARTBEATS_PER_TIMEOUT));
 }
 
 /** How long a resource lock of an execution on `backend` lasts without renewal, ms. */
 function leaseMsOf(backend: AgentBackendConfig): number {
-  return backend.type === 'command' ? Math.max(MIN_COMMAND_LEASE_MS, 2 * backend.heartbeatTimeoutMs) : backend.timeoutMs;
+  return backend.type === 'http' ? backend.timeoutMs : Math.max(MIN_COMMAND_LEASE_MS, 2 * backend.heartbeatTimeoutMs);
 }
 
 /**
@@ -98,13 +103,13 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
     if (task.resources.length) await asActivity(() => acquireResources(prisma, taskId, task.resources, lease()));
     const agents = agentRecordsDir(workspacesDir, task.ticket.id);
     // The steps before the agent starts that do not depend on each other run at once (issue 8 §3):
-    // the row write, the reads for the request, the workspace (a command agent an earlier execution
+    // the row write, the reads for the request, the workspace (an agent process an earlier execution
     // left running in it stopped first; for a ticket with a repository, its working tree synced from
     // the remote, issue 9), and meanwhile the context summary (cached per phase run).
     const prepared = Promise.all([
       startExecution(prisma, task, agent, backend.type === 'http' ? context.info.taskToken : null),
       executionInputs(prisma, task),
-      (backend.type === 'command' ? stopLeftoverAgent(agents, taskId) : Promise.resolve(undefined)).then(async (leftover) => ({
+      (backend.type === 'http' ? Promise.resolve(undefined) : stopLeftoverAgent(agents, taskId)).then(async (leftover) => ({
         leftover,
         ...(await whileHeartbeating(heartbeatIntervalMs, { step: 'preparing the workspace' }, () =>
           prepareWorkspace(task.ticket.id, task.ticket.repositoryName !== null),
@@ -128,8 +133,25 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
         log.info('task handed over to http agent; waiting for its callback');
         throw new CompleteAsyncError();
       }
-      if (backend.type !== 'command') throw new AgentFailure(`backend type ${backend.type} is not wired yet`, AgentFailureType.UNAVAILABLE, false);
-      const result = await runCommand(backend, request, workspace, log);
+      const result =
+        backend.type === 'command'
+          ? await runCommand(backend, request, workspace, log)
+          : await runCliExecution({
+              prisma,
+              config,
+              backend,
+              agent,
+              request,
+              ticket: task.ticket,
+              workspace,
+              plainWorkspace: tree === null,
+              scratchDir: path.join(agents, taskId),
+              signal: context.cancellationSignal,
+              onProgress: heartbeat,
+              heartbeatIntervalMs,
+              onSpawn: (pid) => rememberAgent(agents, taskId, pid),
+              log,
+            }).finally(() => forgetAgent(agents, taskId));
       // The orchestrator, not the agent, commits and pushes what the task changed (issue 9).
       const summary = typeof result.output.summary === 'string' ? result.output.summary : '';
       const committed = tree
@@ -149,9 +171,16 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
       throw ApplicationFailure.create({ type: error.type, message: error.message, nonRetryable: !error.retryable });
     }
 
+    /** Heartbeats a running agent process's `details` and renews the task's resource leases. */
+    function heartbeat(details: object): void {
+      context.heartbeat(details);
+      if (task.resources.length) renewResources(prisma, taskId, lease()).catch((error: unknown) => log.warn({ err: error }, 'lease renewal failed'));
+    }
+
     /**
      * Runs the command agent in `workspace` (where no earlier execution's agent runs any more),
-     * heartbeating and renewing the task's resource leases while it runs.
+     * heartbeating and renewing the task's resource leases while it runs, and records the
+     * execution (with the usage the agent reported, if any).
      * @returns its completed result
      * @throws AgentFailure when it fails
      */
@@ -161,18 +190,35 @@ export function createExecuteTask({ prisma, config, workspacesDir, publicApiUrl,
       workspace: string,
       log: Logger,
     ): Promise<AgentResult> {
+      const startedAt = new Date();
+      const record = (status: 'completed' | 'failed', error: string | null) =>
+        recordExecution(prisma, {
+          taskId,
+          attempt: request.task.attempt,
+          backend: agent,
+          backendType: backend.type,
+          model: null,
+          status,
+          error,
+          usage: NO_USAGE,
+          startedAt,
+          finishedAt: new Date(),
+        });
       const result = await runCommandAgent(backend, request, {
         cwd: workspace,
         onSpawn: (pid) => rememberAgent(agents, taskId, pid),
         baseDir: config.baseDir,
         signal: context.cancellationSignal,
-        heartbeat: (details) => {
-          context.heartbeat(details);
-          if (task.resources.length) renewResources(prisma, taskId, lease()).catch((error: unknown) => log.warn({ err: error }, 'lease renewal failed'));
-        },
-        heartbeatIntervalMs: heartbeatIntervalOf(backend),
+        heartbeat,
+        heartbeatIntervalMs,
         log: (line) => log.debug({ stderr: line }, 'agent stderr'),
-      }).finally(() => forgetAgent(agents, taskId));
+      })
+        .catch(async (error: unknown) => {
+          if (error instanceof AgentFailure) await record('failed', error.message);
+          throw error;
+        })
+        .finally(() => forgetAgent(agents, taskId));
+      await record(result.status, result.status === 'failed' ? (result.error ?? null) : null);
       if (result.status === 'failed') {
         throw new AgentFailure(result.error ?? 'agent reported failure', AgentFailureType.TASK_FAILED, result.retryable ?? true);
       }
