@@ -6,6 +6,7 @@
  * secrets file; its proxy variables point at a proxy that refuses and logs (the log stays empty).
  */
 import path from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { Phase } from '../../../src/ticket/phases';
 import { SCRIPTED_USAGE, startAnthropicServer, type AnthropicServer, type AnthropicStep } from '../../fixtures/model-servers/anthropic';
 import {
@@ -18,6 +19,7 @@ import {
   ticketBranchOnRemote,
   useCliTicketStack,
 } from '../../helpers/cli-tickets';
+import { poll } from '../../helpers/poll';
 
 const KEY = 'sk-ant-api03-scripted-ticket-key';
 
@@ -130,9 +132,22 @@ describe('claude-code works a ticket task', () => {
     expect(task.executions.map(({ status, failureKind }) => [status, failureKind])).toEqual([['failed', 'api_error']]);
   });
 
-  it('kills a run that stops emitting events at the idle timeout, then retries', async () => {
+  it('kills a run that stops emitting events at the idle timeout, then retries; its progress is the heartbeat', async () => {
     server.script([{ kind: 'silent' }, ...writesRequirements('CLAUDE-5')]);
     const { id, handle } = await startCliTicket(stack, 'CLAUDE-5');
+    // While the CLI hangs, the Web UI (DescribeWorkflowExecution) shows its progress as the activity's heartbeat details.
+    const details = await poll(
+      async () => {
+        const { raw } = await handle.describe();
+        const pending = raw.pendingActivities?.find((activity) => activity.activityType?.name === 'executeTask');
+        const payload = pending?.heartbeatDetails?.payloads?.[0];
+        return payload ? defaultPayloadConverter.fromPayload<Record<string, unknown>>(payload) : undefined;
+      },
+      (heartbeat) => heartbeat?.lastEventType === 'system/init',
+      'the hanging CLI run heartbeating its progress',
+      60_000,
+    );
+    expect(details).toMatchObject({ lastEventType: 'system/init', toolCalls: 0, tokens: 0, pid: expect.any(Number), elapsedMs: expect.any(Number) });
     expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
 
     const task = await cliTask(stack, id);
