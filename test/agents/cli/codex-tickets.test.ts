@@ -102,6 +102,10 @@ describe('codex works a ticket task', () => {
     const priced =
       ((inputTokens - cachedTokens) * PRICE.inputUsdPerMTok + cachedTokens * PRICE.cachedInputUsdPerMTok + outputTokens * PRICE.outputUsdPerMTok) / 1e6;
     expect(Number(execution?.costUsd)).toBeCloseTo(priced, 8);
+    // Codex asked the scripted API for the configured model, with the ticket's task in its input.
+    const [first] = server.modelRequests.map((request) => request.body as { model: string; input: unknown });
+    expect(first?.model).toBe(MODEL);
+    expect(JSON.stringify(first?.input)).toContain('CODEX-1');
     // The key came from the secrets file and reached only the model API.
     expect(server.modelRequests.map((request) => request.headers.authorization)).toEqual([`Bearer ${KEY}`, `Bearer ${KEY}`]);
     expect(JSON.stringify(task)).not.toContain(KEY);
