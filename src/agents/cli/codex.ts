@@ -125,6 +125,21 @@ export function classifyCodexError(message: string): { kind: string; retryable: 
 }
 
 /**
+ * A failure message as people read it: the provider's JSON error body that Codex passes through
+ * as is (`{"error":{"message":…,"type":…}}`) becomes `<type>: <message>`; anything else is kept.
+ */
+export function readableCodexError(message: string): string {
+  if (!message.startsWith('{')) return message;
+  try {
+    const error = record(record(JSON.parse(message)).error);
+    if (typeof error.message !== 'string') return message;
+    return typeof error.type === 'string' ? `${error.type}: ${error.message}` : error.message;
+  } catch {
+    return message;
+  }
+}
+
+/**
  * The Codex backend. The provider's base URL is a backend option (not an extra argument), so the
  * runner builds the `-c model_providers.local=…` value from the configuration.
  */
@@ -224,7 +239,7 @@ export function codexBackend(options: CodexBackendOptions = {}): CliBackend {
       if (ended === 'failed') {
         const message = turnError ?? 'turn failed';
         const { kind, retryable } = classifyCodexError(message);
-        return fail(kind, retryable, message);
+        return fail(kind, retryable, readableCodexError(message));
       }
       if (ended === 'completed') {
         if (exitCode !== 0) return fail('process', true, `turn.completed but exit code ${exitCode}`);

@@ -118,7 +118,7 @@ describe('codex backend: recorded output', () => {
   });
 
   it.each([
-    ['http-400.jsonl', 'api_error', false, 'Invalid model request: bad things'],
+    ['http-400.jsonl', 'api_error', false, 'codex: invalid_request_error: Invalid model request: bad things'],
     ['http-401.jsonl', 'auth', false, 'unexpected status 401 Unauthorized'],
     ['http-429.jsonl', 'rate_limited', true, 'last status: 429 Too Many Requests'],
     ['http-429-quota.jsonl', 'rate_limited', false, 'Quota exceeded'],
