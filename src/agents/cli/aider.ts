@@ -29,8 +29,9 @@
  * Pure module (no Node imports). The runner writes the two files {@link aiderModelMetadata} and
  * {@link aiderModelSettings} return into the task's scratch directory and passes their paths in
  * {@link AiderOptions}; it passes `OPENAI_API_KEY` through its environment allow-list; and, because
- * the repo map writes its cache `.aider.tags.cache.v4/` into the working tree, it adds `.aider*` to the
- * tree's `.git/info/exclude` (`--no-gitignore` keeps Aider from editing `.gitignore` itself).
+ * the repo map writes its cache `.aider.tags.cache.v4/` into the working tree, it removes that cache
+ * after the run, before the orchestrator commits (`--no-gitignore` keeps Aider from editing
+ * `.gitignore` itself).
  */
 import type { CliBackend, CliInvocation, CliOutcome, CliProgress, CliRequest, CliUsage } from './contracts';
 
@@ -245,7 +246,8 @@ export const aiderBackend = (options: AiderOptions): CliBackend => ({
    * failed, classified by its LiteLLM exception (429 `rate_limited` and 5xx/connection/timeout
    * `api_error` retryable; 400/404 `api_error` and 401/403 `auth` permanent); a token-limit report →
    * permanent `api_error`; no `Tokens:` line at all → permanent `protocol`. Otherwise `completed`,
-   * the summary being the model's reply and the edits applied.
+   * the summary being the model's reply (its final message, so a trailing JSON object stays last,
+   * where the task output reads it), or the `Applied edit to …` lines when the reply is empty.
    */
   outcome(lines: string[], exitCode: number | null): CliOutcome {
     const usage = readUsage(lines);
@@ -290,6 +292,6 @@ export const aiderBackend = (options: AiderOptions): CliBackend => ({
       .join('\n')
       .trim();
     const edits = lines.filter((line) => APPLIED.test(line)).map((line) => line.trim());
-    return { status: 'completed', summary: [reply, ...edits].filter(Boolean).join('\n'), usage };
+    return { status: 'completed', summary: reply || edits.join('\n'), usage };
   },
 });

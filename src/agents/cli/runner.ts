@@ -11,9 +11,9 @@
  * anthropics/claude-code#53584); and reads the outcome from the CLI's output, never trusting the
  * exit code alone. Every message, summary and log line that leaves it has the secret values redacted.
  */
-import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { gitLine } from '../../repositories/git';
+import { git } from '../../repositories/git';
 import { spawnProcessGroup, type ProcessGroup } from '../../platform/process-group';
 import { RESUMABLE_CLIS, cliBackendFor, resolveBinary, type CliSetup } from './backends';
 import type { CliBackendConfig } from './config';
@@ -95,15 +95,20 @@ function lineReader(onLine: (line: string) => void): { push(chunk: string): void
 }
 
 /**
- * Keeps Aider's repository-map cache (`.aider.tags.cache.v4/` and the like, written into the tree)
- * out of the orchestrator's commit: adds `.aider*` to the tree's `info/exclude` (once).
+ * Removes Aider's repository-map cache (`.aider.tags.cache.v4/`, which Aider writes at the tree's
+ * root and cannot be told to put elsewhere) from `cwd` when it is untracked, so the orchestrator's
+ * `git add --all` never commits it. An `info/exclude` line cannot keep it out: the clone's
+ * `info/exclude` is shared by its trees and rewritten by the workspaces on every use of the clone,
+ * the task's commit included (src/repositories/workspaces.ts). Aider's other files are not written
+ * (its histories go to /dev/null). Never throws: a failure is logged.
  */
-async function excludeAiderFiles(cwd: string): Promise<void> {
-  const exclude = path.resolve(cwd, await gitLine(cwd, ['rev-parse', '--git-path', 'info/exclude']));
-  const current = await readFile(exclude, 'utf8').catch(() => '');
-  if (current.split('\n').includes('.aider*')) return;
-  await mkdir(path.dirname(exclude), { recursive: true });
-  await appendFile(exclude, `${current === '' || current.endsWith('\n') ? '' : '\n'}.aider*\n`);
+async function removeAiderFiles(cwd: string, log: (line: string) => void): Promise<void> {
+  try {
+    const untracked = await git(cwd, ['ls-files', '-z', '--others', '--directory', '--', ':(glob).aider.tags.cache.v*/']);
+    for (const entry of untracked.split('\0').filter(Boolean)) await rm(path.join(cwd, entry), { recursive: true, force: true });
+  } catch (error) {
+    log(`cannot remove aider's files from ${cwd}: ${(error as Error).message}`);
+  }
 }
 
 /**
@@ -139,7 +144,7 @@ type Ended = { exitCode: number | null } | { spawnError: NodeJS.ErrnoException }
  * (permanent for ENOENT and EACCES), a command line too long for the system (E2BIG) → permanent
  * `usage`; a failure to prepare the run (its directories or files) → retryable
  * `process`. The backend reads stdout and stderr lines together, in arrival order (a CLI's
- * refusal to start is on stderr). TMPDIR is removed and the backend's clean-up run whatever happens;
+ * refusal to start is on stderr). TMPDIR (and Aider's repository-map cache in the tree) is removed and the backend's clean-up run whatever happens;
  * HOME is kept (the caller removes the scratch directory when the task ends).
  *
  * @throws only `options.signal.reason`, when the signal aborts (before the start, or during the run,
@@ -169,7 +174,6 @@ export async function runCliAgent(config: CliBackendConfig, options: CliRunOptio
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, content, { mode: 0o600 });
     }
-    if (config.type === 'aider') await excludeAiderFiles(options.cwd);
   } catch (error) {
     await rm(dirs.tmp, { recursive: true, force: true }).catch(() => undefined);
     await setup?.cleanup();
@@ -178,6 +182,7 @@ export async function runCliAgent(config: CliBackendConfig, options: CliRunOptio
   }
   const removeRunFiles = async () => {
     await rm(dirs.tmp, { recursive: true, force: true }).catch((error: Error) => log(`cannot remove ${dirs.tmp}: ${error.message}`));
+    if (config.type === 'aider') await removeAiderFiles(options.cwd, log);
     await setup.cleanup();
   };
   if (signal.aborted) {

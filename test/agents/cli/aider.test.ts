@@ -57,8 +57,13 @@ describe('aider backend: parser on recorded output', () => {
     const lines = fixture('success.txt');
     expect(backend.outcome(lines, 0)).toEqual({
       status: 'completed',
-      summary: 'I will update the greeting.\n\n\n\nhello.txt\n\n```diff\n@@ -1 +1 @@\n-hello\n+hello, aider\n```\nApplied edit to hello.txt',
+      summary: 'I will update the greeting.\n\n\n\nhello.txt\n\n```diff\n@@ -1 +1 @@\n-hello\n+hello, aider\n```',
       usage: { inputTokens: 1200, outputTokens: 40, cachedTokens: 0, costUsd: 0.0042, costSource: 'reported', turns: 1, sessionId: null },
+    });
+    // Without a reply the summary is the edits applied.
+    expect(backend.outcome(['Tokens: 10 sent, 5 received.', 'Applied edit to hello.txt'], 0)).toMatchObject({
+      status: 'completed',
+      summary: 'Applied edit to hello.txt',
     });
     const progress = lines.reduce<CliProgress>((p, line) => backend.progress(p, line), { lastEventType: null, toolCalls: 0, tokens: 0 });
     expect(progress).toEqual({ lastEventType: 'edit', toolCalls: 1, tokens: 1240 });
