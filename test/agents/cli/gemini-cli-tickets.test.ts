@@ -149,5 +149,8 @@ describe('gemini-cli works a ticket task', () => {
     ]);
     // Killed at the 8 s idle timeout (Gemini CLI has no stream timeout of its own).
     expect(task.executions[0]?.durationMs).toBeLessThan(30_000);
+    // A killed run's session keeps its prompt: the retry resumed it (--resume keeps the session ID).
+    expect(task.executions[1]?.sessionId).toBe(task.executions[0]?.sessionId);
+    expect(task.executions[0]?.sessionId).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
