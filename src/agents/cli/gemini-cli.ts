@@ -21,7 +21,10 @@
  * exit 41 authentication (no key: nothing on stdout, the message on stderr), 42 bad input, 44 sandbox,
  * 52 configuration, 53 the turn limit, 54 a fatal tool error, 55 untrusted workspace, 130 cancelled
  * ({@link FATAL_EXITS}). On an API failure it also writes `gemini-client-error-*.json` (the error and
- * stack, not the key) into TMPDIR: the per-run TMPDIR keeps it out of the system temp directory. Even
+ * stack, not the key) into TMPDIR: the per-run TMPDIR keeps it out of the system temp directory, and
+ * rolls the failed turn back out of the session it keeps: a session whose first turn failed holds
+ * nothing to resume (`--resume` of it exits 42, "No previous sessions found for this project"), so
+ * such an outcome reports no session (a killed run's session keeps its prompt and resumes). Even
  * `gemini --version` writes `$HOME/.gemini/projects.json`, and a run keeps its session under
  * `$HOME/.gemini/tmp/<project>/chats`: hence the per-run HOME. With the CLI's default settings it
  * sends usage statistics to play.googleapis.com (seen through the refusing proxy); the settings here
@@ -199,6 +202,7 @@ export const geminiCliBackend: CliBackend = {
 
   /**
    * `result{status:"success"}` → completed (the summary is the assistant's text); `result{status:"error"}`
+   * (no session ID when no model turn came before the error: nothing to resume)
    * → classified by the fatal error type or exit code ({@link FATAL_EXITS}), else by the HTTP status
    * (message JSON or exit code: 429 and 5xx retryable), else retryable (an unreachable endpoint); no
    * `result` → by the exit code the same way (null, killed: retryable `process`), with the non-JSON
@@ -229,6 +233,10 @@ export const geminiCliBackend: CliBackend = {
         usage,
       };
     }
+    // The CLI rolls the failed turn out of its session file: with no model turn of this run before it,
+    // nothing may be left to resume (`--resume` of it exits 42, "No previous sessions found for this
+    // project"). A resumed session's earlier turns are not in this output: such a session is given up too.
+    if (usage.turns === 0) usage.sessionId = null;
     const error = record(result.error);
     const type = typeof error.type === 'string' ? error.type : null;
     const message = `gemini-cli: ${typeof error.message === 'string' ? error.message : `error ${type ?? 'without a message'}`}`;

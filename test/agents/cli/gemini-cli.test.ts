@@ -81,6 +81,7 @@ describe('gemini-cli backend: parser on recorded output', () => {
       retryable: true,
       kind: 'rate_limited',
       error: expect.stringContaining('Resource has been exhausted') as string,
+      usage: { sessionId: null },
     });
     expect(geminiCliBackend.outcome(fixture('api-500.jsonl'), 244)).toMatchObject({ status: 'failed', retryable: true, kind: 'api_error' });
     expect(geminiCliBackend.outcome(fixture('network-down.jsonl'), 1)).toMatchObject({
@@ -289,7 +290,7 @@ describe('gemini-cli backend: the real CLI against the scripted server', () => {
     expect(result.tmpFiles).toEqual([]);
   });
 
-  it('429 with the CLI retries off (general.maxAttempts 1): a retryable failure, and the next attempt completes', async () => {
+  it('429 with the CLI retries off (general.maxAttempts 1): a retryable failure without a session to resume, and the next attempt completes', async () => {
     const first = await run([{ kind: 'error', status: 429, message: 'Resource has been exhausted (e.g. check quota).' }], { settings: { maxAttempts: 1 } });
     expect(first.exitCode).toBe(173);
     expect(first.outcome).toMatchObject({
@@ -297,8 +298,15 @@ describe('gemini-cli backend: the real CLI against the scripted server', () => {
       retryable: true,
       kind: 'rate_limited',
       error: expect.stringContaining('Resource has been exhausted') as string,
+      usage: { sessionId: null },
     });
     expect(first.tmpFiles).toEqual([expect.stringMatching(/^gemini-client-error-.*\.json$/)]);
+    await server?.close();
+    // Why no session: the CLI rolled the failed first turn out of it, and a resume of the `init` event's session finds nothing.
+    const announced = (JSON.parse(first.lines[0] ?? '{}') as { session_id?: string }).session_id;
+    const resumed = await run([done], { home: first.home, resume: announced, settings: { maxAttempts: 1 } });
+    expect(resumed.exitCode).toBe(42);
+    expect(resumed.outcome).toMatchObject({ retryable: false, kind: 'usage', error: expect.stringContaining('No previous sessions found') as string });
     await server?.close();
     const second = await run([done], { settings: { maxAttempts: 1 } });
     expect(second.outcome.status).toBe('completed');
