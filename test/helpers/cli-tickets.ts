@@ -8,6 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { CliBackendConfig } from '../../src/agents/config';
 import { ticketKey } from '../../src/repositories/contracts';
 import { Phase } from '../../src/ticket/phases';
@@ -15,6 +17,7 @@ import type { ticketWorkflow } from '../../workflows';
 import type { TicketWorkflowState } from '../../workflows/ticket/messages';
 import { startRefusingProxy, type RefusingProxy } from '../fixtures/model-servers/refusing-proxy';
 import { ALL_CAPABILITIES, fixtureConfig, referenceBackend } from './agents';
+import { poll } from './poll';
 import { useTicketStack, waitForState, type TicketStack } from './temporal';
 
 /** The task the CLI runs in these tests, and the capability that routes it there. */
@@ -134,4 +137,69 @@ export async function ticketBranchOnRemote(stack: TicketStack, ticketId: string)
     /** A file's content on the branch. */
     file: (file: string) => git('show', `${branch}:${file}`),
   };
+}
+
+/** `[status, failureKind]` of each of a task's executions, in attempt order (e.g. `[['failed', 'rate_limited'], ['completed', null]]`). */
+export function executionOutcomes(task: { executions: { status: string; failureKind: string | null }[] }): [string, string | null][] {
+  return task.executions.map(({ status, failureKind }) => [status, failureKind]);
+}
+
+/**
+ * Waits until the running executeTask activity of the ticket's workflow heartbeats progress whose
+ * `lastEventType` is `lastEventType`, read as the Web UI reads it (DescribeWorkflowExecution: the
+ * pending activity's decoded heartbeat details), and returns those details (the runner's progress:
+ * `lastEventType`, `toolCalls`, `tokens`, `pid`, `elapsedMs` in ms).
+ *
+ * @throws Error when `timeoutMs` (ms) passes first
+ */
+export async function heartbeatProgress(handle: WorkflowHandle, lastEventType: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  const details = await poll(
+    async () => {
+      const { raw } = await handle.describe();
+      const pending = raw.pendingActivities?.find((activity) => activity.activityType?.name === 'executeTask');
+      const payload = pending?.heartbeatDetails?.payloads?.[0];
+      return payload ? defaultPayloadConverter.fromPayload<Record<string, unknown>>(payload) : undefined;
+    },
+    (heartbeat) => heartbeat?.lastEventType === lastEventType,
+    'the hanging CLI run heartbeating its progress',
+    timeoutMs,
+  );
+  return details ?? {};
+}
+
+/**
+ * Asserts that the ticket blocks in REQUIREMENTS on the CLI task's first execution (failed as
+ * `api_error`, not retried) with `message` in the task's error and the ticket's `blocked_reason`.
+ * The workflow's state is BLOCKED before its transition activity writes the ticket row: this waits
+ * for the row.
+ *
+ * @returns the CLI's task row (with its executions)
+ */
+export async function expectBlockedAtOnce(stack: TicketStack, id: string, handle: WorkflowHandle, message: string) {
+  expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.BLOCKED });
+  const ticket = await poll(
+    () => stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } }),
+    (row) => row.blockedReason !== null,
+    'the blocked ticket row',
+  );
+  const task = await cliTask(stack, id);
+  expect(task).toMatchObject({ status: 'failed', attempts: 1 });
+  expect(task.error).toContain(message);
+  expect(ticket.blockedReason).toContain(message);
+  expect(executionOutcomes(task)).toEqual([['failed', 'api_error']]);
+  return task;
+}
+
+/**
+ * Asserts that the ticket's branch on its remote holds the requirements document of
+ * {@link requirementsDocument} and a commit of it authored by `author` (the backend's name) with
+ * the summary `Wrote <path>.`.
+ *
+ * @returns the branch (see {@link ticketBranchOnRemote})
+ */
+export async function expectRequirementsCommitted(stack: TicketStack, id: string, externalId: string, author: string) {
+  const branch = await ticketBranchOnRemote(stack, id);
+  expect(branch.file(requirementsPath(externalId))).toBe(requirementsDocument(externalId).trim());
+  expect(branch.commits()).toContain(`${author}|${externalId} ${CLI_TASK.taskType}: Wrote ${requirementsPath(externalId)}.`);
+  return branch;
 }

@@ -12,13 +12,14 @@ import type { CliBackendConfig } from '../../../src/agents/cli/config';
 import { Phase } from '../../../src/ticket/phases';
 import { OpenAiChatServer, type ChatReply } from '../../fixtures/model-servers/openai-chat';
 import {
-  CLI_TASK,
   cliTask,
+  executionOutcomes,
+  expectBlockedAtOnce,
+  expectRequirementsCommitted,
   pastRequirements,
   requirementsDocument,
   requirementsPath,
   startCliTicket,
-  ticketBranchOnRemote,
   useCliTicketStack,
 } from '../../helpers/cli-tickets';
 
@@ -76,9 +77,7 @@ describe('aider works a ticket task', () => {
     expect(task).toMatchObject({ status: 'completed', assignedAgent: 'aider', attempts: 1 });
     // The summary is Aider's echo of the reply (the file's content included); its trailing JSON is the output's fields.
     expect(task.result).toMatchObject({ output: { summary: expect.stringMatching(/^Wrote .*```$/s), context: { requirements_author: 'aider' } } });
-    const branch = await ticketBranchOnRemote(stack, id);
-    expect(branch.file(requirementsPath('AIDER-1'))).toBe(requirementsDocument('AIDER-1').trim());
-    expect(branch.commits()).toContain(`aider|AIDER-1 ${CLI_TASK.taskType}: Wrote ${requirementsPath('AIDER-1')}.`);
+    const branch = await expectRequirementsCommitted(stack, id, 'AIDER-1', 'aider');
     // Aider's repository-map cache, written at the tree's root, was not committed.
     expect(() => branch.file('.aider.tags.cache.v4/cache.db')).toThrow();
 
@@ -111,7 +110,7 @@ describe('aider works a ticket task', () => {
 
     const task = await cliTask(stack, id);
     expect(task).toMatchObject({ status: 'completed', attempts: 1 });
-    expect(task.executions.map(({ status, failureKind }) => [status, failureKind])).toEqual([['completed', null]]);
+    expect(executionOutcomes(task)).toEqual([['completed', null]]);
     // The server answered the first request 429; Aider's own retry loop sent the second.
     expect(server.chatRequests).toHaveLength(2);
   });
@@ -119,13 +118,7 @@ describe('aider works a ticket task', () => {
   it('blocks the ticket on a 400 with the CLI message, without retrying (aider exits 0)', async () => {
     await script([{ kind: 'error', status: 400, message: 'Scripted bad request' }]);
     const { id, handle } = await startCliTicket(stack, 'AIDER-3');
-    expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.BLOCKED });
-
-    const [task, ticket] = await Promise.all([cliTask(stack, id), stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } })]);
-    expect(task).toMatchObject({ status: 'failed', attempts: 1 });
-    expect(task.error).toContain('Scripted bad request');
-    expect(ticket.blockedReason).toContain('Scripted bad request');
-    expect(task.executions.map(({ status, failureKind }) => [status, failureKind])).toEqual([['failed', 'api_error']]);
+    await expectBlockedAtOnce(stack, id, handle, 'Scripted bad request');
     expect(server.chatRequests).toHaveLength(1);
   });
 
@@ -135,7 +128,7 @@ describe('aider works a ticket task', () => {
     expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
 
     const task = await cliTask(stack, id);
-    expect(task.executions.map(({ status, failureKind }) => [status, failureKind])).toEqual([
+    expect(executionOutcomes(task)).toEqual([
       ['failed', 'idle_timeout'],
       ['completed', null],
     ]);

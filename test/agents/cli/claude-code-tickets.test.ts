@@ -6,20 +6,20 @@
  * secrets file; its proxy variables point at a proxy that refuses and logs (the log stays empty).
  */
 import path from 'node:path';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { Phase } from '../../../src/ticket/phases';
 import { SCRIPTED_USAGE, startAnthropicServer, type AnthropicServer, type AnthropicStep } from '../../fixtures/model-servers/anthropic';
 import {
-  CLI_TASK,
   cliTask,
+  executionOutcomes,
+  expectBlockedAtOnce,
+  expectRequirementsCommitted,
+  heartbeatProgress,
   pastRequirements,
   requirementsDocument,
   requirementsPath,
   startCliTicket,
-  ticketBranchOnRemote,
   useCliTicketStack,
 } from '../../helpers/cli-tickets';
-import { poll } from '../../helpers/poll';
 
 const KEY = 'sk-ant-api03-scripted-ticket-key';
 
@@ -69,9 +69,7 @@ describe('claude-code works a ticket task', () => {
     const task = await cliTask(stack, id);
     expect(task).toMatchObject({ status: 'completed', assignedAgent: 'claude', attempts: 1 });
     expect(task.result).toMatchObject({ output: { summary: `Wrote ${requirementsPath('CLAUDE-1')}.`, context: { requirements_author: 'claude' } } });
-    const branch = await ticketBranchOnRemote(stack, id);
-    expect(branch.file(requirementsPath('CLAUDE-1'))).toBe(requirementsDocument('CLAUDE-1').trim());
-    expect(branch.commits()).toContain(`claude|CLAUDE-1 ${CLI_TASK.taskType}: Wrote ${requirementsPath('CLAUDE-1')}.`);
+    await expectRequirementsCommitted(stack, id, 'CLAUDE-1', 'claude');
 
     expect(task.executions).toHaveLength(1);
     const [execution] = task.executions;
@@ -101,7 +99,7 @@ describe('claude-code works a ticket task', () => {
 
     const task = await cliTask(stack, id);
     expect(task).toMatchObject({ status: 'completed', attempts: 2 });
-    expect(task.executions.map(({ status, failureKind }) => [status, failureKind])).toEqual([
+    expect(executionOutcomes(task)).toEqual([
       ['failed', 'rate_limited'],
       ['completed', null],
     ]);
@@ -113,7 +111,7 @@ describe('claude-code works a ticket task', () => {
     const { id, handle } = await startCliTicket(stack, 'CLAUDE-3');
     expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
     const task = await cliTask(stack, id);
-    expect(task.executions.map(({ status, failureKind }) => [status, failureKind])).toEqual([
+    expect(executionOutcomes(task)).toEqual([
       ['failed', 'api_error'],
       ['completed', null],
     ]);
@@ -123,35 +121,19 @@ describe('claude-code works a ticket task', () => {
     // Claude Code answers a 400 by resending without some beta features (6 requests in 2.1.332): script them all.
     server.script(Array.from({ length: 8 }, () => ({ kind: 'error', status: 400, type: 'invalid_request_error', message: 'Scripted bad request' }) as const));
     const { id, handle } = await startCliTicket(stack, 'CLAUDE-4');
-    expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.BLOCKED });
-
-    const [task, ticket] = await Promise.all([cliTask(stack, id), stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } })]);
-    expect(task).toMatchObject({ status: 'failed', attempts: 1 });
-    expect(task.error).toContain('Scripted bad request');
-    expect(ticket.blockedReason).toContain('Scripted bad request');
-    expect(task.executions.map(({ status, failureKind }) => [status, failureKind])).toEqual([['failed', 'api_error']]);
+    await expectBlockedAtOnce(stack, id, handle, 'Scripted bad request');
   });
 
   it('kills a run that stops emitting events at the idle timeout, then retries; its progress is the heartbeat', async () => {
     server.script([{ kind: 'silent' }, ...writesRequirements('CLAUDE-5')]);
     const { id, handle } = await startCliTicket(stack, 'CLAUDE-5');
     // While the CLI hangs, the Web UI (DescribeWorkflowExecution) shows its progress as the activity's heartbeat details.
-    const details = await poll(
-      async () => {
-        const { raw } = await handle.describe();
-        const pending = raw.pendingActivities?.find((activity) => activity.activityType?.name === 'executeTask');
-        const payload = pending?.heartbeatDetails?.payloads?.[0];
-        return payload ? defaultPayloadConverter.fromPayload<Record<string, unknown>>(payload) : undefined;
-      },
-      (heartbeat) => heartbeat?.lastEventType === 'system/init',
-      'the hanging CLI run heartbeating its progress',
-      60_000,
-    );
+    const details = await heartbeatProgress(handle, 'system/init');
     expect(details).toMatchObject({ lastEventType: 'system/init', toolCalls: 0, tokens: 0, pid: expect.any(Number), elapsedMs: expect.any(Number) });
     expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
 
     const task = await cliTask(stack, id);
-    expect(task.executions.map(({ status, failureKind }) => [status, failureKind])).toEqual([
+    expect(executionOutcomes(task)).toEqual([
       ['failed', 'idle_timeout'],
       ['completed', null],
     ]);

@@ -7,20 +7,20 @@
  * (the log stays empty). Codex reports no cost: the tokens are priced from the configuration's table.
  */
 import path from 'node:path';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { Phase } from '../../../src/ticket/phases';
 import { ResponsesServer, type ResponsesStep } from '../../fixtures/model-servers/openai-responses';
 import {
-  CLI_TASK,
   cliTask,
+  executionOutcomes,
+  expectBlockedAtOnce,
+  expectRequirementsCommitted,
+  heartbeatProgress,
   pastRequirements,
   requirementsDocument,
   requirementsPath,
   startCliTicket,
-  ticketBranchOnRemote,
   useCliTicketStack,
 } from '../../helpers/cli-tickets';
-import { poll } from '../../helpers/poll';
 
 const KEY = 'sk-proj-scripted-codex-ticket-key';
 const MODEL = 'gpt-5.5';
@@ -76,9 +76,7 @@ describe('codex works a ticket task', () => {
     const task = await cliTask(stack, id);
     expect(task).toMatchObject({ status: 'completed', assignedAgent: 'codex', attempts: 1 });
     expect(task.result).toMatchObject({ output: { summary: `Wrote ${requirementsPath('CODEX-1')}.`, context: { requirements_author: 'codex' } } });
-    const branch = await ticketBranchOnRemote(stack, id);
-    expect(branch.file(requirementsPath('CODEX-1'))).toBe(requirementsDocument('CODEX-1').trim());
-    expect(branch.commits()).toContain(`codex|CODEX-1 ${CLI_TASK.taskType}: Wrote ${requirementsPath('CODEX-1')}.`);
+    await expectRequirementsCommitted(stack, id, 'CODEX-1', 'codex');
 
     expect(task.executions).toHaveLength(1);
     const [execution] = task.executions;
@@ -121,7 +119,7 @@ describe('codex works a ticket task', () => {
 
     const task = await cliTask(stack, id);
     expect(task).toMatchObject({ status: 'completed', attempts: 2 });
-    expect(task.executions.map(({ status, failureKind }) => [status, failureKind])).toEqual([
+    expect(executionOutcomes(task)).toEqual([
       ['failed', 'rate_limited'],
       ['completed', null],
     ]);
@@ -133,19 +131,7 @@ describe('codex works a ticket task', () => {
   it('blocks the ticket on a 400 with the provider message, without retrying', async () => {
     server.enqueue({ kind: 'error', status: 400, message: 'Scripted bad request' });
     const { id, handle } = await startCliTicket(stack, 'CODEX-3');
-    expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.BLOCKED });
-
-    // The workflow's state is BLOCKED before its transition activity writes the ticket row: wait for the row.
-    const ticket = await poll(
-      () => stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } }),
-      (row) => row.blockedReason !== null,
-      'the blocked ticket row',
-    );
-    const task = await cliTask(stack, id);
-    expect(task).toMatchObject({ status: 'failed', attempts: 1 });
-    expect(task.error).toContain('Scripted bad request');
-    expect(ticket.blockedReason).toContain('Scripted bad request');
-    expect(task.executions.map(({ status, failureKind }) => [status, failureKind])).toEqual([['failed', 'api_error']]);
+    await expectBlockedAtOnce(stack, id, handle, 'Scripted bad request');
     expect(server.modelRequests).toHaveLength(1);
   });
 
@@ -153,22 +139,12 @@ describe('codex works a ticket task', () => {
     server.enqueue({ kind: 'silent' }, ...writesRequirements('CODEX-4'));
     const { id, handle } = await startCliTicket(stack, 'CODEX-4');
     // While the CLI hangs, the Web UI (DescribeWorkflowExecution) shows its progress as the activity's heartbeat details.
-    const details = await poll(
-      async () => {
-        const { raw } = await handle.describe();
-        const pending = raw.pendingActivities?.find((activity) => activity.activityType?.name === 'executeTask');
-        const payload = pending?.heartbeatDetails?.payloads?.[0];
-        return payload ? defaultPayloadConverter.fromPayload<Record<string, unknown>>(payload) : undefined;
-      },
-      (heartbeat) => heartbeat?.lastEventType === 'turn.started',
-      'the hanging CLI run heartbeating its progress',
-      60_000,
-    );
+    const details = await heartbeatProgress(handle, 'turn.started');
     expect(details).toMatchObject({ lastEventType: 'turn.started', toolCalls: 0, tokens: 0, pid: expect.any(Number), elapsedMs: expect.any(Number) });
     expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
 
     const task = await cliTask(stack, id);
-    expect(task.executions.map(({ status, failureKind }) => [status, failureKind])).toEqual([
+    expect(executionOutcomes(task)).toEqual([
       ['failed', 'idle_timeout'],
       ['completed', null],
     ]);

@@ -11,13 +11,14 @@ import path from 'node:path';
 import { Phase } from '../../../src/ticket/phases';
 import { startGeminiServer, type GeminiReply, type GeminiServer } from '../../fixtures/model-servers/gemini';
 import {
-  CLI_TASK,
   cliTask,
+  executionOutcomes,
+  expectBlockedAtOnce,
+  expectRequirementsCommitted,
   pastRequirements,
   requirementsDocument,
   requirementsPath,
   startCliTicket,
-  ticketBranchOnRemote,
   useCliTicketStack,
 } from '../../helpers/cli-tickets';
 
@@ -81,9 +82,7 @@ describe('gemini-cli works a ticket task', () => {
     const task = await cliTask(stack, id);
     expect(task).toMatchObject({ status: 'completed', assignedAgent: 'gemini', attempts: 1 });
     expect(task.result).toMatchObject({ output: { summary: `Wrote ${requirementsPath('GEMINI-1')}.`, context: { requirements_author: 'gemini' } } });
-    const branch = await ticketBranchOnRemote(stack, id);
-    expect(branch.file(requirementsPath('GEMINI-1'))).toBe(requirementsDocument('GEMINI-1').trim());
-    expect(branch.commits()).toContain(`gemini|GEMINI-1 ${CLI_TASK.taskType}: Wrote ${requirementsPath('GEMINI-1')}.`);
+    await expectRequirementsCommitted(stack, id, 'GEMINI-1', 'gemini');
 
     expect(task.executions).toHaveLength(1);
     const [execution] = task.executions;
@@ -114,7 +113,7 @@ describe('gemini-cli works a ticket task', () => {
 
     const task = await cliTask(stack, id);
     expect(task).toMatchObject({ status: 'completed', attempts: 2 });
-    expect(task.executions.map(({ status, failureKind }) => [status, failureKind])).toEqual([
+    expect(executionOutcomes(task)).toEqual([
       ['failed', 'rate_limited'],
       ['completed', null],
     ]);
@@ -127,13 +126,7 @@ describe('gemini-cli works a ticket task', () => {
   it('blocks the ticket on a 400 with the CLI message, without retrying', async () => {
     const scripted = await serve([{ kind: 'error', status: 400, message: 'Scripted bad request' }]);
     const { id, handle } = await startCliTicket(stack, 'GEMINI-3');
-    expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.BLOCKED });
-
-    const [task, ticket] = await Promise.all([cliTask(stack, id), stack.db.prisma.ticket.findUniqueOrThrow({ where: { id } })]);
-    expect(task).toMatchObject({ status: 'failed', attempts: 1 });
-    expect(task.error).toContain('Scripted bad request');
-    expect(ticket.blockedReason).toContain('Scripted bad request');
-    expect(task.executions.map(({ status, failureKind }) => [status, failureKind])).toEqual([['failed', 'api_error']]);
+    await expectBlockedAtOnce(stack, id, handle, 'Scripted bad request');
     expect(scripted.requests).toHaveLength(1);
   });
 
@@ -143,7 +136,7 @@ describe('gemini-cli works a ticket task', () => {
     expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
 
     const task = await cliTask(stack, id);
-    expect(task.executions.map(({ status, failureKind }) => [status, failureKind])).toEqual([
+    expect(executionOutcomes(task)).toEqual([
       ['failed', 'idle_timeout'],
       ['completed', null],
     ]);
