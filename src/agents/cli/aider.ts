@@ -34,6 +34,7 @@
  * `.gitignore` itself).
  */
 import type { CliBackend, CliInvocation, CliOutcome, CliProgress, CliRequest, CliUsage } from './contracts';
+import { emptyUsage } from './output';
 
 /** What the runner provides beyond the request: where the model is and the files it wrote. */
 export interface AiderOptions {
@@ -112,15 +113,7 @@ function parseCount(text: string | undefined): number {
 
 /** Usage summed over every `Tokens:` line; the cost is the last line's session total. */
 function readUsage(lines: string[]): CliUsage {
-  const usage: CliUsage = {
-    inputTokens: 0,
-    outputTokens: 0,
-    cachedTokens: 0,
-    costUsd: null,
-    costSource: null,
-    turns: 0,
-    sessionId: null,
-  };
+  const usage = emptyUsage();
   for (const line of lines) {
     const match = TOKENS.exec(line);
     if (!match) {

@@ -22,6 +22,7 @@
  * Pure module: no Node imports.
  */
 import type { CliBackend, CliInvocation, CliOutcome, CliProgress, CliRequest, CliUsage } from './contracts';
+import { emptyUsage, isObject, num, parseJsonLine, type Json } from './output';
 
 /** How the Claude Code process is set up beyond the request. */
 export interface ClaudeCodeOptions {
@@ -47,23 +48,6 @@ export const CLAUDE_CODE_QUIET_ENV: Readonly<Record<string, string>> = {
 };
 
 const CLI = 'claude-code';
-
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
-
-/** The line as a JSON object, or null when it is not one (a stray log line). */
-function parseLine(line: string): Json | null {
-  const trimmed = line.trim();
-  if (!trimmed.startsWith('{')) return null;
-  try {
-    const value: unknown = JSON.parse(trimmed);
-    return isObject(value) ? value : null;
-  } catch {
-    return null;
-  }
-}
 
 /** `type` or `type/subtype`, e.g. `assistant`, `system/init`, `system/api_retry`, `result/success`. */
 const eventType = (event: Json): string => (typeof event.subtype === 'string' ? `${String(event.type)}/${event.subtype}` : String(event.type));
@@ -99,16 +83,6 @@ function resultTokens(result: Json): { input: number; output: number; cached: nu
   }
   return isObject(result.usage) ? anthropicUsage(result.usage) : { input: 0, output: 0, cached: 0 };
 }
-
-const emptyUsage = (sessionId: string | null): CliUsage => ({
-  inputTokens: 0,
-  outputTokens: 0,
-  cachedTokens: 0,
-  costUsd: null,
-  costSource: null,
-  turns: 0,
-  sessionId,
-});
 
 /** Exit codes of a Claude Code process that got SIGTERM (it catches it and exits 143 at once) or SIGKILL. */
 const KILLED_EXIT_CODES: readonly number[] = [128 + 15, 128 + 9];
@@ -173,7 +147,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeOptions): CliBackend 
     },
 
     progress(progress: CliProgress, line: string): CliProgress {
-      const event = parseLine(line);
+      const event = parseJsonLine(line);
       if (!event || typeof event.type !== 'string') return progress;
       const next: CliProgress = { ...progress, lastEventType: eventType(event) };
       if (event.type === 'assistant' && isObject(event.message)) {
@@ -192,12 +166,12 @@ export function createClaudeCodeBackend(options: ClaudeCodeOptions): CliBackend 
     },
 
     outcome(lines: string[], exitCode: number | null): CliOutcome {
-      const events = lines.map(parseLine).filter((event): event is Json => event !== null);
+      const events = lines.map(parseJsonLine).filter((event): event is Json => event !== null);
       const result = events.filter((event) => event.type === 'result').at(-1);
       const init = events.find((event) => event.type === 'system' && event.subtype === 'init');
       const sessionId = typeof init?.session_id === 'string' ? init.session_id : null;
       if (!result) {
-        const lastText = lines.filter((line) => line.trim() !== '' && parseLine(line) === null).at(-1);
+        const lastText = lines.filter((line) => line.trim() !== '' && parseJsonLine(line) === null).at(-1);
         const said = lastText === undefined ? '' : `: ${lastText.trim()}`;
         if (exitCode === null || KILLED_EXIT_CODES.includes(exitCode)) {
           const how = exitCode === null ? 'was killed' : `exited ${exitCode} (killed)`;

@@ -33,7 +33,8 @@
  * Tokens follow OpenAI's convention: input includes cached, output includes reasoning. No cost is
  * reported (`costUsd` null; the runner prices the tokens from its table).
  */
-import type { CliBackend, CliInvocation, CliOutcome, CliProgress, CliRequest, CliUsage } from './contracts';
+import type { CliBackend, CliInvocation, CliOutcome, CliProgress, CliRequest } from './contracts';
+import { emptyUsage, num, parseEventLine, parseJsonLine, record } from './output';
 
 /** A custom OpenAI-compatible provider (`wire_api="responses"`; Codex rejects `"chat"`). */
 export interface CodexProvider {
@@ -81,29 +82,6 @@ function providerToml(provider: CodexProvider): string {
   return `model_providers.local={${fields.join(',')}}`;
 }
 
-/** One parsed stdout line, or null when it is not a JSON object with a string `type`. */
-function parse(line: string): Record<string, unknown> | null {
-  const text = line.trim();
-  if (!text.startsWith('{')) return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string') {
-      return value as Record<string, unknown>;
-    }
-  } catch {
-    return null;
-  }
-  return null;
-}
-
-function record(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-}
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-}
-
 /** The failure kind and whether a retry can help, from a Codex error message. */
 export function classifyCodexError(message: string): { kind: string; retryable: boolean } {
   const status = /(?:unexpected status|last status:) (\d{3})/.exec(message);
@@ -129,14 +107,9 @@ export function classifyCodexError(message: string): { kind: string; retryable: 
  * as is (`{"error":{"message":…,"type":…}}`) becomes `<type>: <message>`; anything else is kept.
  */
 export function readableCodexError(message: string): string {
-  if (!message.startsWith('{')) return message;
-  try {
-    const error = record(record(JSON.parse(message)).error);
-    if (typeof error.message !== 'string') return message;
-    return typeof error.type === 'string' ? `${error.type}: ${error.message}` : error.message;
-  } catch {
-    return message;
-  }
+  const error = record(parseJsonLine(message)?.error);
+  if (typeof error.message !== 'string') return message;
+  return typeof error.type === 'string' ? `${error.type}: ${error.message}` : error.message;
 }
 
 /**
@@ -158,36 +131,28 @@ export function codexBackend(options: CodexBackendOptions = {}): CliBackend {
     },
 
     progress(progress: CliProgress, line: string): CliProgress {
-      const event = parse(line);
+      const event = parseEventLine(line);
       if (!event) return progress;
-      const type = event.type as string;
+      const { type } = event;
       const item = record(event.item);
       const itemType = typeof item.type === 'string' ? item.type : null;
       const usage = record(event.usage);
       return {
         lastEventType: itemType ? `${type}:${itemType}` : type,
         toolCalls: progress.toolCalls + (type === 'item.completed' && itemType && TOOL_ITEMS.has(itemType) ? 1 : 0),
-        tokens: progress.tokens + (type === 'turn.completed' ? count(usage.input_tokens) + count(usage.output_tokens) : 0),
+        tokens: progress.tokens + (type === 'turn.completed' ? num(usage.input_tokens) + num(usage.output_tokens) : 0),
       };
     },
 
     outcome(lines: string[], exitCode: number | null): CliOutcome {
-      const usage: CliUsage = {
-        inputTokens: 0,
-        outputTokens: 0,
-        cachedTokens: 0,
-        costUsd: null,
-        costSource: null,
-        turns: 0,
-        sessionId: null,
-      };
+      const usage = emptyUsage();
       const errors: string[] = [];
       const other: string[] = [];
       let summary: string | null = null;
       let ended: 'completed' | 'failed' | null = null;
       let turnError: string | null = null;
       for (const line of lines) {
-        const event = parse(line);
+        const event = parseEventLine(line);
         if (!event) {
           if (line.trim()) other.push(line.trim());
           continue;
@@ -208,9 +173,9 @@ export function codexBackend(options: CodexBackendOptions = {}): CliBackend {
             break;
           case 'turn.completed': {
             const tokens = record(event.usage);
-            usage.inputTokens += count(tokens.input_tokens);
-            usage.cachedTokens += count(tokens.cached_input_tokens);
-            usage.outputTokens += count(tokens.output_tokens);
+            usage.inputTokens += num(tokens.input_tokens);
+            usage.cachedTokens += num(tokens.cached_input_tokens);
+            usage.outputTokens += num(tokens.output_tokens);
             ended = 'completed';
             break;
           }

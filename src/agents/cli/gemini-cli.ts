@@ -36,6 +36,7 @@
  * no Node imports.
  */
 import type { CliBackend, CliInvocation, CliOutcome, CliProgress, CliRequest, CliUsage } from './contracts';
+import { num, parseEventLine, record } from './output';
 
 /** The model passed with `-m` when the request names none (the CLI's own default would need routing). */
 export const GEMINI_DEFAULT_MODEL = 'gemini-2.5-pro';
@@ -71,28 +72,8 @@ export function geminiSettings(request: Pick<CliRequest, 'maxTurns'>, options: G
   };
 }
 
-/** One parsed line of the stream, or null for a line that is not a JSON object with a `type`. */
-type GeminiEvent = { type: string } & Record<string, unknown>;
-
-function parseEvent(line: string): GeminiEvent | null {
-  const text = line.trim();
-  if (!text.startsWith('{')) return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    if (value && typeof value === 'object' && typeof (value as { type?: unknown }).type === 'string') return value as GeminiEvent;
-  } catch {
-    // not an event
-  }
-  return null;
-}
-
-function num(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-}
-
-function record(value: unknown): Record<string, unknown> {
-  return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
-}
+/** One parsed line of the stream (a JSON object with a `type`). */
+type GeminiEvent = NonNullable<ReturnType<typeof parseEventLine>>;
 
 /** HTTP statuses an API failure can exit with (status modulo 256), for mapping the exit code back. */
 const API_EXIT_STATUS: Record<number, number> = Object.fromEntries(
@@ -152,7 +133,7 @@ function fatalOf(type: string | null, exitCode: number | null): { kind: string; 
 /** A failure without a `result` event: classified by the exit code, with the non-JSON lines (stderr, when given) as the message. */
 function failureWithoutResult(lines: string[], exitCode: number | null, usage: CliUsage): CliOutcome {
   const text = lines
-    .filter((line) => line.trim() && !parseEvent(line))
+    .filter((line) => line.trim() && !parseEventLine(line))
     .join('\n')
     .trim();
   const say = (what: string): string => `gemini-cli: ${what}${text ? `: ${text}` : ''}`;
@@ -190,7 +171,7 @@ export const geminiCliBackend: CliBackend = {
 
   /** Any event moves `lastEventType`; `tool_use` counts a tool call; `result.stats` gives the tokens (the stream reports none before). */
   progress(progress: CliProgress, line: string): CliProgress {
-    const event = parseEvent(line);
+    const event = parseEventLine(line);
     if (!event) return progress;
     const stats = event.type === 'result' ? record(event.stats) : null;
     return {
@@ -210,7 +191,7 @@ export const geminiCliBackend: CliBackend = {
    * of another status is a permanent `protocol` failure.
    */
   outcome(lines: string[], exitCode: number | null): CliOutcome {
-    const events = lines.map(parseEvent).filter((event): event is GeminiEvent => event !== null);
+    const events = lines.map(parseEventLine).filter((event): event is GeminiEvent => event !== null);
     const usage = usageOf(events);
     const result = [...events].reverse().find((event) => event.type === 'result');
     if (!result) return failureWithoutResult(lines, exitCode, usage);

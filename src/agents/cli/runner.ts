@@ -17,8 +17,9 @@ import { git } from '../../repositories/git';
 import { spawnProcessGroup, type ProcessGroup } from '../../platform/process-group';
 import { RESUMABLE_CLIS, cliBackendFor, resolveBinary, type CliSetup } from './backends';
 import type { CliBackendConfig } from './config';
-import type { CliOutcome, CliProgress, CliUsage } from './contracts';
+import type { CliOutcome, CliProgress } from './contracts';
 import { cliEnvironment, redactor } from './environment';
+import { emptyUsage } from './output';
 
 /** The checkout the CLIs are installed in (`node_modules/.bin`, `.tools/aider-venv/bin`). */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -75,8 +76,6 @@ export interface CliRun {
 }
 
 const START: CliProgress = { lastEventType: null, toolCalls: 0, tokens: 0 };
-
-const emptyUsage = (): CliUsage => ({ inputTokens: 0, outputTokens: 0, cachedTokens: 0, costUsd: null, costSource: null, turns: 0, sessionId: null });
 
 /** Splits a stream into lines, calling `onLine` for each complete one; `flush()` gives the unterminated rest. */
 function lineReader(onLine: (line: string) => void): { push(chunk: string): void; flush(): void } {
