@@ -7,13 +7,12 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { aiderBackend, aiderModelMetadata, aiderModelSettings } from '../../../src/agents/cli/aider';
 import type { CliProgress } from '../../../src/agents/cli/contracts';
 import { OpenAiChatServer, type ChatReply } from '../../fixtures/model-servers/openai-chat';
+import { startRefusingProxy, type RefusedRequest } from '../../fixtures/model-servers/refusing-proxy';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const AIDER = path.join(ROOT, '.tools/aider-venv/bin/aider');
@@ -104,28 +103,12 @@ describe('aider backend: parser on recorded output', () => {
   });
 });
 
-/** A proxy that refuses every request (GET or CONNECT) and logs it. */
-async function refusingProxy(): Promise<{ url: string; log: string[]; close: () => Promise<void> }> {
-  const log: string[] = [];
-  const server = http.createServer((req, res) => {
-    log.push(`${req.method} ${req.url}`);
-    res.writeHead(403).end();
-  });
-  server.on('connect', (req: http.IncomingMessage, socket: import('node:net').Socket) => {
-    log.push(`CONNECT ${req.url}`);
-    socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, log, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
 interface Run {
   lines: string[];
   exitCode: number | null;
   ms: number;
   server: OpenAiChatServer;
-  proxyLog: string[];
+  proxyLog: RefusedRequest[];
   /** `git status --porcelain` of the tree after the run. */
   status: string;
   hello: string;
@@ -145,7 +128,7 @@ async function runAider(replies: ChatReply[], idleMs = 40_000): Promise<Run> {
   const scratch = path.join(base, 'scratch');
   for (const dir of [repo, home, tmp, scratch]) fs.mkdirSync(dir);
   const server = await OpenAiChatServer.start(replies);
-  const proxy = await refusingProxy();
+  const proxy = await startRefusingProxy();
   try {
     fs.writeFileSync(path.join(repo, 'hello.txt'), 'hello\n');
     const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, encoding: 'utf8' });
@@ -172,10 +155,7 @@ async function runAider(replies: ChatReply[], idleMs = 40_000): Promise<Run> {
         HOME: home,
         TMPDIR: tmp,
         OPENAI_API_KEY: 'sk-test-not-a-key',
-        HTTPS_PROXY: proxy.url,
-        HTTP_PROXY: proxy.url,
-        ALL_PROXY: proxy.url,
-        NO_PROXY: '127.0.0.1,localhost',
+        ...proxy.env(),
         ...invocation.env,
       },
     });

@@ -2,18 +2,16 @@
  * The Codex CLI backend: the parser on recorded Codex 0.171.0 output (test/fixtures/cli/codex/),
  * then the real `codex` binary from node_modules/.bin run headless in a temp git repository with its
  * own HOME, TMPDIR and CODEX_HOME against the scripted Responses server, behind a refusing proxy
- * whose log must stay empty (the claude helper's shared refusing proxy is not on this branch, so a
- * private one is below).
+ * whose log must stay empty.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { classifyCodexError, codexBackend, codexScratchEnv, type CodexProvider } from '../../../src/agents/cli/codex';
 import type { CliOutcome, CliProgress } from '../../../src/agents/cli/contracts';
 import { ResponsesServer, type ResponsesStep } from '../../fixtures/model-servers/openai-responses';
+import { startRefusingProxy, type RefusingProxy } from '../../fixtures/model-servers/refusing-proxy';
 
 const FIXTURES = path.join(__dirname, '../../fixtures/cli/codex');
 const CODEX = path.join(__dirname, '../../../node_modules/.bin/codex');
@@ -175,25 +173,6 @@ describe('codex backend: recorded output', () => {
   });
 });
 
-/** An HTTP proxy on 127.0.0.1 that refuses every request (GET or CONNECT) and logs it. */
-async function refusingProxy(): Promise<{ url: string; log: string[]; close: () => Promise<void> }> {
-  const log: string[] = [];
-  const server = http.createServer((req, res) => {
-    log.push(`${req.method} ${req.url}`);
-    res.writeHead(403).end();
-  });
-  server.on('connect', (req: http.IncomingMessage, socket: import('node:net').Socket) => {
-    log.push(`CONNECT ${req.url}`);
-    socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    log,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 interface Run {
   lines: string[];
   stderr: string;
@@ -208,13 +187,13 @@ interface Run {
 
 describe('codex backend: the real CLI against the scripted server', () => {
   let root: string;
-  let proxy: Awaited<ReturnType<typeof refusingProxy>>;
+  let proxy: RefusingProxy;
   let server: ResponsesServer;
   let daemonDirExisted: boolean;
 
   beforeAll(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-e2e-'));
-    proxy = await refusingProxy();
+    proxy = await startRefusingProxy();
     daemonDirExisted = fs.existsSync(DAEMON_DIR);
   });
   afterEach(async () => {
@@ -266,10 +245,7 @@ describe('codex backend: the real CLI against the scripted server', () => {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         ...scratch,
         LOCAL_KEY: 'sk-test',
-        HTTPS_PROXY: proxy.url,
-        HTTP_PROXY: proxy.url,
-        ALL_PROXY: proxy.url,
-        NO_PROXY: '127.0.0.1,localhost',
+        ...proxy.env(),
         ...invocation.env,
       },
     });

@@ -6,13 +6,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GEMINI_SETTINGS_PATH, geminiCliBackend, geminiSettings, type GeminiSettingsOptions } from '../../../src/agents/cli/gemini-cli';
 import type { CliOutcome, CliProgress } from '../../../src/agents/cli/contracts';
 import { startGeminiServer, type GeminiReply, type GeminiServer } from '../../fixtures/model-servers/gemini';
+import { startRefusingProxy, type RefusingProxy } from '../../fixtures/model-servers/refusing-proxy';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GEMINI = path.join(ROOT, 'node_modules', '.bin', 'gemini');
@@ -120,22 +119,6 @@ describe('gemini-cli backend: parser on recorded output', () => {
   });
 });
 
-/** A proxy that refuses every GET and CONNECT and logs what it refused. */
-async function startRefusingProxy(): Promise<{ url: string; log: string[]; close(): Promise<void> }> {
-  const log: string[] = [];
-  const server: Server = createServer((req, res) => {
-    log.push(`${req.method} ${req.url}`);
-    res.writeHead(403).end();
-  });
-  server.on('connect', (req: { url?: string }, socket: { end(data: string): void }) => {
-    log.push(`CONNECT ${req.url}`);
-    socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, log, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
 interface RunOptions {
   settings?: GeminiSettingsOptions;
   /** Written as the settings file instead of the backend's. */
@@ -168,7 +151,7 @@ interface Run {
 describe('gemini-cli backend: the real CLI against the scripted server', () => {
   let dir: string;
   let repo: string;
-  let proxy: Awaited<ReturnType<typeof startRefusingProxy>>;
+  let proxy: RefusingProxy;
   let server: GeminiServer | undefined;
 
   beforeAll(async () => {
@@ -220,10 +203,7 @@ describe('gemini-cli backend: the real CLI against the scripted server', () => {
         TMPDIR: tmp,
         ...(options.key === false ? {} : { GEMINI_API_KEY: 'test-key' }),
         GOOGLE_GEMINI_BASE_URL: server.baseUrl,
-        HTTPS_PROXY: proxy.url,
-        HTTP_PROXY: proxy.url,
-        ALL_PROXY: proxy.url,
-        NO_PROXY: '127.0.0.1,localhost',
+        ...proxy.env(),
         ...invocation.env,
       },
     });
@@ -392,7 +372,7 @@ describe('gemini-cli backend: the real CLI against the scripted server', () => {
 
   it('with the CLI default settings it phones home through the proxy (so the empty log of the other runs means something)', async () => {
     await run([writeReadme, done], { rawSettings: { security: { auth: { selectedType: 'gemini-api-key' } } } });
-    expect(proxy.log.some((entry) => entry.startsWith('CONNECT play.googleapis.com'))).toBe(true);
+    expect(proxy.log.some((entry) => entry.method === 'CONNECT' && entry.target.startsWith('play.googleapis.com'))).toBe(true);
     proxy.log.length = 0;
   });
 
