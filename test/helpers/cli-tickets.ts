@@ -54,16 +54,14 @@ export interface CliTicketStack {
   stack: TicketStack;
   /** The CLI backend entry as the worker uses it (mutable: tests add the model server's URL to `env`). */
   backend: () => CliBackendConfig;
-  /** The refusing proxy the CLI's proxy variables point at; each test asserts its log stays empty. */
-  proxy: () => RefusingProxy;
   /** Writes `secrets` to the configuration's secrets file (the CLI's passEnv variables come from it). */
   useSecrets: (secrets: Record<string, string>) => void;
 }
 
 /**
  * A ticket stack with `backend` (a CLI backend entry, capabilities set here) before the reference
- * agent, a refusing proxy in the CLI's environment and a temporary secrets file. Call at a test
- * file's top level (it registers beforeAll/afterAll).
+ * agent, a refusing proxy in the CLI's environment (after each test its log must be empty) and a
+ * temporary secrets file. Call at a test file's top level (it registers beforeAll/afterEach/afterAll).
  */
 export function useCliTicketStack(
   backend: Omit<CliBackendConfig, 'capabilities' | 'args' | 'passEnv' | 'env' | 'cliRetries' | 'idleTimeoutMs' | 'timeoutMs' | 'heartbeatTimeoutMs'> &
@@ -80,6 +78,7 @@ export function useCliTicketStack(
     writeFileSync(stack.orchestrator.secretsFile, '{}');
     Object.assign(cli().env, proxy.env());
   });
+  afterEach(() => expect(proxy?.log).toEqual([]));
   afterAll(async () => {
     await proxy?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -87,10 +86,6 @@ export function useCliTicketStack(
   return {
     stack,
     backend: cli,
-    proxy: () => {
-      if (!proxy) throw new Error('the refusing proxy is not running (outside a test?)');
-      return proxy;
-    },
     useSecrets: (secrets) => writeFileSync(stack.orchestrator.secretsFile ?? '', JSON.stringify(secrets)),
   };
 }
@@ -140,19 +135,18 @@ export async function ticketBranchOnRemote(stack: TicketStack, ticketId: string)
 }
 
 /** `[status, failureKind]` of each of a task's executions, in attempt order (e.g. `[['failed', 'rate_limited'], ['completed', null]]`). */
-export function executionOutcomes(task: { executions: { status: string; failureKind: string | null }[] }): [string, string | null][] {
+function executionOutcomes(task: { executions: { status: string; failureKind: string | null }[] }): [string, string | null][] {
   return task.executions.map(({ status, failureKind }) => [status, failureKind]);
 }
 
 /**
- * Waits until the running executeTask activity of the ticket's workflow heartbeats progress whose
- * `lastEventType` is `lastEventType`, read as the Web UI reads it (DescribeWorkflowExecution: the
- * pending activity's decoded heartbeat details), and returns those details (the runner's progress:
- * `lastEventType`, `toolCalls`, `tokens`, `pid`, `elapsedMs` in ms).
+ * Asserts that, while the CLI hangs, the running executeTask activity of the ticket's workflow
+ * heartbeats the run's progress with `lastEventType` (and no tool call or token yet), read as the
+ * Web UI reads it (DescribeWorkflowExecution: the pending activity's decoded heartbeat details).
  *
- * @throws Error when `timeoutMs` (ms) passes first
+ * @throws Error when no such heartbeat comes within `timeoutMs` (ms)
  */
-export async function heartbeatProgress(handle: WorkflowHandle, lastEventType: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+export async function expectHeartbeatProgress(handle: WorkflowHandle, lastEventType: string, timeoutMs = 60_000): Promise<void> {
   const details = await poll(
     async () => {
       const { raw } = await handle.describe();
@@ -164,7 +158,20 @@ export async function heartbeatProgress(handle: WorkflowHandle, lastEventType: s
     'the hanging CLI run heartbeating its progress',
     timeoutMs,
   );
-  return details ?? {};
+  expect(details).toMatchObject({ lastEventType, toolCalls: 0, tokens: 0, pid: expect.any(Number), elapsedMs: expect.any(Number) });
+}
+
+/**
+ * Asserts that the ticket passes REQUIREMENTS (the gate accepted the document: the ticket is in
+ * DESIGN) and, given `outcomes`, that the CLI task's executions ended so (see {@link executionOutcomes}).
+ *
+ * @returns the CLI's task row (with its executions)
+ */
+export async function expectRequirementsPassed(stack: TicketStack, id: string, handle: WorkflowHandle, outcomes?: [string, string | null][]) {
+  expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
+  const task = await cliTask(stack, id);
+  if (outcomes) expect(executionOutcomes(task)).toEqual(outcomes);
+  return task;
 }
 
 /**

@@ -9,14 +9,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CliBackendConfig } from '../../../src/agents/cli/config';
-import { Phase } from '../../../src/ticket/phases';
 import { OpenAiChatServer, type ChatReply } from '../../fixtures/model-servers/openai-chat';
 import {
-  cliTask,
-  executionOutcomes,
   expectBlockedAtOnce,
   expectRequirementsCommitted,
-  pastRequirements,
+  expectRequirementsPassed,
   requirementsDocument,
   requirementsPath,
   startCliTicket,
@@ -31,7 +28,7 @@ const USAGE = { promptTokens: 900, completionTokens: 300 };
 /** USD per million tokens of {@link MODEL} in the stack's price table (Aider reports no cost: its metadata prices are 0). */
 const PRICE = { inputUsdPerMTok: 3, outputUsdPerMTok: 15 };
 
-const { stack, backend, proxy, useSecrets } = useCliTicketStack({
+const { stack, backend, useSecrets } = useCliTicketStack({
   name: 'aider',
   type: 'aider',
   binary: AIDER,
@@ -57,7 +54,6 @@ beforeAll(() => {
 });
 afterEach(async () => {
   await server?.close();
-  expect(proxy().log).toEqual([]);
 });
 
 /** The model's reply that writes the ticket's requirements document in Aider's whole-file format, then says so. */
@@ -71,9 +67,7 @@ describe('aider works a ticket task', () => {
   it('edits the working tree, the orchestrator commits, usage is recorded and priced', async () => {
     await script([writesRequirements('AIDER-1')]);
     const { id, handle } = await startCliTicket(stack, 'AIDER-1');
-    expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
-
-    const task = await cliTask(stack, id);
+    const task = await expectRequirementsPassed(stack, id, handle);
     expect(task).toMatchObject({ status: 'completed', assignedAgent: 'aider', attempts: 1 });
     // The summary is Aider's echo of the reply (the file's content included); its trailing JSON is the output's fields.
     expect(task.result).toMatchObject({ output: { summary: expect.stringMatching(/^Wrote .*```$/s), context: { requirements_author: 'aider' } } });
@@ -106,11 +100,8 @@ describe('aider works a ticket task', () => {
   it('completes in one execution after a 429: Aider retries it itself and cannot be told not to', async () => {
     await script([{ kind: 'error', status: 429, type: 'rate_limit_error', message: 'Scripted rate limit' }, writesRequirements('AIDER-2')]);
     const { id, handle } = await startCliTicket(stack, 'AIDER-2');
-    expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
-
-    const task = await cliTask(stack, id);
+    const task = await expectRequirementsPassed(stack, id, handle, [['completed', null]]);
     expect(task).toMatchObject({ status: 'completed', attempts: 1 });
-    expect(executionOutcomes(task)).toEqual([['completed', null]]);
     // The server answered the first request 429; Aider's own retry loop sent the second.
     expect(server.chatRequests).toHaveLength(2);
   });
@@ -125,10 +116,7 @@ describe('aider works a ticket task', () => {
   it('kills a run whose model never answers at the idle timeout, then retries', async () => {
     await script([{ kind: 'silent' }, writesRequirements('AIDER-4')]);
     const { id, handle } = await startCliTicket(stack, 'AIDER-4');
-    expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
-
-    const task = await cliTask(stack, id);
-    expect(executionOutcomes(task)).toEqual([
+    const task = await expectRequirementsPassed(stack, id, handle, [
       ['failed', 'idle_timeout'],
       ['completed', null],
     ]);

@@ -6,15 +6,12 @@
  * secrets file; its proxy variables point at a proxy that refuses and logs (the log stays empty).
  */
 import path from 'node:path';
-import { Phase } from '../../../src/ticket/phases';
 import { SCRIPTED_USAGE, startAnthropicServer, type AnthropicServer, type AnthropicStep } from '../../fixtures/model-servers/anthropic';
 import {
-  cliTask,
-  executionOutcomes,
   expectBlockedAtOnce,
+  expectHeartbeatProgress,
   expectRequirementsCommitted,
-  heartbeatProgress,
-  pastRequirements,
+  expectRequirementsPassed,
   requirementsDocument,
   requirementsPath,
   startCliTicket,
@@ -23,7 +20,7 @@ import {
 
 const KEY = 'sk-ant-api03-scripted-ticket-key';
 
-const { stack, backend, proxy, useSecrets } = useCliTicketStack({
+const { stack, backend, useSecrets } = useCliTicketStack({
   name: 'claude',
   type: 'claude-code',
   binary: path.resolve(__dirname, '../../../node_modules/.bin/claude'),
@@ -44,7 +41,6 @@ afterAll(() => server?.close());
 beforeEach(() => {
   server.requests.length = 0;
 });
-afterEach(() => expect(proxy().log).toEqual([]));
 
 /** The model's two turns that write the ticket's requirements document with the Bash tool, then say so. */
 function writesRequirements(externalId: string): AnthropicStep[] {
@@ -64,9 +60,7 @@ describe('claude-code works a ticket task', () => {
   it('edits the working tree, the orchestrator commits, usage and cost are recorded', async () => {
     server.script(writesRequirements('CLAUDE-1'));
     const { id, handle } = await startCliTicket(stack, 'CLAUDE-1');
-    expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
-
-    const task = await cliTask(stack, id);
+    const task = await expectRequirementsPassed(stack, id, handle);
     expect(task).toMatchObject({ status: 'completed', assignedAgent: 'claude', attempts: 1 });
     expect(task.result).toMatchObject({ output: { summary: `Wrote ${requirementsPath('CLAUDE-1')}.`, context: { requirements_author: 'claude' } } });
     await expectRequirementsCommitted(stack, id, 'CLAUDE-1', 'claude');
@@ -95,23 +89,18 @@ describe('claude-code works a ticket task', () => {
   it('retries a 429 (exit 1, subtype success, is_error true) and completes', async () => {
     server.script([{ kind: 'error', status: 429, type: 'rate_limit_error', message: 'Scripted rate limit' }, ...writesRequirements('CLAUDE-2')]);
     const { id, handle } = await startCliTicket(stack, 'CLAUDE-2');
-    expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
-
-    const task = await cliTask(stack, id);
-    expect(task).toMatchObject({ status: 'completed', attempts: 2 });
-    expect(executionOutcomes(task)).toEqual([
+    const task = await expectRequirementsPassed(stack, id, handle, [
       ['failed', 'rate_limited'],
       ['completed', null],
     ]);
+    expect(task).toMatchObject({ status: 'completed', attempts: 2 });
     expect(task.executions[0]?.error).toContain('Scripted rate limit');
   });
 
   it('classifies a 500 by is_error (exit 1, subtype success) as retryable', async () => {
     server.script([{ kind: 'error', status: 500, type: 'api_error', message: 'Scripted server error' }, ...writesRequirements('CLAUDE-3')]);
     const { id, handle } = await startCliTicket(stack, 'CLAUDE-3');
-    expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
-    const task = await cliTask(stack, id);
-    expect(executionOutcomes(task)).toEqual([
+    await expectRequirementsPassed(stack, id, handle, [
       ['failed', 'api_error'],
       ['completed', null],
     ]);
@@ -127,13 +116,8 @@ describe('claude-code works a ticket task', () => {
   it('kills a run that stops emitting events at the idle timeout, then retries; its progress is the heartbeat', async () => {
     server.script([{ kind: 'silent' }, ...writesRequirements('CLAUDE-5')]);
     const { id, handle } = await startCliTicket(stack, 'CLAUDE-5');
-    // While the CLI hangs, the Web UI (DescribeWorkflowExecution) shows its progress as the activity's heartbeat details.
-    const details = await heartbeatProgress(handle, 'system/init');
-    expect(details).toMatchObject({ lastEventType: 'system/init', toolCalls: 0, tokens: 0, pid: expect.any(Number), elapsedMs: expect.any(Number) });
-    expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
-
-    const task = await cliTask(stack, id);
-    expect(executionOutcomes(task)).toEqual([
+    await expectHeartbeatProgress(handle, 'system/init');
+    const task = await expectRequirementsPassed(stack, id, handle, [
       ['failed', 'idle_timeout'],
       ['completed', null],
     ]);

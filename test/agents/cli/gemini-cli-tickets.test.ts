@@ -8,14 +8,11 @@
  * prices them.
  */
 import path from 'node:path';
-import { Phase } from '../../../src/ticket/phases';
 import { startGeminiServer, type GeminiReply, type GeminiServer } from '../../fixtures/model-servers/gemini';
 import {
-  cliTask,
-  executionOutcomes,
   expectBlockedAtOnce,
   expectRequirementsCommitted,
-  pastRequirements,
+  expectRequirementsPassed,
   requirementsDocument,
   requirementsPath,
   startCliTicket,
@@ -27,7 +24,7 @@ const MODEL = 'gemini-2.5-pro';
 /** USD per million tokens, as the stack's `prices[MODEL]`. */
 const PRICE = { inputUsdPerMTok: 1.25, cachedInputUsdPerMTok: 0.25, outputUsdPerMTok: 10 };
 
-const { stack, backend, proxy, useSecrets } = useCliTicketStack({
+const { stack, backend, useSecrets } = useCliTicketStack({
   name: 'gemini',
   type: 'gemini-cli',
   binary: path.resolve(__dirname, '../../../node_modules/.bin/gemini'),
@@ -53,7 +50,6 @@ beforeAll(() => {
 afterEach(async () => {
   await server?.close();
   server = undefined;
-  expect(proxy().log).toEqual([]);
 });
 
 /** The model's two turns: write the ticket's requirements document with the `write_file` tool, then say so (with trailing JSON). */
@@ -77,9 +73,7 @@ describe('gemini-cli works a ticket task', () => {
   it('edits the working tree, the orchestrator commits, usage and the priced cost are recorded', async () => {
     const scripted = await serve(writesRequirements('GEMINI-1'));
     const { id, handle } = await startCliTicket(stack, 'GEMINI-1');
-    expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
-
-    const task = await cliTask(stack, id);
+    const task = await expectRequirementsPassed(stack, id, handle);
     expect(task).toMatchObject({ status: 'completed', assignedAgent: 'gemini', attempts: 1 });
     expect(task.result).toMatchObject({ output: { summary: `Wrote ${requirementsPath('GEMINI-1')}.`, context: { requirements_author: 'gemini' } } });
     await expectRequirementsCommitted(stack, id, 'GEMINI-1', 'gemini');
@@ -109,14 +103,11 @@ describe('gemini-cli works a ticket task', () => {
   it('fails a 429 at once (CLI retries off: general.maxAttempts 1) as rate_limited, and the retry completes', async () => {
     const scripted = await serve([{ kind: 'error', status: 429, message: 'Scripted rate limit' }, ...writesRequirements('GEMINI-2')]);
     const { id, handle } = await startCliTicket(stack, 'GEMINI-2');
-    expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
-
-    const task = await cliTask(stack, id);
-    expect(task).toMatchObject({ status: 'completed', attempts: 2 });
-    expect(executionOutcomes(task)).toEqual([
+    const task = await expectRequirementsPassed(stack, id, handle, [
       ['failed', 'rate_limited'],
       ['completed', null],
     ]);
+    expect(task).toMatchObject({ status: 'completed', attempts: 2 });
     expect(task.executions[0]?.error).toContain('Scripted rate limit');
     // The CLI rolled the failed first turn out of its session: nothing to resume, the retry starts afresh.
     expect(task.executions[0]?.sessionId).toBeNull();
@@ -133,10 +124,7 @@ describe('gemini-cli works a ticket task', () => {
   it('kills a run that stops emitting events at the idle timeout, then retries', async () => {
     await serve([{ kind: 'hang' }, ...writesRequirements('GEMINI-4')]);
     const { id, handle } = await startCliTicket(stack, 'GEMINI-4');
-    expect(await pastRequirements(handle)).toMatchObject({ phase: Phase.DESIGN });
-
-    const task = await cliTask(stack, id);
-    expect(executionOutcomes(task)).toEqual([
+    const task = await expectRequirementsPassed(stack, id, handle, [
       ['failed', 'idle_timeout'],
       ['completed', null],
     ]);
