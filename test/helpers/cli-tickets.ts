@@ -198,15 +198,27 @@ export async function expectBlockedAtOnce(stack: TicketStack, id: string, handle
 }
 
 /**
- * Asserts that the ticket's branch on its remote holds the requirements document of
- * {@link requirementsDocument} and a commit of it authored by `author` (the backend's name) with
- * the summary `Wrote <path>.`.
+ * Asserts the first-try path: the ticket passes REQUIREMENTS with the CLI task completed by `agent`
+ * (the backend's name) in one execution, its output's summary `summary` (by default
+ * `Wrote <path>.`; a string or an asymmetric matcher) and context `{requirements_author: agent}`,
+ * and the requirements document on the ticket's branch in a commit authored by `agent` whose
+ * subject carries the summary's first line `Wrote <path>.`.
  *
- * @returns the branch (see {@link ticketBranchOnRemote})
+ * @returns the task, its one execution, and the ticket's branch (see {@link ticketBranchOnRemote})
  */
-export async function expectRequirementsCommitted(stack: TicketStack, id: string, externalId: string, author: string) {
+export async function expectCompletedAtOnce(
+  stack: TicketStack,
+  id: string,
+  handle: WorkflowHandle,
+  { externalId, agent, summary = `Wrote ${requirementsPath(externalId)}.` }: { externalId: string; agent: string; summary?: unknown },
+) {
+  const task = await expectRequirementsPassed(stack, id, handle);
+  expect(task).toMatchObject({ status: 'completed', assignedAgent: agent, attempts: 1 });
+  expect(task.result).toMatchObject({ output: { summary, context: { requirements_author: agent } } });
   const branch = await ticketBranchOnRemote(stack, id);
   expect(branch.file(requirementsPath(externalId))).toBe(requirementsDocument(externalId).trim());
-  expect(branch.commits()).toContain(`${author}|${externalId} ${CLI_TASK.taskType}: Wrote ${requirementsPath(externalId)}.`);
-  return branch;
+  expect(branch.commits()).toContain(`${agent}|${externalId} ${CLI_TASK.taskType}: Wrote ${requirementsPath(externalId)}.`);
+  expect(task.executions).toHaveLength(1);
+  const [execution] = task.executions;
+  return { task, execution, branch };
 }

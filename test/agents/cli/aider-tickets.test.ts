@@ -12,7 +12,7 @@ import type { CliBackendConfig } from '../../../src/agents/cli/config';
 import { OpenAiChatServer, type ChatReply } from '../../fixtures/model-servers/openai-chat';
 import {
   expectBlockedAtOnce,
-  expectRequirementsCommitted,
+  expectCompletedAtOnce,
   expectRequirementsPassed,
   requirementsDocument,
   requirementsPath,
@@ -67,16 +67,14 @@ describe('aider works a ticket task', () => {
   it('edits the working tree, the orchestrator commits, usage is recorded and priced', async () => {
     await script([writesRequirements('AIDER-1')]);
     const { id, handle } = await startCliTicket(stack, 'AIDER-1');
-    const task = await expectRequirementsPassed(stack, id, handle);
-    expect(task).toMatchObject({ status: 'completed', assignedAgent: 'aider', attempts: 1 });
     // The summary is Aider's echo of the reply (the file's content included); its trailing JSON is the output's fields.
-    expect(task.result).toMatchObject({ output: { summary: expect.stringMatching(/^Wrote .*```$/s), context: { requirements_author: 'aider' } } });
-    const branch = await expectRequirementsCommitted(stack, id, 'AIDER-1', 'aider');
+    const { task, execution, branch } = await expectCompletedAtOnce(stack, id, handle, {
+      externalId: 'AIDER-1',
+      agent: 'aider',
+      summary: expect.stringMatching(/^Wrote .*```$/s),
+    });
     // Aider's repository-map cache, written at the tree's root, was not committed.
     expect(() => branch.file('.aider.tags.cache.v4/cache.db')).toThrow();
-
-    expect(task.executions).toHaveLength(1);
-    const [execution] = task.executions;
     expect(execution).toMatchObject({
       attempt: 1,
       backend: 'aider',

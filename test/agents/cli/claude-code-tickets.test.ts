@@ -10,7 +10,7 @@ import { SCRIPTED_USAGE, startAnthropicServer, type AnthropicServer, type Anthro
 import {
   expectBlockedAtOnce,
   expectHeartbeatProgress,
-  expectRequirementsCommitted,
+  expectCompletedAtOnce,
   expectRequirementsPassed,
   requirementsDocument,
   requirementsPath,
@@ -60,13 +60,7 @@ describe('claude-code works a ticket task', () => {
   it('edits the working tree, the orchestrator commits, usage and cost are recorded', async () => {
     server.script(writesRequirements('CLAUDE-1'));
     const { id, handle } = await startCliTicket(stack, 'CLAUDE-1');
-    const task = await expectRequirementsPassed(stack, id, handle);
-    expect(task).toMatchObject({ status: 'completed', assignedAgent: 'claude', attempts: 1 });
-    expect(task.result).toMatchObject({ output: { summary: `Wrote ${requirementsPath('CLAUDE-1')}.`, context: { requirements_author: 'claude' } } });
-    await expectRequirementsCommitted(stack, id, 'CLAUDE-1', 'claude');
-
-    expect(task.executions).toHaveLength(1);
-    const [execution] = task.executions;
+    const { task, execution } = await expectCompletedAtOnce(stack, id, handle, { externalId: 'CLAUDE-1', agent: 'claude' });
     expect(execution).toMatchObject({
       attempt: 1,
       backend: 'claude',

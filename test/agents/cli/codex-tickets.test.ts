@@ -11,7 +11,7 @@ import { ResponsesServer, type ResponsesStep } from '../../fixtures/model-server
 import {
   expectBlockedAtOnce,
   expectHeartbeatProgress,
-  expectRequirementsCommitted,
+  expectCompletedAtOnce,
   expectRequirementsPassed,
   requirementsDocument,
   requirementsPath,
@@ -67,13 +67,7 @@ describe('codex works a ticket task', () => {
   it('edits the working tree, the orchestrator commits, usage and priced cost are recorded', async () => {
     server.enqueue(...writesRequirements('CODEX-1'));
     const { id, handle } = await startCliTicket(stack, 'CODEX-1');
-    const task = await expectRequirementsPassed(stack, id, handle);
-    expect(task).toMatchObject({ status: 'completed', assignedAgent: 'codex', attempts: 1 });
-    expect(task.result).toMatchObject({ output: { summary: `Wrote ${requirementsPath('CODEX-1')}.`, context: { requirements_author: 'codex' } } });
-    await expectRequirementsCommitted(stack, id, 'CODEX-1', 'codex');
-
-    expect(task.executions).toHaveLength(1);
-    const [execution] = task.executions;
+    const { task, execution } = await expectCompletedAtOnce(stack, id, handle, { externalId: 'CODEX-1', agent: 'codex' });
     const inputTokens = 2 * USAGE.input;
     const cachedTokens = 2 * USAGE.cached;
     const outputTokens = 2 * USAGE.output;

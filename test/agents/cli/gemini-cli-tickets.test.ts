@@ -11,7 +11,7 @@ import path from 'node:path';
 import { startGeminiServer, type GeminiReply, type GeminiServer } from '../../fixtures/model-servers/gemini';
 import {
   expectBlockedAtOnce,
-  expectRequirementsCommitted,
+  expectCompletedAtOnce,
   expectRequirementsPassed,
   requirementsDocument,
   requirementsPath,
@@ -73,13 +73,7 @@ describe('gemini-cli works a ticket task', () => {
   it('edits the working tree, the orchestrator commits, usage and the priced cost are recorded', async () => {
     const scripted = await serve(writesRequirements('GEMINI-1'));
     const { id, handle } = await startCliTicket(stack, 'GEMINI-1');
-    const task = await expectRequirementsPassed(stack, id, handle);
-    expect(task).toMatchObject({ status: 'completed', assignedAgent: 'gemini', attempts: 1 });
-    expect(task.result).toMatchObject({ output: { summary: `Wrote ${requirementsPath('GEMINI-1')}.`, context: { requirements_author: 'gemini' } } });
-    await expectRequirementsCommitted(stack, id, 'GEMINI-1', 'gemini');
-
-    expect(task.executions).toHaveLength(1);
-    const [execution] = task.executions;
+    const { task, execution } = await expectCompletedAtOnce(stack, id, handle, { externalId: 'GEMINI-1', agent: 'gemini' });
     expect(execution).toMatchObject({
       attempt: 1,
       backend: 'gemini',
