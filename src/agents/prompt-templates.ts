@@ -14,13 +14,8 @@ export const DEFAULT_TEMPLATE = 'default';
 /** Longest template accepted, characters. */
 export const MAX_PROMPT_TEMPLATE_CHARS = 50_000;
 
-const HEADER = `You are a coding agent working on ticket {{ticket.key}}: {{ticket.title}}
-Phase {{phase}}, task {{task.type}} (attempt {{task.attempt}}): {{task.description}}
-{{#task.retry}}
-An earlier attempt of this task did not finish; the working tree may hold some of its changes.
-{{/task.retry}}
-
-## Ticket
+/** The ticket: its description and acceptance criteria (shared by the agents' and the validation template). */
+const TICKET = `## Ticket
 {{ticket.description}}
 {{#ticket.acceptanceCriteria.length}}
 
@@ -29,7 +24,15 @@ Acceptance criteria:
 - {{.}}
 {{/ticket.acceptanceCriteria}}
 {{/ticket.acceptanceCriteria.length}}
+`;
 
+const HEADER = `You are a coding agent working on ticket {{ticket.key}}: {{ticket.title}}
+Phase {{phase}}, task {{task.type}} (attempt {{task.attempt}}): {{task.description}}
+{{#task.retry}}
+An earlier attempt of this task did not finish; the working tree may hold some of its changes.
+{{/task.retry}}
+
+${TICKET}
 Priority: {{ticket.priority}}
 {{#ticket.labels}}
 Labels: {{ticket.labels}}
@@ -94,16 +97,7 @@ ${GATE}${RULES}${ENDING}`;
 const VALIDATION = `You are the validation agent reviewing phase {{phase}} of ticket {{ticket.key}}: {{ticket.title}}
 Task {{task.type}} (attempt {{task.attempt}}): {{task.description}}
 
-## Ticket
-{{ticket.description}}
-{{#ticket.acceptanceCriteria.length}}
-
-Acceptance criteria:
-{{#ticket.acceptanceCriteria}}
-- {{.}}
-{{/ticket.acceptanceCriteria}}
-{{/ticket.acceptanceCriteria.length}}
-{{#contextSummary}}
+${TICKET}{{#contextSummary}}
 
 ## What the earlier phases found
 {{contextSummary}}
