@@ -5,7 +5,7 @@
  * against the scripted OpenAI chat-completions server, behind a proxy that refuses and logs
  * everything (its log must stay empty: Aider must not call out).
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { aiderBackend, aiderModelMetadata, aiderModelSettings } from '../../../s
 import type { CliProgress } from '../../../src/agents/cli/contracts';
 import { OpenAiChatServer, type ChatReply } from '../../fixtures/model-servers/openai-chat';
 import { startRefusingProxy, type RefusedRequest } from '../../fixtures/model-servers/refusing-proxy';
+import { spawnInvocation } from '../../helpers/cli-spawn';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const AIDER = path.join(ROOT, '.tools/aider-venv/bin/aider');
@@ -146,19 +147,7 @@ async function runAider(replies: ChatReply[], idleMs = 40_000): Promise<Run> {
       model: MODEL,
     });
     const started = Date.now();
-    const child = spawn(invocation.command, invocation.args, {
-      cwd: repo,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: home,
-        TMPDIR: tmp,
-        OPENAI_API_KEY: 'sk-test-not-a-key',
-        ...proxy.env(),
-        ...invocation.env,
-      },
-    });
+    const child = spawnInvocation(invocation, { cwd: repo, env: { HOME: home, TMPDIR: tmp, OPENAI_API_KEY: 'sk-test-not-a-key' }, proxy });
     const lines: string[] = [];
     let idle: NodeJS.Timeout | undefined;
     const touch = () => {

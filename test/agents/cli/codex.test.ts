@@ -4,7 +4,7 @@
  * own HOME, TMPDIR and CODEX_HOME against the scripted Responses server, behind a refusing proxy
  * whose log must stay empty.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { classifyCodexError, codexBackend, codexScratchEnv, type CodexProvider }
 import type { CliOutcome, CliProgress } from '../../../src/agents/cli/contracts';
 import { ResponsesServer, type ResponsesStep } from '../../fixtures/model-servers/openai-responses';
 import { startRefusingProxy, type RefusingProxy } from '../../fixtures/model-servers/refusing-proxy';
+import { spawnInvocation } from '../../helpers/cli-spawn';
 
 const FIXTURES = path.join(__dirname, '../../fixtures/cli/codex');
 const CODEX = path.join(__dirname, '../../../node_modules/.bin/codex');
@@ -237,19 +238,7 @@ describe('codex backend: the real CLI against the scripted server', () => {
       resumeSessionId: opts.resume?.outcome.usage.sessionId ?? undefined,
     });
     const started = Date.now();
-    const child = spawn(invocation.command, invocation.args, {
-      cwd: repo,
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        ...scratch,
-        LOCAL_KEY: 'sk-test',
-        ...proxy.env(),
-        ...invocation.env,
-      },
-    });
-    child.stdin.end(invocation.stdin ?? '');
+    const child = spawnInvocation(invocation, { cwd: repo, env: { ...scratch, LOCAL_KEY: 'sk-test' }, proxy });
     const out: string[] = [];
     let stderr = '';
     let buffer = '';
@@ -401,7 +390,7 @@ describe('codex backend: the real CLI against the scripted server', () => {
   it('exits 2 on a usage error: a permanent usage failure', async () => {
     const backend = codexBackend();
     const invocation = backend.invocation({ binary: CODEX, prompt: 'x', extraArgs: ['--no-such-flag'] });
-    const child = spawn(invocation.command, invocation.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnInvocation(invocation, { cwd: root, env: {}, proxy });
     let text = '';
     child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));

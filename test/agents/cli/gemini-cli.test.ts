@@ -4,7 +4,7 @@
  * repository with its own HOME and TMPDIR against the scripted Gemini server, behind a proxy that
  * refuses and logs everything (its log must stay empty: nothing calls out).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { GEMINI_SETTINGS_PATH, geminiCliBackend, geminiSettings, type GeminiSett
 import type { CliOutcome, CliProgress } from '../../../src/agents/cli/contracts';
 import { startGeminiServer, type GeminiReply, type GeminiServer } from '../../fixtures/model-servers/gemini';
 import { startRefusingProxy, type RefusingProxy } from '../../fixtures/model-servers/refusing-proxy';
+import { spawnInvocation } from '../../helpers/cli-spawn';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GEMINI = path.join(ROOT, 'node_modules', '.bin', 'gemini');
@@ -193,19 +194,10 @@ describe('gemini-cli backend: the real CLI against the scripted server', () => {
       resumeSessionId: options.resume,
     });
     const started = Date.now();
-    const child = spawn(invocation.command, invocation.args, {
+    const child = spawnInvocation(invocation, {
       cwd: repo,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: home,
-        TMPDIR: tmp,
-        ...(options.key === false ? {} : { GEMINI_API_KEY: 'test-key' }),
-        GOOGLE_GEMINI_BASE_URL: server.baseUrl,
-        ...proxy.env(),
-        ...invocation.env,
-      },
+      env: { HOME: home, TMPDIR: tmp, ...(options.key === false ? {} : { GEMINI_API_KEY: 'test-key' }), GOOGLE_GEMINI_BASE_URL: server.baseUrl },
+      proxy,
     });
     const lines: string[] = [];
     let progress = start;
