@@ -12,7 +12,7 @@ import { classifyCodexError, codexBackend, codexScratchEnv, type CodexProvider }
 import type { CliOutcome, CliProgress } from '../../../src/agents/cli/contracts';
 import { ResponsesServer, type ResponsesStep } from '../../fixtures/model-servers/openai-responses';
 import { startRefusingProxy, type RefusingProxy } from '../../fixtures/model-servers/refusing-proxy';
-import { spawnInvocation } from '../../helpers/cli-spawn';
+import { runInvocation, spawnInvocation, type InvocationRun } from '../../helpers/cli-spawn';
 
 const FIXTURES = path.join(__dirname, '../../fixtures/cli/codex');
 const CODEX = path.join(__dirname, '../../../node_modules/.bin/codex');
@@ -174,16 +174,10 @@ describe('codex backend: recorded output', () => {
   });
 });
 
-interface Run {
-  lines: string[];
-  stderr: string;
-  exitCode: number | null;
+interface Run extends InvocationRun {
   outcome: CliOutcome;
-  progress: CliProgress;
   repo: string;
   scratch: Record<string, string>;
-  killedIdle: boolean;
-  ms: number;
 }
 
 describe('codex backend: the real CLI against the scripted server', () => {
@@ -237,47 +231,13 @@ describe('codex backend: the real CLI against the scripted server', () => {
       model: MODEL,
       resumeSessionId: opts.resume?.outcome.usage.sessionId ?? undefined,
     });
-    const started = Date.now();
-    const child = spawnInvocation(invocation, { cwd: repo, env: { ...scratch, LOCAL_KEY: 'sk-test' }, proxy });
-    const out: string[] = [];
-    let stderr = '';
-    let buffer = '';
-    let progress = START;
-    let killedIdle = false;
-    let idle: NodeJS.Timeout | undefined;
-    const arm = (): void => {
-      clearTimeout(idle);
-      idle = setTimeout(() => {
-        killedIdle = true;
-        process.kill(-child.pid!, 'SIGKILL');
-      }, opts.idleMs ?? 20_000);
-    };
-    arm();
-    child.stdout.on('data', (chunk: Buffer) => {
-      arm();
-      buffer += chunk.toString('utf8');
-      const parts = buffer.split('\n');
-      buffer = parts.pop()!;
-      for (const line of parts) {
-        out.push(line);
-        progress = backend.progress(progress, line);
-      }
+    const result = await runInvocation(invocation, backend, {
+      cwd: repo,
+      env: { ...scratch, LOCAL_KEY: 'sk-test' },
+      proxy,
+      idleMs: opts.idleMs ?? 20_000,
     });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    clearTimeout(idle);
-    if (buffer) out.push(buffer);
-    return {
-      lines: out,
-      stderr,
-      exitCode,
-      outcome: backend.outcome(out, exitCode),
-      progress,
-      repo,
-      scratch,
-      killedIdle,
-      ms: Date.now() - started,
-    };
+    return { ...result, outcome: backend.outcome(result.lines, result.exitCode), repo, scratch };
   }
 
   it('edits a file with exec_command and apply_patch: completed, files changed, usage, nothing called out', async () => {

@@ -12,7 +12,7 @@ import { GEMINI_SETTINGS_PATH, geminiCliBackend, geminiSettings, type GeminiSett
 import type { CliOutcome, CliProgress } from '../../../src/agents/cli/contracts';
 import { startGeminiServer, type GeminiReply, type GeminiServer } from '../../fixtures/model-servers/gemini';
 import { startRefusingProxy, type RefusingProxy } from '../../fixtures/model-servers/refusing-proxy';
-import { spawnInvocation } from '../../helpers/cli-spawn';
+import { runInvocation, type InvocationRun } from '../../helpers/cli-spawn';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GEMINI = path.join(ROOT, 'node_modules', '.bin', 'gemini');
@@ -137,16 +137,11 @@ interface RunOptions {
   resume?: string;
 }
 
-interface Run {
-  lines: string[];
-  stderr: string;
-  exitCode: number | null;
+interface Run extends InvocationRun {
   outcome: CliOutcome;
-  progress: CliProgress;
   /** Files the CLI left in the run's TMPDIR. */
   tmpFiles: string[];
   home: string;
-  ms: number;
 }
 
 describe('gemini-cli backend: the real CLI against the scripted server', () => {
@@ -193,47 +188,15 @@ describe('gemini-cli backend: the real CLI against the scripted server', () => {
       model: MODEL,
       resumeSessionId: options.resume,
     });
-    const started = Date.now();
-    const child = spawnInvocation(invocation, {
+    const result = await runInvocation(invocation, geminiCliBackend, {
       cwd: repo,
       env: { HOME: home, TMPDIR: tmp, ...(options.key === false ? {} : { GEMINI_API_KEY: 'test-key' }), GOOGLE_GEMINI_BASE_URL: server.baseUrl },
       proxy,
+      idleMs: options.idleMs,
     });
-    const lines: string[] = [];
-    let progress = start;
-    let stderr = '';
-    let buffered = '';
-    let idle: NodeJS.Timeout | undefined;
-    const armIdle = (): void => {
-      clearTimeout(idle);
-      if (options.idleMs) idle = setTimeout(() => process.kill(-(child.pid as number), 'SIGKILL'), options.idleMs);
-    };
-    armIdle();
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      buffered += chunk;
-      const parts = buffered.split('\n');
-      buffered = parts.pop() ?? '';
-      for (const line of parts.filter(Boolean)) {
-        lines.push(line);
-        progress = geminiCliBackend.progress(progress, line);
-        armIdle();
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    clearTimeout(idle);
-    if (buffered) lines.push(buffered);
-    const outcomeLines = lines.length > 0 ? lines : stderr.split('\n');
-    return {
-      lines,
-      stderr,
-      home,
-      exitCode,
-      outcome: geminiCliBackend.outcome(outcomeLines, exitCode),
-      progress,
-      tmpFiles: readdirSync(tmp),
-      ms: Date.now() - started,
-    };
+    const lines = result.lines.filter(Boolean);
+    const outcomeLines = lines.length > 0 ? lines : result.stderr.split('\n');
+    return { ...result, lines, home, outcome: geminiCliBackend.outcome(outcomeLines, result.exitCode), tmpFiles: readdirSync(tmp) };
   }
 
   const writeReadme: GeminiReply = {
