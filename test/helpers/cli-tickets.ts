@@ -59,7 +59,8 @@ export interface CliTicketStack {
 }
 
 /**
- * A ticket stack with `backend` (a CLI backend entry, capabilities set here) before the reference
+ * A ticket stack with `backend` (a CLI backend entry, capabilities set here; by default an 8 s
+ * idle timeout, so a hanging run is killed quickly, and a 10 s heartbeat timeout) before the reference
  * agent, a refusing proxy in the CLI's environment (after each test its log must be empty) and a
  * temporary secrets file. Call at a test file's top level (it registers beforeAll/afterEach/afterAll).
  */
@@ -67,7 +68,9 @@ export function useCliTicketStack(
   backend: Omit<CliBackendConfig, 'capabilities' | 'args' | 'passEnv' | 'env' | 'cliRetries' | 'idleTimeoutMs' | 'timeoutMs' | 'heartbeatTimeoutMs'> &
     Partial<CliBackendConfig>,
 ): CliTicketStack {
-  const stack = useTicketStack(fixtureConfig({ ...backend, capabilities: [CLI_TASK.capability] }, referenceBackend(ALL_CAPABILITIES)));
+  const stack = useTicketStack(
+    fixtureConfig({ idleTimeoutMs: 8000, heartbeatTimeoutMs: 10_000, ...backend, capabilities: [CLI_TASK.capability] }, referenceBackend(ALL_CAPABILITIES)),
+  );
   let proxy: RefusingProxy | undefined;
   let dir = '';
   const cli = () => stack.orchestrator.backends[0] as CliBackendConfig;

@@ -36,7 +36,6 @@ const { stack, backend, useSecrets } = useCliTicketStack({
   passEnv: ['OPENAI_API_KEY'],
   // The idle timer is armed at spawn and Aider prints nothing while Python starts (3–20 s on a loaded machine).
   idleTimeoutMs: 25_000,
-  heartbeatTimeoutMs: 10_000,
 });
 
 let server: OpenAiChatServer;

@@ -26,8 +26,6 @@ const { stack, backend, useSecrets } = useCliTicketStack({
   binary: path.resolve(__dirname, '../../../node_modules/.bin/claude'),
   model: 'claude-sonnet-4-5',
   passEnv: ['ANTHROPIC_API_KEY'],
-  idleTimeoutMs: 8000,
-  heartbeatTimeoutMs: 10_000,
 });
 
 let server: AnthropicServer;

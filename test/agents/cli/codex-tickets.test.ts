@@ -32,8 +32,6 @@ const { stack, backend, useSecrets } = useCliTicketStack({
   binary: path.resolve(__dirname, '../../../node_modules/.bin/codex'),
   model: MODEL,
   passEnv: ['OPENAI_API_KEY'],
-  idleTimeoutMs: 8000,
-  heartbeatTimeoutMs: 10_000,
 });
 
 let server: ResponsesServer;

@@ -30,8 +30,6 @@ const { stack, backend, useSecrets } = useCliTicketStack({
   binary: path.resolve(__dirname, '../../../node_modules/.bin/gemini'),
   model: MODEL,
   passEnv: ['GEMINI_API_KEY'],
-  idleTimeoutMs: 8000,
-  heartbeatTimeoutMs: 10_000,
 });
 
 let server: GeminiServer | undefined;
