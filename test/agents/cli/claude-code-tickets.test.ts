@@ -9,8 +9,8 @@ import path from 'node:path';
 import { SCRIPTED_USAGE, startAnthropicServer, type AnthropicServer, type AnthropicStep } from '../../fixtures/model-servers/anthropic';
 import {
   expectBlockedAtOnce,
-  expectHeartbeatProgress,
   expectCompletedAtOnce,
+  expectHeartbeatProgress,
   expectRequirementsPassed,
   requirementsDocument,
   requirementsPath,

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { ResponsesServer, type ResponsesStep } from '../../fixtures/model-servers/openai-responses';
 import {
   expectBlockedAtOnce,
-  expectHeartbeatProgress,
   expectCompletedAtOnce,
+  expectHeartbeatProgress,
   expectRequirementsPassed,
   requirementsDocument,
   requirementsPath,
