@@ -59,7 +59,11 @@ async function escalate({ ticketId, settings, lifecycle, block }: SlaWatch, { ph
     pending.map((webhook) =>
       deliverEscalation({ escalationId: recorded.id, webhook }).catch((error: unknown) => {
         if (isCancellation(error)) throw error;
-        log.error('escalation not delivered', { escalationId: recorded.id, url: webhook.url, error: String(error) });
+        log.error('escalation not delivered', {
+          escalationId: recorded.id,
+          url: webhook.url,
+          error: String(error instanceof Error && error.cause ? error.cause : error),
+        });
       }),
     ),
   );
