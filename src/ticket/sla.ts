@@ -99,3 +99,26 @@ export function slaOf(settings: EscalationSettings | undefined, phase: Phase): P
 export function watchesSlas(settings: EscalationSettings | undefined): boolean {
   return SLA_PHASES.some((phase) => settings?.slas[phase] !== undefined);
 }
+
+/** Where the current phase entry stands against its SLA (the `sla` field of the workflow's `getState`). */
+export interface SlaStatus {
+  phase: Phase;
+  slaMs: number;
+  action: SlaAction;
+  /** When the phase was entered, and when the SLA runs out, ISO 8601. */
+  enteredAt: string;
+  dueAt: string;
+  /** Whether the ticket is past `dueAt` (then it has been escalated, or is being escalated). */
+  overdue: boolean;
+}
+
+/**
+ * The SLA status of the phase entered at `enteredAt` (the last transition's time), at `nowMs`
+ * (workflow time, ms); null when the phase has no SLA or the ticket never left BACKLOG.
+ */
+export function slaStatus(settings: EscalationSettings | undefined, phase: Phase, enteredAt: string | undefined, nowMs: number): SlaStatus | null {
+  const sla = slaOf(settings, phase);
+  if (!sla || enteredAt === undefined) return null;
+  const dueMs = Date.parse(enteredAt) + sla.ms;
+  return { phase, slaMs: sla.ms, action: sla.action, enteredAt, dueAt: new Date(dueMs).toISOString(), overdue: nowMs >= dueMs };
+}

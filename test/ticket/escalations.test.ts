@@ -151,7 +151,8 @@ it('an overstayed phase is escalated once: recorded, delivered signed after a 50
     ],
   });
   expect(Date.parse(escalation!.createdAt) - Date.parse(escalation!.enteredAt)).toBeGreaterThanOrEqual(1500);
-  expect((await handleOf(ticket.workflowId).query<{ phase: Phase }>('getState')).phase).toBe(Phase.REQUIREMENTS);
+  const state = await request(app).get(`/api/v1/tickets/${ticket.id}/state`);
+  expect(state.body).toMatchObject({ phase: Phase.REQUIREMENTS, sla: { phase: Phase.REQUIREMENTS, slaMs: 1500, action: 'escalate', overdue: true } });
 
   // GET /escalations: by ticket, and by time.
   const byTicket = await request(app).get('/api/v1/escalations').query({ ticket: ticket.id });

@@ -132,6 +132,17 @@ async function finish(handle: Handle) {
 it('a 24-hour SLA escalates once, just after 24 hours, to every webhook; the ticket keeps its phase', async () => {
   const { ticketId, handle } = await startTicket();
   const entered = await moveTo(handle, Phase.REQUIREMENTS);
+  const enteredAt = entered.lastTransition!.occurredAt;
+  const dueAt = new Date(Date.parse(enteredAt) + 24 * HOUR_MS).toISOString();
+  // The state shows the SLA (the Web UI's getState query too).
+  expect((await handle.query(getStateQuery)).sla).toEqual({
+    phase: Phase.REQUIREMENTS,
+    slaMs: 24 * HOUR_MS,
+    action: 'escalate',
+    enteredAt,
+    dueAt,
+    overdue: false,
+  });
   await env.sleep('23 hours');
   expect(recorded.get(ticketId)).toBeUndefined();
   await env.sleep('2 hours');
@@ -154,7 +165,7 @@ it('a 24-hour SLA escalates once, just after 24 hours, to every webhook; the tic
   // Escalated once per phase entry: another day in the phase adds nothing.
   await env.sleep('24 hours');
   expect(recorded.get(ticketId)).toHaveLength(1);
-  expect((await handle.query(getStateQuery)).phase).toBe(Phase.REQUIREMENTS);
+  expect(await handle.query(getStateQuery)).toMatchObject({ phase: Phase.REQUIREMENTS, sla: { dueAt, overdue: true } });
   await finish(handle);
 }, 120_000);
 
@@ -163,6 +174,7 @@ it('a transition restarts the timer: back from BLOCKED, the SLA counts from the 
   await moveTo(handle, Phase.REQUIREMENTS);
   await env.sleep('20 hours');
   await moveTo(handle, Phase.BLOCKED);
+  expect((await handle.query(getStateQuery)).sla).toBeNull();
   await env.sleep('10 hours');
   const back = await moveTo(handle, Phase.REQUIREMENTS);
   await env.sleep('20 hours');

@@ -48,6 +48,7 @@ import { PhaseWork } from '../phase-work/phase-work';
 import { FAST_TRANSITIONS_PATCH } from './patches';
 import { continueAsNewDue } from './continue-as-new';
 import { startSlaWatch } from './sla';
+import { slaStatus } from '../../src/ticket/sla';
 
 /** Start argument of {@link ticketWorkflow}. */
 export interface TicketWorkflowInput {
@@ -101,11 +102,15 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
   let latestPersist: Promise<void> = Promise.resolve();
   let artifactsChanged = false;
 
-  const state = (): TicketWorkflowState => ({
-    ...lifecycle.state(),
-    policy: settings.policy,
-    tasks: work.tasks.map(({ id, taskType, status }) => ({ id, taskType, status })),
-  });
+  const state = (): TicketWorkflowState => {
+    const current = lifecycle.state();
+    return {
+      ...current,
+      policy: settings.policy,
+      tasks: work.tasks.map(({ id, taskType, status }) => ({ id, taskType, status })),
+      sla: slaStatus(settings.escalation, current.phase, current.lastTransition?.occurredAt, Date.now()),
+    };
+  };
 
   /**
    * The one code path of every transition: apply once, persist, mirror in the search attributes,
