@@ -8,6 +8,9 @@ import { z } from 'zod';
 import { AWAITING_APPROVAL, SLA_PHASES, type EscalationSettings } from './sla';
 import { Phase } from './phases';
 
+/** The Web UI base URL of escalation links when the entry names none: the dev server's UI on its default port. */
+export const DEFAULT_WEB_UI_URL = 'http://127.0.0.1:8233';
+
 /** Longest SLA, ms: 30 days. */
 export const MAX_SLA_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -28,14 +31,14 @@ export const escalationConfigSchema = z
       .array(z.strictObject({ url: z.url({ protocol: /^https?$/ }), secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }))
       .default([]),
     /** Base URL of the Temporal Web UI, for the escalation's `links.webUi`. */
-    webUiUrl: z.url().default('http://127.0.0.1:8233'),
+    webUiUrl: z.url().default(DEFAULT_WEB_UI_URL),
   })
   .superRefine(({ slas }, ctx) => {
     if (slas[Phase.BLOCKED]?.action === 'block') {
       ctx.addIssue({ code: 'custom', message: 'a blocked ticket cannot be blocked again: use "escalate"', path: ['slas', Phase.BLOCKED, 'action'] });
     }
   })
-  .default({ slas: {}, webhooks: [], webUiUrl: 'http://127.0.0.1:8233' });
+  .default({ slas: {}, webhooks: [], webUiUrl: DEFAULT_WEB_UI_URL });
 
 /** The validated `escalation` entry. */
 export type EscalationConfig = z.infer<typeof escalationConfigSchema>;
