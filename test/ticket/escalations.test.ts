@@ -10,8 +10,12 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import type { Express } from 'express';
 import request from 'supertest';
+import { ESCALATION_NOT_FOUND, createDeliverEscalation } from '../../activities/ticket/escalations';
 import { Phase } from '../../src/ticket/phases';
 import { recordEscalation } from '../../src/ticket/escalation-store';
 import { RowNotFoundError } from '../../src/phase-work/errors';
@@ -274,4 +278,15 @@ it('recordEscalation is idempotent per (ticket, phase entry, kind), and refuses 
   const [row] = await escalationsOf(app, ticket.id);
   expect(row).toMatchObject({ id: first.id, overdueMs: 5 });
   await expect(recordEscalation(stack.db.prisma, { ...input, ticketId: randomUUID() })).rejects.toBeInstanceOf(RowNotFoundError);
+});
+
+it('deliverEscalation of an unknown escalation fails for good (EscalationNotFound), sending nothing', async () => {
+  const deliver = createDeliverEscalation({ prisma: stack.db.prisma, config: stack.orchestrator, publicApiUrl: 'http://127.0.0.1:1/api/v1' });
+  const before = received.length;
+  const failure: unknown = await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') })
+    .run(deliver, { escalationId: randomUUID(), webhook: { url: webhookUrl, secretEnv: SECRET_ENV } })
+    .catch((error: unknown) => error);
+  expect(failure).toBeInstanceOf(ApplicationFailure);
+  expect(failure).toMatchObject({ type: ESCALATION_NOT_FOUND, nonRetryable: true });
+  expect(received).toHaveLength(before);
 });

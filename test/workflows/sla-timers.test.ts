@@ -28,6 +28,8 @@ const WEBHOOKS = [
   { url: 'http://127.0.0.1:9/first', secretEnv: 'FIRST_SECRET' },
   { url: 'http://127.0.0.1:9/second', secretEnv: 'SECOND_SECRET' },
 ];
+/** A webhook whose every delivery attempt fails. */
+const FAILING_WEBHOOK = { url: 'http://127.0.0.1:9/failing', secretEnv: 'FAILING_SECRET' };
 const escalation: EscalationSettings = { slas: { [Phase.REQUIREMENTS]: { ms: 24 * HOUR_MS, action: 'escalate' } }, webhooks: WEBHOOKS };
 
 const settings: TicketSettings = {
@@ -76,6 +78,7 @@ function stubActivities(): Partial<TicketActivities> {
     deliverEscalation: async (input) => {
       const ticketId = input.escalationId.split(':')[0]!;
       delivered.set(ticketId, [...(delivered.get(ticketId) ?? []), input]);
+      if (input.webhook.url === FAILING_WEBHOOK.url) throw new Error('answered 503');
     },
   };
 }
@@ -104,10 +107,14 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/** Starts a ticket workflow (from `snapshot` when given) and waits until its current run is complete. */
-async function startTicket(snapshot?: ReturnType<TicketLifecycle['compacted']>) {
+/** Starts a ticket workflow (from `snapshot` when given, with `ticketSettings`) and waits until its current run is complete. */
+async function startTicket(snapshot?: ReturnType<TicketLifecycle['compacted']>, ticketSettings = settings) {
   const ticketId = snapshot?.ticketId ?? randomUUID();
-  const handle = await env.client.workflow.start('ticketWorkflow', { taskQueue, workflowId: `ticket-${ticketId}`, args: [{ ticketId, settings, snapshot }] });
+  const handle = await env.client.workflow.start('ticketWorkflow', {
+    taskQueue,
+    workflowId: `ticket-${ticketId}`,
+    args: [{ ticketId, settings: ticketSettings, snapshot }],
+  });
   await eventually(async () => (await handle.query(getStateQuery)).run.step === 'complete', 'the first run to complete');
   return { ticketId, handle };
 }
@@ -195,5 +202,29 @@ it('the entry time survives continue-as-new: a run whose snapshot entered 23 hou
   await env.sleep('2 hours');
   const [escalated] = await eventually(() => recorded.get(ticketId), 'the escalation to be recorded');
   expect(escalated).toMatchObject({ phaseEntry: 1, enteredAt, slaMs: 24 * HOUR_MS });
+  await finish(handle);
+}, 120_000);
+
+it('a webhook that keeps failing is tried 10 times, then given up: the ticket is blocked as configured and lives on', async () => {
+  const blocking: TicketSettings = {
+    ...settings,
+    escalation: { slas: { [Phase.DESIGN]: { ms: 8 * HOUR_MS, action: 'block' } }, webhooks: [FAILING_WEBHOOK] },
+  };
+  const { ticketId, handle } = await startTicket(undefined, blocking);
+  await moveTo(handle, Phase.REQUIREMENTS);
+  const design = await moveTo(handle, Phase.DESIGN);
+  // 8 hours, then the retries' backoff (1 s doubling to 5 minutes: about 20 minutes for 10 attempts).
+  await env.sleep('9 hours');
+  const state = await eventually(async () => {
+    const current = await handle.query(getStateQuery);
+    return current.phase === Phase.BLOCKED && current;
+  }, 'the ticket to be blocked by its SLA');
+  expect(state.blocked).toMatchObject({ fromPhase: Phase.DESIGN, cause: 'escalation' });
+  expect(recorded.get(ticketId)).toEqual([expect.objectContaining({ phase: Phase.DESIGN, phaseEntry: design.transitionCount })]);
+  await eventually(() => delivered.get(ticketId)?.length === 10, 'ten delivery attempts');
+  await env.sleep('1 day');
+  expect(delivered.get(ticketId)).toHaveLength(10);
+  // The workflow did not fail: a person resumes the phase.
+  expect((await moveTo(handle, Phase.DESIGN)).phase).toBe(Phase.DESIGN);
   await finish(handle);
 }, 120_000);
