@@ -8,6 +8,8 @@
  * - A transition restarts the timer: leaving for BLOCKED and coming back measures from the return.
  * - The entry time survives continue-as-new: a run started from a snapshot whose phase was entered
  *   23 hours earlier escalates one hour later, not 24.
+ * - A webhook that keeps failing gets 10 attempts (1 s doubling to 5 minutes), then the workflow
+ *   gives up on it and lives on; a `block` SLA still blocks the ticket (cause `escalation`).
  */
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
