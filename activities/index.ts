@@ -12,6 +12,7 @@ import { createRouteTask } from './agents/route-task';
 import { createPhaseWorkActivities } from './phase-work';
 import { createRecordCancellation } from './ticket/record-cancellation';
 import { createRecordTransition } from './ticket/record-transition';
+import { createDeliverEscalation, createRecordEscalation } from './ticket/escalations';
 import { createIntegrate } from './repositories/integrate';
 import { createVerifyWorkspace } from './repositories/verify-workspace';
 import { createTicketTrees, setupCacheDir } from '../src/repositories/ticket-trees';
@@ -27,6 +28,8 @@ export function createActivities(deps: ActivityDependencies): TicketActivities {
   return {
     recordTransition: createRecordTransition(prisma),
     recordCancellation: createRecordCancellation(prisma, deps.workspacesDir, trees),
+    recordEscalation: createRecordEscalation(prisma),
+    deliverEscalation: createDeliverEscalation(deps),
     ...createPhaseWorkActivities(prisma, config),
     routeTask: createRouteTask(prisma, config, new AgentRegistry(prisma)),
     executeTask: createExecuteTask(deps, trees),

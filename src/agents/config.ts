@@ -3,7 +3,7 @@
  * `ORCHESTRATOR_CONFIG`): the agent backends and the capabilities each serves, the phases whose
  * gate also asks the validation agent, a deployment's extra gate requirements, and the
  * repositories tickets are worked in with the default one (issue 9), and the coding-agent CLIs'
- * price table and secrets file (issue 10).
+ * price table and secrets file (issue 10), and the SLAs and escalation webhooks (issue 11).
  * Seeds: 001/002 Stream F (required capabilities), Stream G (gates, ValidationAgent).
  */
 import { readFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { DEFAULT_DATA_DIR } from '../platform/paths';
 import { configuredRepositoriesSchema, resolveConfiguredRepositories, type ConfiguredRepository } from '../repositories/config';
 import { repositoryName } from '../repositories/schemas';
 import { cliBackendSchemas, pricesSchema, type CliBackendConfig, type ModelPrices } from './cli/config';
+import { escalationConfigSchema, type EscalationConfig } from '../ticket/sla-config';
 
 const capabilities = z.array(z.string().min(1)).min(1);
 const timeouts = {
@@ -69,6 +70,8 @@ const schema = z
     repositories: configuredRepositoriesSchema.default([]),
     /** The repository of a new ticket that names none; must be one of `repositories`. */
     defaultRepository: repositoryName.optional(),
+    /** SLAs per phase, escalation webhooks and the Web UI base of their links (issue 11, src/ticket/sla-config.ts). */
+    escalation: escalationConfigSchema,
   })
   .superRefine(({ repositories, defaultRepository }, ctx) => {
     if (defaultRepository !== undefined && !repositories.some(({ name }) => name === defaultRepository)) {
@@ -101,6 +104,8 @@ export interface OrchestratorConfig extends GatePolicy {
   prices: ModelPrices;
   /** Absolute path of the secrets file, if the file names one (resolved against `baseDir`). */
   secretsFile?: string;
+  /** SLAs per phase, escalation webhooks and the Web UI base URL (issue 11, "Stalled tickets"). */
+  escalation: EscalationConfig;
 }
 
 /** Options of {@link parseOrchestratorConfig} and {@link loadOrchestratorConfig}. */
@@ -126,7 +131,7 @@ export function parseOrchestratorConfig(raw: unknown, baseDir: string, { dataDir
   if (!parsed.success) {
     throw new Error(`invalid orchestrator configuration:\n${z.prettifyError(parsed.error)}`);
   }
-  const { backends, validationPhases, gates, defaultRepository, prices, secretsFile } = parsed.data;
+  const { backends, validationPhases, gates, defaultRepository, prices, secretsFile, escalation } = parsed.data;
   const rawRepositories = (raw as { repositories?: Record<string, unknown>[] }).repositories ?? [];
   const repositories = resolveConfiguredRepositories(parsed.data.repositories, rawRepositories, baseDir, dataDir);
   return {
@@ -137,6 +142,7 @@ export function parseOrchestratorConfig(raw: unknown, baseDir: string, { dataDir
     defaultRepository,
     prices,
     secretsFile: secretsFile === undefined ? undefined : path.resolve(baseDir, secretsFile),
+    escalation,
   };
 }
 

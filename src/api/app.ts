@@ -20,7 +20,7 @@ import { agentsRouter } from '../agents/routes';
 import { promptTemplatesRouter } from '../agents/prompt-routes';
 import { healthRouter } from './health';
 import { phaseWorkRouter } from '../phase-work/routes';
-import { ticketsRouter } from '../ticket/routes';
+import { escalationsRouter, ticketsRouter } from '../ticket/routes';
 import { repositoriesRouter } from '../repositories/routes';
 import { RepositoryStore } from '../repositories/store';
 
@@ -49,6 +49,7 @@ export function createApp({ prisma, temporal, taskQueue, logger, orchestrator, s
   app.use(healthRouter(prisma, temporal));
   app.use('/api/v1', idempotency(prisma));
   app.use('/api/v1', ticketsRouter(tickets));
+  app.use('/api/v1', escalationsRouter(prisma, tickets));
   app.use(
     '/api/v1',
     phaseWorkRouter({

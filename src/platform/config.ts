@@ -8,6 +8,7 @@ import { gatedPhases } from '../phase-work/gate-policy';
 import type { WorkerSizing } from '../worker/create-worker';
 import { DEFAULT_DATA_DIR } from './paths';
 import { DEFAULT_RESOURCE_WAIT, DEFAULT_TICKET_SETTINGS, type TicketSettings } from '../ticket/settings';
+import { escalationSettings } from '../ticket/sla-config';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -133,5 +134,6 @@ export function workflowSettings(config: Config, orchestrator: OrchestratorConfi
     gatedPhases: gatedPhases(orchestrator),
     continueAsNewAfterEvents: config.CONTINUE_AS_NEW_AFTER_EVENTS,
     resourceWait: { initialMs: config.RESOURCE_WAIT_INITIAL_MS, maxMs: Math.max(config.RESOURCE_WAIT_MAX_MS, config.RESOURCE_WAIT_INITIAL_MS) },
+    escalation: escalationSettings(orchestrator.escalation),
   };
 }

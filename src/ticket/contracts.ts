@@ -9,6 +9,7 @@
 import type { AgentActivities } from '../agents/contracts';
 import type { PhaseWorkActivities } from '../phase-work/contracts';
 import type { RepositoryActivities } from '../repositories/contracts';
+import type { DeliverEscalationInput, EscalationInput, RecordedEscalation } from './sla';
 import type { TransitionRecord } from './transition';
 
 export { TICKET_NOT_FOUND } from '../phase-work/contracts';
@@ -35,4 +36,16 @@ export interface TicketActivities extends PhaseWorkActivities, AgentActivities, 
   recordTransition: (input: RecordTransitionInput) => Promise<{ applied: boolean }>;
   /** Persists a ticket's cancellation: ticket and open tasks cancelled, locks released, workspace removed. */
   recordCancellation: (input: CancellationRecord) => Promise<void>;
+  /**
+   * Records one escalation (issue 11), idempotently per (ticket, phase entry, kind): a repeat
+   * returns the same row. @returns its ID and the webhook URLs it was already delivered to.
+   * @throws ApplicationFailure TicketNotFound (non-retryable)
+   */
+  recordEscalation: (input: EscalationInput) => Promise<RecordedEscalation>;
+  /**
+   * POSTs an escalation to one webhook, signed (`X-Orchestrator-Signature: sha256=<hex>`), and
+   * records the attempt; a non-2xx answer or a network error fails the attempt (retried).
+   * @throws ApplicationFailure EscalationNotFound / EscalationSecretMissing (non-retryable)
+   */
+  deliverEscalation: (input: DeliverEscalationInput) => Promise<void>;
 }

@@ -41,8 +41,11 @@ export interface BlockedState {
   /** The phase the ticket was blocked in; resuming it continues the same run. */
   fromPhase: Phase;
   entry: number;
-  /** `gate`: the gate still failed after its retries; `task`: a task failed for good; `manual`: a transition. */
-  cause: 'gate' | 'task' | 'manual';
+  /**
+   * `gate`: the gate still failed after its retries; `task`: a task failed for good; `manual`: a
+   * transition; `escalation`: the phase's SLA was overstayed and its action is `block` (issue 11).
+   */
+  cause: 'gate' | 'task' | 'manual' | 'escalation';
   reason: string;
 }
 

@@ -3,10 +3,12 @@
  * Every handler validates with zod first, so bad input is a 400 and nothing is written.
  */
 import { randomUUID } from 'node:crypto';
+import type { PrismaClient } from '@prisma/client';
 import { Router } from 'express';
+import { listEscalations } from './escalation-store';
 import type { TransitionRequest } from './transition';
 import type { TicketClient } from './client';
-import { cancelTicketBody, createTicketBody, listTicketsQuery, transitionBody } from './schemas';
+import { cancelTicketBody, createTicketBody, listEscalationsQuery, listTicketsQuery, ticketEscalationsQuery, transitionBody } from './schemas';
 
 function transitionRequest(body: unknown): TransitionRequest {
   const parsed = transitionBody.parse(body);
@@ -88,6 +90,31 @@ export function ticketsRouter(tickets: TicketClient): Router {
   /** GET /tickets/:id/valid-transitions — 200 `{ validTransitions }` from the workflow; 404. */
   router.get('/tickets/:id/valid-transitions', async (req, res) => {
     res.json({ validTransitions: await tickets.validTransitions(req.params.id) });
+  });
+
+  return router;
+}
+
+/** Builds the escalations router (issue 11, "Stalled tickets") around the database and a {@link TicketClient}. */
+export function escalationsRouter(prisma: PrismaClient, tickets: TicketClient): Router {
+  const router = Router();
+
+  /**
+   * GET /escalations?ticket=&since=&limit= — escalations, newest first (query {@link listEscalationsQuery}).
+   * 200 `{ items }` (see EscalationView: durations in ms, delivery attempts); 400 on unknown or
+   * invalid parameters; 404 `TICKET_NOT_FOUND` when `ticket` names no ticket.
+   */
+  router.get('/escalations', async (req, res) => {
+    const { ticket, since, limit } = listEscalationsQuery.parse(req.query);
+    if (ticket !== undefined) await tickets.get(ticket);
+    res.json({ items: await listEscalations(prisma, { ticketId: ticket, since, limit }) });
+  });
+
+  /** GET /tickets/:id/escalations?since=&limit= — the ticket's escalations, newest first. 200 `{ items }`; 400; 404. */
+  router.get('/tickets/:id/escalations', async (req, res) => {
+    const { since, limit } = ticketEscalationsQuery.parse(req.query);
+    const ticket = await tickets.get(req.params.id);
+    res.json({ items: await listEscalations(prisma, { ticketId: ticket.id, since, limit }) });
   });
 
   return router;

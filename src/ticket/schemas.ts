@@ -42,3 +42,19 @@ export const listTicketsQuery = z.strictObject({
 
 /** POST /tickets/:id/cancel body. */
 export const cancelTicketBody = z.strictObject({ reason: text(2000), requestedBy: text(255).optional() });
+
+/**
+ * GET /escalations and GET /tickets/:id/escalations query (issue 11): `ticket` (a ticket ID, the
+ * first only), `since` (ISO 8601 with offset: created at or after), `limit` (1..500, default 100).
+ */
+export const listEscalationsQuery = z.strictObject({
+  ticket: z.uuid().optional(),
+  since: z.iso
+    .datetime({ offset: true })
+    .transform((value) => new Date(value))
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+/** The per-ticket form of {@link listEscalationsQuery}: the ticket is the path's. */
+export const ticketEscalationsQuery = listEscalationsQuery.omit({ ticket: true });

@@ -5,6 +5,7 @@
  * Seeds: 001/002 Streams F–H (phase work), 004 milestones 1.2 (retries with backoff) and 1.4.
  */
 import type { Phase } from './phases';
+import type { EscalationSettings } from './sla';
 
 /** `auto`: move to the next phase of PHASE_SEQUENCE once the gate passes; `manual`: wait for a transition. */
 export const TICKET_POLICIES = ['auto', 'manual'] as const;
@@ -70,6 +71,11 @@ export interface TicketSettings {
    * started before it existed, which then use {@link DEFAULT_RESOURCE_WAIT}.
    */
   resourceWait?: ResourceWaitSettings;
+  /**
+   * SLAs per phase and the webhooks an overstay is sent to (issue 11, "Stalled tickets"); absent
+   * in the input of tickets started before it existed, and when no SLA is configured: no timers.
+   */
+  escalation?: EscalationSettings;
 }
 
 /** Default backoff of a resource wait: 1 s doubling up to 2 minutes. */

@@ -4,6 +4,7 @@ import { assignmentOf, loadOrchestratorConfig, parseOrchestratorConfig, selectBa
 import { gatedPhases } from '../../src/phase-work/gate-policy';
 import { PHASE_GATE_REQUIREMENTS } from '../../src/phase-work/gates';
 import { Phase } from '../../src/ticket/phases';
+import { workflowSettings, loadConfig } from '../../src/platform/config';
 
 const command = (name: string, capabilities: string[]) => ({ name, type: 'command', capabilities, command: 'node', args: ['./agent.mjs'] });
 
@@ -64,5 +65,59 @@ describe('orchestrator configuration', () => {
     expect(() => parseOrchestratorConfig({ backends: [command('a', [])] }, '/cfg')).toThrow(/backends\[0\]\.capabilities/);
     expect(() => parseOrchestratorConfig({ backends: [command('a', ['x'])], validationPhases: ['PHASE_NOPE'] }, '/cfg')).toThrow(/validationPhases\[0\]/);
     expect(() => parseOrchestratorConfig({ backends: [command('a', ['x'])], extra: 1 }, '/cfg')).toThrow(/extra/);
+  });
+
+  it('reads the SLAs per phase and the escalation webhooks (issue 11), and passes them to ticket workflows', () => {
+    const repository = loadOrchestratorConfig();
+    expect(repository.escalation.slas).toEqual({
+      [Phase.REQUIREMENTS]: { ms: 2 * 3_600_000, action: 'escalate' },
+      [Phase.IMPLEMENTATION]: { ms: 8 * 3_600_000, action: 'escalate' },
+      [Phase.BLOCKED]: { ms: 24 * 3_600_000, action: 'escalate' },
+      awaiting_approval: { ms: 72 * 3_600_000, action: 'escalate' },
+    });
+    const config = parseOrchestratorConfig(
+      {
+        backends: [command('a', ['x'])],
+        escalation: {
+          slas: { [Phase.DESIGN]: { ms: 1000, action: 'block' }, [Phase.TESTING]: { ms: 5 } },
+          webhooks: [{ url: 'https://hooks.example/x', secretEnv: 'HOOK_SECRET' }],
+        },
+      },
+      '/cfg',
+    );
+    expect(config.escalation).toEqual({
+      slas: { [Phase.DESIGN]: { ms: 1000, action: 'block' }, [Phase.TESTING]: { ms: 5, action: 'escalate' } },
+      webhooks: [{ url: 'https://hooks.example/x', secretEnv: 'HOOK_SECRET' }],
+      webUiUrl: 'http://127.0.0.1:8233',
+    });
+    expect(workflowSettings(loadConfig({}), config).escalation).toEqual({ slas: config.escalation.slas, webhooks: config.escalation.webhooks });
+    // A file without the entry: no SLA, no webhook.
+    expect(parseOrchestratorConfig({ backends: [command('a', ['x'])] }, '/cfg').escalation).toEqual({
+      slas: {},
+      webhooks: [],
+      webUiUrl: 'http://127.0.0.1:8233',
+    });
+  });
+
+  it.each([
+    ['an SLA on BACKLOG', { slas: { [Phase.BACKLOG]: { ms: 1000 } } }, /escalation\.slas/],
+    ['an SLA of 0 ms', { slas: { [Phase.DESIGN]: { ms: 0 } } }, /escalation\.slas\.PHASE_DESIGN\.ms/],
+    ['an SLA over 30 days', { slas: { [Phase.DESIGN]: { ms: 31 * 86_400_000 } } }, /escalation\.slas\.PHASE_DESIGN\.ms/],
+    ['an unknown action', { slas: { [Phase.DESIGN]: { ms: 10, action: 'reassign' } } }, /escalation\.slas\.PHASE_DESIGN\.action/],
+    [
+      'the block action on PHASE_BLOCKED',
+      { slas: { [Phase.BLOCKED]: { ms: 10, action: 'block' } } },
+      /cannot be blocked again[\s\S]*escalation\.slas\.PHASE_BLOCKED\.action/,
+    ],
+    ['a webhook that is not http(s)', { webhooks: [{ url: 'ftp://hooks.example/x', secretEnv: 'S' }] }, /escalation\.webhooks\[0\]\.url/],
+    [
+      'a secretEnv that is no variable name',
+      { webhooks: [{ url: 'https://hooks.example/x', secretEnv: 'my secret' }] },
+      /escalation\.webhooks\[0\]\.secretEnv/,
+    ],
+    ['a webhook without secretEnv', { webhooks: [{ url: 'https://hooks.example/x' }] }, /escalation\.webhooks\[0\]\.secretEnv/],
+    ['an unknown field', { retries: 3 }, /retries/],
+  ])('rejects an escalation entry with %s', (_name, escalation, message) => {
+    expect(() => parseOrchestratorConfig({ backends: [command('a', ['x'])], escalation }, '/cfg')).toThrow(message);
   });
 });

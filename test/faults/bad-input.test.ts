@@ -131,6 +131,7 @@ const GET_ID_ROUTES = [
   'GET /tickets/:id/state',
   'GET /tickets/:id/phase-history',
   'GET /tickets/:id/valid-transitions',
+  'GET /tickets/:id/escalations',
   'GET /tickets/:id/tasks',
   'GET /tasks/:id',
   'GET /tasks/:id/dependencies',
@@ -210,6 +211,25 @@ function cases(): Case[] {
   ] as [string, string][]) {
     add(list, name, 400, 'VALIDATION_FAILED', { query });
   }
+
+  // GET /escalations and GET /tickets/:id/escalations (issue 11).
+  const escalationQueries: [string, string][] = [
+    ['a since that is no date', 'since=yesterday'],
+    ['a since without offset', 'since=2026-11-29T10:00:00'],
+    ['limit 0', 'limit=0'],
+    ['limit 501', 'limit=501'],
+    ['a non-numeric limit', 'limit=abc'],
+    ['an unknown parameter', 'phase=PHASE_DESIGN'],
+    ['a repeated since', 'since=2026-11-29T10:00:00Z&since=2026-11-29T11:00:00Z'],
+  ];
+  for (const [name, query] of escalationQueries) {
+    add('GET /escalations', name, 400, 'VALIDATION_FAILED', { query });
+    add('GET /tickets/:id/escalations', name, 400, 'VALIDATION_FAILED', { query });
+  }
+  add('GET /escalations', 'a non-UUID ticket', 400, 'VALIDATION_FAILED', { query: 'ticket=not-a-uuid' });
+  add('GET /escalations', 'a repeated ticket', 400, 'VALIDATION_FAILED', { query: `ticket=${randomUUID()}&ticket=${randomUUID()}` });
+  add('GET /escalations', 'an unknown ticket', 404, 'TICKET_NOT_FOUND', { query: `ticket=${randomUUID()}` });
+  add('GET /tickets/:id/escalations', 'a ticket parameter', 400, 'VALIDATION_FAILED', { query: `ticket=${randomUUID()}` });
 
   // Transitions (update and signal).
   for (const route of ['POST /tickets/:id/transition', 'POST /tickets/:id/signals/transition']) {

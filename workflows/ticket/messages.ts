@@ -8,13 +8,16 @@ import type { Phase } from '../../src/ticket/phases';
 import type { TaskStatus } from '../../src/phase-work/tasks';
 import type { TicketState } from '../../src/ticket/lifecycle';
 import type { TicketPolicy } from '../../src/ticket/settings';
+import type { SlaStatus } from '../../src/ticket/sla';
 import type { TransitionRecord, TransitionRequest } from '../../src/ticket/transition';
 
-/** The workflow's view of a ticket: lifecycle state, policy and the current run's tasks. */
+/** The workflow's view of a ticket: lifecycle state, policy, the current run's tasks and the phase's SLA. */
 export interface TicketWorkflowState extends TicketState {
   policy: TicketPolicy;
   /** Tasks of the current phase run (when blocked: of the run it was blocked in). */
   tasks: { id: string; taskType: string; status: TaskStatus }[];
+  /** The current phase entry against its SLA (issue 11); null when the phase has none. */
+  sla: SlaStatus | null;
 }
 
 /**

@@ -19,3 +19,10 @@ export const FAST_TRANSITIONS_PATCH = 'issue-8-fast-transitions';
  * ticket continues as new, resuming the same phase run. Histories recorded before it never suspend.
  */
 export const RESOURCE_WAIT_SUSPEND_PATCH = 'issue-8-resource-wait-suspend';
+
+/**
+ * Issue 11, "Stalled tickets": a ticket whose settings set SLAs watches each phase entry with a
+ * durable timer and escalates an overstay (workflows/ticket/sla.ts). Histories recorded before it
+ * never start the watch.
+ */
+export const SLA_ESCALATION_PATCH = 'issue-11-sla-escalation';

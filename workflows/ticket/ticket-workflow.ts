@@ -9,6 +9,7 @@
  * cancelled (the `cancelTicket` signal, or a Temporal cancellation request from the Web UI). It
  * continues as new when its history is long ({@link continueAsNewDue}): between phase runs, or
  * inside a phase run whose running tasks all wait for resources (issue 8 §1), which it resumes.
+ * A phase overstaying its SLA is escalated (issue 11, workflows/ticket/sla.ts).
  */
 import {
   ApplicationFailure,
@@ -46,6 +47,8 @@ import { bookkeeping } from '../bookkeeping';
 import { PhaseWork } from '../phase-work/phase-work';
 import { FAST_TRANSITIONS_PATCH } from './patches';
 import { continueAsNewDue } from './continue-as-new';
+import { startSlaWatch } from './sla';
+import { slaStatus } from '../../src/ticket/sla';
 
 /** Start argument of {@link ticketWorkflow}. */
 export interface TicketWorkflowInput {
@@ -99,11 +102,15 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
   let latestPersist: Promise<void> = Promise.resolve();
   let artifactsChanged = false;
 
-  const state = (): TicketWorkflowState => ({
-    ...lifecycle.state(),
-    policy: settings.policy,
-    tasks: work.tasks.map(({ id, taskType, status }) => ({ id, taskType, status })),
-  });
+  const state = (): TicketWorkflowState => {
+    const current = lifecycle.state();
+    return {
+      ...current,
+      policy: settings.policy,
+      tasks: work.tasks.map(({ id, taskType, status }) => ({ id, taskType, status })),
+      sla: slaStatus(settings.escalation, current.phase, current.lastTransition?.occurredAt, Date.now()),
+    };
+  };
 
   /**
    * The one code path of every transition: apply once, persist, mirror in the search attributes,
@@ -170,6 +177,15 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
   setHandler(getStateQuery, state);
   setHandler(getValidTransitionsQuery, () => lifecycle.state().validTransitions);
   setHandler(getPhaseHistoryQuery, () => lifecycle.history());
+
+  startSlaWatch({
+    ticketId,
+    settings: settings.escalation,
+    lifecycle,
+    block: async (reason, requestId) => {
+      await applyTransition({ toPhase: Phase.BLOCKED, reason, transitionedBy: ORCHESTRATOR, requestId }, 'signal', 'escalation');
+    },
+  });
 
   /** A ticket blocked by its gate re-validates after new artifacts and resumes the phase when it passes. */
   async function recheckBlockedGate(): Promise<void> {
