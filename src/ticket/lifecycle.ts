@@ -25,7 +25,8 @@ export type PhaseRunStep = 'generating_tasks' | 'running_tasks' | 'collecting_ar
 /**
  * One run of a phase's work. A run begins when a transition enters the phase and is identified by
  * that transition's sequence (`entry`); tasks, artifacts, gate results and context rows carry it.
- * Leaving for PHASE_BLOCKED and coming back to the same phase resumes the same run.
+ * Leaving for PHASE_BLOCKED and coming back to the same phase resumes the same run (after a block
+ * for clarification it starts a new one).
  */
 export interface PhaseRun {
   phase: Phase;
@@ -41,10 +42,19 @@ export interface BlockedState {
   /** The phase the ticket was blocked in; resuming it continues the same run. */
   fromPhase: Phase;
   entry: number;
-  /** `gate`: the gate still failed after its retries; `task`: a task failed for good; `manual`: a transition. */
-  cause: 'gate' | 'task' | 'manual';
+  /**
+   * `gate`: the gate still failed after its retries; `task`: a task failed for good; `manual`: a
+   * transition; `needs_clarification` (issue 11): the gate could not check the work (no acceptance
+   * criteria): a person answers {@link question}, and re-entering the phase starts a new run.
+   */
+  cause: BlockCause;
   reason: string;
+  /** The question a person must answer (cause `needs_clarification` only). */
+  question?: string;
 }
+
+/** Why a ticket is blocked (see {@link BlockedState.cause}). */
+export type BlockCause = 'gate' | 'task' | 'manual' | 'needs_clarification';
 
 /** Why a ticket was cancelled: a final state, whatever its phase. */
 export interface Cancellation {
@@ -181,9 +191,15 @@ export class TicketLifecycle {
     this.snapshot.run.gate = { status, blockingReasons: [...blockingReasons] };
   }
 
-  /** Sets the cause of the current block (the BLOCKED transition records `manual` by default). */
-  setBlockCause(cause: BlockedState['cause']): void {
-    if (this.snapshot.blocked) this.snapshot.blocked.cause = cause;
+  /**
+   * Sets the cause of the current block (the BLOCKED transition records `manual` by default), and
+   * for `needs_clarification` the question to answer (any other cause drops the question).
+   */
+  setBlockCause(cause: BlockCause, question?: string): void {
+    if (!this.snapshot.blocked) return;
+    this.snapshot.blocked.cause = cause;
+    if (question === undefined) delete this.snapshot.blocked.question;
+    else this.snapshot.blocked.question = question;
   }
 
   /** Replaces the reason of the current block (a re-validation that still fails). */
@@ -324,7 +340,8 @@ export class TicketLifecycle {
       return;
     }
     this.snapshot.blocked = null;
-    if (blocked && record.toPhase === blocked.fromPhase) return; // resume the same run
+    // Resume the same run, except after a clarification: the phase is worked anew with the answer.
+    if (blocked && record.toPhase === blocked.fromPhase && blocked.cause !== 'needs_clarification') return;
     this.snapshot.run = {
       phase: record.toPhase,
       entry: record.sequence,

@@ -1,0 +1,178 @@
+/**
+ * Issue 11, "Clarification instead of vacuous gates", on the real stack (Temporal dev server,
+ * worker, PostgreSQL, the reference agent in the example repository): a ticket without acceptance
+ * criteria fails its REQUIREMENTS gate and is blocked with cause `needs_clarification` and the
+ * question; `PATCH /tickets/:id` with criteria runs REQUIREMENTS again (a new run, new tasks) and the
+ * ticket reaches PHASE_DONE. PATCH's refusals, and a PATCH of a ticket not blocked for clarification.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Express } from 'express';
+import request from 'supertest';
+import { clarificationQuestion } from '../../src/phase-work/gates';
+import { Phase, PHASE_SEQUENCE } from '../../src/ticket/phases';
+import type { TicketWorkflowState } from '../../workflows/ticket/messages';
+import { poll } from '../helpers/poll';
+import { stackApp, useTicketStack } from '../helpers/temporal';
+import { RICH_TICKET } from '../helpers/tickets';
+
+const stack = useTicketStack();
+let app: Express;
+
+beforeAll(() => {
+  app = stackApp(stack);
+});
+
+const api = () => request(app);
+
+function expectError(response: request.Response, status: number, code: string) {
+  expect(response.status).toBe(status);
+  expect(response.body).toEqual({ error: { code, message: expect.any(String), details: expect.any(Object) } });
+}
+
+/** Creates an auto ticket from {@link RICH_TICKET} without acceptance criteria (unless given). */
+async function createTicket(overrides: Record<string, unknown> = {}): Promise<{ id: string; externalId: string }> {
+  const { acceptanceCriteria: _criteria, ...rich } = RICH_TICKET;
+  const response = await api()
+    .post('/api/v1/tickets')
+    .send({ ...rich, externalId: `CLAR-${randomUUID().slice(0, 8)}`, policy: 'auto', ...overrides });
+  expect(response.status).toBe(201);
+  return response.body as { id: string; externalId: string };
+}
+
+const state = async (id: string) => (await api().get(`/api/v1/tickets/${id}/state`).expect(200)).body as TicketWorkflowState;
+
+const waitForPhase = (id: string, phase: Phase, what: string) =>
+  poll(
+    () => state(id),
+    (s) => s.phase === phase,
+    what,
+    120_000,
+    250,
+  );
+
+describe('a ticket without acceptance criteria (issue 11)', () => {
+  let ticket: { id: string; externalId: string };
+  let blocked: TicketWorkflowState;
+
+  beforeAll(async () => {
+    ticket = await createTicket();
+    blocked = await waitForPhase(ticket.id, Phase.BLOCKED, 'the ticket to be blocked for clarification');
+  }, 150_000);
+
+  it('is blocked for clarification with the question, in the state, the row and the gate result', async () => {
+    const question = clarificationQuestion(ticket.externalId);
+    expect(blocked.status).toBe('blocked');
+    expect(blocked.blocked).toMatchObject({ fromPhase: Phase.REQUIREMENTS, entry: 1, cause: 'needs_clarification', question });
+    expect(blocked.blocked!.reason).toMatch(/^needs clarification: What are the acceptance criteria of CLAR-/);
+    expect(blocked.run.gate.status).toBe('failed');
+    expect(blocked.run.gate.blockingReasons).toEqual(
+      expect.arrayContaining([
+        'ticket: acceptanceCriteria: the ticket has no acceptance criteria, so completion cannot be verified',
+        'requirements_document: nonEmptySections: section "acceptance_criteria" is empty',
+        // The validation agent does not approve what it cannot check.
+        'validation_agent: ticket: no acceptance criteria, so the phase cannot be checked against them',
+      ]),
+    );
+    const row = (await api().get(`/api/v1/tickets/${ticket.id}`).expect(200)).body;
+    expect(row).toMatchObject({ status: 'blocked', phaseId: Phase.BLOCKED });
+    expect(row.blockedReason).toContain(question);
+    const gates = (await api().get(`/api/v1/tickets/${ticket.id}/gate-results`).expect(200)).body.items;
+    expect(gates.at(-1).validationResult).toMatchObject({ status: 'failed', clarification: question });
+  });
+
+  it('PATCH acceptanceCriteria runs REQUIREMENTS again with new tasks, records who answered, and the ticket reaches PHASE_DONE', async () => {
+    const criteria = ['Tasks can depend on other tasks', 'A task starts only once its dependencies completed'];
+    const patched = await api().patch(`/api/v1/tickets/${ticket.id}`).send({ acceptanceCriteria: criteria, updatedBy: 'po@example.com' });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ id: ticket.id, acceptanceCriteria: criteria, resumed: true });
+
+    const done = await poll(
+      () => api().get(`/api/v1/tickets/${ticket.id}`),
+      (r) => r.body.phaseId === Phase.DONE,
+      'the clarified ticket to reach PHASE_DONE',
+      150_000,
+      500,
+    );
+    expect(done.body).toMatchObject({ status: 'done', blockedReason: null });
+
+    const history = (await api().get(`/api/v1/tickets/${ticket.id}/phase-history`).expect(200)).body.items as {
+      toPhase: string;
+      transitionedBy: string;
+      transitionReason: string;
+    }[];
+    expect(history.map((row) => row.toPhase)).toEqual([Phase.REQUIREMENTS, Phase.BLOCKED, ...PHASE_SEQUENCE.slice(1)]);
+    expect(history[1]!.transitionReason).toContain('needs clarification');
+    expect(history[2]).toMatchObject({ transitionedBy: 'po@example.com', transitionReason: expect.stringContaining('acceptanceCriteria updated') });
+
+    // A new run (entry 3) with its own tasks; the first run's tasks stay as they were.
+    const tasks = (await api().get(`/api/v1/tickets/${ticket.id}/tasks?phase_id=${Phase.REQUIREMENTS}`).expect(200)).body.items as {
+      phaseEntry: number;
+      taskType: string;
+      status: string;
+    }[];
+    const entries = [...new Set(tasks.map((task) => task.phaseEntry))].sort();
+    expect(entries).toEqual([1, 3]);
+    expect(tasks.filter((task) => task.phaseEntry === 3).every((task) => task.status === 'completed')).toBe(true);
+    const gates = (await api().get(`/api/v1/tickets/${ticket.id}/gate-results`).expect(200)).body.items as {
+      phaseId: string;
+      phaseEntry: number;
+      gateStatus: string;
+    }[];
+    expect(gates.filter((gate) => gate.phaseId === Phase.REQUIREMENTS).map((gate) => [gate.phaseEntry, gate.gateStatus])).toEqual([
+      [1, 'failed'],
+      [1, 'failed'],
+      [3, 'passed'],
+    ]);
+  }, 180_000);
+
+  it('PATCH of a done ticket answers 409 TICKET_NOT_ACTIVE and changes nothing', async () => {
+    expectError(await api().patch(`/api/v1/tickets/${ticket.id}`).send({ title: 'Too late' }), 409, 'TICKET_NOT_ACTIVE');
+    expect((await api().get(`/api/v1/tickets/${ticket.id}`).expect(200)).body.title).toBe(RICH_TICKET.title);
+  });
+});
+
+describe('PATCH /api/v1/tickets/:id', () => {
+  it('only updates the row of a ticket not blocked for clarification', async () => {
+    const ticket = await createTicket({ policy: 'manual', acceptanceCriteria: ['It works'] });
+    const patched = await api()
+      .patch(`/api/v1/tickets/${ticket.id}`)
+      .send({ title: 'Renamed', description: 'Longer description', priority: 'HIGH', labels: ['x'], acceptanceCriteria: ['It still works'] });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({
+      title: 'Renamed',
+      description: 'Longer description',
+      priority: 'HIGH',
+      labels: ['x'],
+      acceptanceCriteria: ['It still works'],
+      resumed: false,
+      phaseId: Phase.BACKLOG,
+    });
+    expect(await state(ticket.id)).toMatchObject({ phase: Phase.BACKLOG, transitionCount: 0 });
+  });
+
+  it('refuses bad bodies (400), unknown tickets (404) and cancelled tickets (409), writing nothing', async () => {
+    const ticket = await createTicket({ policy: 'manual', acceptanceCriteria: ['It works'] });
+    const url = `/api/v1/tickets/${ticket.id}`;
+    for (const bad of [{}, { updatedBy: 'alice' }, { acceptanceCriteria: 'x' }, { acceptanceCriteria: [''] }, { priority: 'SOON' }, { policy: 'manual' }]) {
+      expectError(await api().patch(url).send(bad), 400, 'VALIDATION_FAILED');
+    }
+    expectError(await api().patch(`/api/v1/tickets/${randomUUID()}`).send({ title: 'x' }), 404, 'TICKET_NOT_FOUND');
+    expectError(await api().patch('/api/v1/tickets/not-a-ticket').send({ title: 'x' }), 404, 'TICKET_NOT_FOUND');
+    await api().post(`${url}/cancel`).send({ reason: 'not wanted' }).expect(202);
+    await poll(
+      () => api().get(url),
+      (r) => r.body.status === 'cancelled',
+      'the ticket to be cancelled',
+      20_000,
+      200,
+    );
+    expectError(
+      await api()
+        .patch(url)
+        .send({ acceptanceCriteria: ['Too late'] }),
+      409,
+      'TICKET_NOT_ACTIVE',
+    );
+    expect((await api().get(url).expect(200)).body).toMatchObject({ title: RICH_TICKET.title, acceptanceCriteria: ['It works'] });
+  });
+});
