@@ -4,10 +4,16 @@
  * criteria fails its REQUIREMENTS gate and is blocked with cause `needs_clarification` and the
  * question; `PATCH /tickets/:id` with criteria runs REQUIREMENTS again (a new run, new tasks) and the
  * ticket reaches PHASE_DONE. PATCH's refusals, and a PATCH of a ticket not blocked for clarification.
+ * The main job's reviewer answers such blocks from examples/reviews/ (examples/tickets/short-tickets.json).
  */
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
+import { criteriaOf, driveTickets } from '../../src/jobs/drive-tickets';
+import { readTicketFile } from '../../src/jobs/roadmap-file';
 import { clarificationQuestion } from '../../src/phase-work/gates';
 import { Phase, PHASE_SEQUENCE } from '../../src/ticket/phases';
 import type { TicketWorkflowState } from '../../workflows/ticket/messages';
@@ -171,4 +177,48 @@ describe('PATCH /api/v1/tickets/:id', () => {
     );
     expect((await api().get(url).expect(200)).body).toMatchObject({ title: RICH_TICKET.title, acceptanceCriteria: ['It works'] });
   });
+});
+
+describe("the main job's reviewer (issue 11)", () => {
+  it('reads the acceptance criteria of a review file: its list items', () => {
+    expect(criteriaOf('Answered by the owner:\n\n- First criterion \n* Second one\n\nNot a criterion\n  - Indented one\n')).toEqual([
+      'First criterion',
+      'Second one',
+      'Indented one',
+    ]);
+    expect(criteriaOf('No list at all')).toEqual([]);
+  });
+
+  it('takes the short tickets to PHASE_DONE: those without criteria blocked for clarification and answered from the review files', async () => {
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+      const root = path.resolve(__dirname, '..', '..', 'examples');
+      const entries = await readTicketFile(path.join(root, 'tickets', 'short-tickets.json'));
+      const reports = await driveTickets(entries, { apiUrl, reviewsDir: path.join(root, 'reviews'), timeoutMs: 240_000 });
+      expect(reports.map((report) => [report.externalId, report.finalPhase, report.error])).toEqual(
+        entries.map((entry) => [entry.externalId, Phase.DONE, undefined]),
+      );
+      for (const [index, entry] of entries.entries()) {
+        const [first] = reports[index]!.interventions;
+        if (entry.acceptanceCriteria?.length) {
+          expect(first?.blockedReason ?? '').not.toContain('needs clarification');
+          continue;
+        }
+        expect(first).toEqual({
+          blockedReason: expect.stringContaining(`needs clarification: ${clarificationQuestion(entry.externalId)}`),
+          action: `answered with 2 acceptance criteria (${entry.externalId}.acceptance_criteria.md)`,
+        });
+        const row = await stack.db.prisma.ticket.findUniqueOrThrow({ where: { externalId: entry.externalId } });
+        expect(row.acceptanceCriteria).toHaveLength(2);
+        const answered = await stack.db.prisma.phaseHistory.findFirstOrThrow({ where: { ticketId: row.id, transitionedBy: 'reviewer (main job)' } });
+        expect(answered).toMatchObject({ fromPhase: Phase.BLOCKED, toPhase: Phase.REQUIREMENTS });
+      }
+      expect(entries.filter((entry) => !entry.acceptanceCriteria?.length)).toHaveLength(2);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 300_000);
 });
