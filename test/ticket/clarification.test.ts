@@ -16,7 +16,7 @@ import { criteriaOf, driveTickets } from '../../src/jobs/drive-tickets';
 import { readTicketFile } from '../../src/jobs/roadmap-file';
 import { clarificationQuestion } from '../../src/phase-work/gates';
 import { Phase, PHASE_SEQUENCE } from '../../src/ticket/phases';
-import type { TicketWorkflowState } from '../../workflows/ticket/messages';
+import { ticketUpdatedSignal, type TicketWorkflowState } from '../../workflows/ticket/messages';
 import { poll } from '../helpers/poll';
 import { stackApp, useTicketStack } from '../helpers/temporal';
 import { RICH_TICKET } from '../helpers/tickets';
@@ -133,6 +133,71 @@ describe('a ticket without acceptance criteria (issue 11)', () => {
   });
 });
 
+describe('other ways out of a block for clarification, and other blocks (issue 11)', () => {
+  it('an artifact that makes the run pass resumes the same run (no validation agent here)', async () => {
+    const noValidation = stackApp(stack, { validationPhases: [] });
+    const created = await request(noValidation)
+      .post('/api/v1/tickets')
+      .send({ ...RICH_TICKET, acceptanceCriteria: undefined, externalId: `CLAR-${randomUUID().slice(0, 8)}`, policy: 'auto' })
+      .expect(201);
+    const id = created.body.id as string;
+    const blocked = await waitForPhase(id, Phase.BLOCKED, 'the ticket to be blocked for clarification');
+    expect(blocked.blocked).toMatchObject({ cause: 'needs_clarification', entry: 1 });
+    const document = {
+      artifactType: 'requirements_document',
+      artifactPath: 'reviews/requirements.md',
+      content: { text: `## Scope\n\n${'The dependencies between tasks. '.repeat(20)}\n\n## Acceptance Criteria\n\n- Tasks can depend on tasks\n` },
+      collectedBy: 'reviewer',
+    };
+    // The document alone does not answer the question: the ticket itself still has no criteria.
+    await api().post(`/api/v1/tickets/${id}/artifacts`).send(document).expect(201);
+    const still = await poll(
+      () => state(id),
+      (s) => s.blocked?.reason.startsWith('gate of PHASE_REQUIREMENTS still fails') === true,
+      'the re-validation to fail',
+      30_000,
+      200,
+    );
+    expect(still.blocked).toMatchObject({ cause: 'needs_clarification', question: clarificationQuestion(created.body.externalId) });
+    expect(still.blocked!.reason).toContain('ticket: acceptanceCriteria');
+    // Criteria stored without the API (so no ticketUpdated signal), then the document again: the gate passes.
+    await stack.db.prisma.ticket.update({ where: { id }, data: { acceptanceCriteria: ['Tasks can depend on tasks'] } });
+    await api().post(`/api/v1/tickets/${id}/artifacts`).send(document).expect(201);
+    await poll(
+      () => state(id),
+      (s) => s.phase !== Phase.BLOCKED && s.phase !== Phase.REQUIREMENTS,
+      'the ticket to move on',
+      60_000,
+      200,
+    );
+    const history = await stack.db.prisma.phaseHistory.findMany({ where: { ticketId: id }, orderBy: { sequence: 'asc' } });
+    expect(history.slice(1, 3).map((row) => [row.toPhase, row.transitionedBy])).toEqual([
+      [Phase.BLOCKED, 'orchestrator'],
+      [Phase.REQUIREMENTS, 'orchestrator'],
+    ]);
+    expect(history[2]!.transitionReason).toContain('passed after new artifacts');
+    // The same run resumed: no second set of REQUIREMENTS tasks.
+    const entries = await stack.db.prisma.task.findMany({
+      where: { ticketId: id, phaseId: Phase.REQUIREMENTS },
+      distinct: ['phaseEntry'],
+      select: { phaseEntry: true },
+    });
+    expect(entries).toEqual([{ phaseEntry: 1 }]);
+    await api().post(`/api/v1/tickets/${id}/cancel`).send({ reason: 'test done' }).expect(202);
+  }, 150_000);
+
+  it('PATCH of a ticket blocked by its gate (criteria given, document too short) only updates the row', async () => {
+    const ticket = await createTicket({ description: 'Typo in header', acceptanceCriteria: ['Header reads correctly'] });
+    const blocked = await waitForPhase(ticket.id, Phase.BLOCKED, 'the ticket to be blocked by its gate');
+    expect(blocked.blocked).toMatchObject({ cause: 'gate' });
+    expect(blocked.blocked!.question).toBeUndefined();
+    const patched = await api().patch(`/api/v1/tickets/${ticket.id}`).send({ description: 'The header says Dashbaord.' }).expect(200);
+    expect(patched.body).toMatchObject({ description: 'The header says Dashbaord.', resumed: false, status: 'blocked' });
+    expect(await state(ticket.id)).toMatchObject({ phase: Phase.BLOCKED, transitionCount: blocked.transitionCount, blocked: { cause: 'gate' } });
+    await api().post(`/api/v1/tickets/${ticket.id}/cancel`).send({ reason: 'test done' }).expect(202);
+  }, 150_000);
+});
+
 describe('PATCH /api/v1/tickets/:id', () => {
   it('only updates the row of a ticket not blocked for clarification', async () => {
     const ticket = await createTicket({ policy: 'manual', acceptanceCriteria: ['It works'] });
@@ -149,7 +214,9 @@ describe('PATCH /api/v1/tickets/:id', () => {
       resumed: false,
       phaseId: Phase.BACKLOG,
     });
-    expect(await state(ticket.id)).toMatchObject({ phase: Phase.BACKLOG, transitionCount: 0 });
+    // The signal itself is ignored by a ticket not blocked for clarification.
+    await stack.env.client.workflow.getHandle(`ticket-${ticket.id}`).signal(ticketUpdatedSignal, { fields: ['title'], updatedBy: 'x', requestId: 'r' });
+    expect(await state(ticket.id)).toMatchObject({ phase: Phase.BACKLOG, transitionCount: 0, rejectedCount: 0 });
   });
 
   it('refuses bad bodies (400), unknown tickets (404) and cancelled tickets (409), writing nothing', async () => {
