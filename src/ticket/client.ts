@@ -278,7 +278,8 @@ export class TicketClient {
   }
 
   /**
-   * Changes the ticket's row (PATCH /tickets/:id, issue 11). When its workflow is blocked with cause
+   * Changes the ticket's row (PATCH /tickets/:id, issue 11). When the change can answer a block for
+   * clarification (`acceptanceCriteria` or `description`) and the workflow is blocked with cause
    * `needs_clarification`, sends it the `ticketUpdated` signal: it runs the blocked phase again with
    * a new run (whose tasks read the changed row), recording `updatedBy` on the transition.
    *
@@ -290,7 +291,8 @@ export class TicketClient {
     if (isTerminal(current.phaseId as Phase) || current.status === TicketStatus.CANCELLED)
       throw new TicketNotActiveError(current.id, current.status, 'changed');
     const ticket = await this.prisma.ticket.update({ where: { id: current.id }, data: changes });
-    if (ticket.status !== TicketStatus.BLOCKED) return { ticket, resumed: false };
+    const answers = changes.acceptanceCriteria !== undefined || changes.description !== undefined;
+    if (!answers || ticket.status !== TicketStatus.BLOCKED) return { ticket, resumed: false };
     const handle = this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId);
     const state = await handle.query(getStateQuery);
     if (state.blocked?.cause !== 'needs_clarification') return { ticket, resumed: false };

@@ -46,7 +46,8 @@ export function ticketsRouter(tickets: TicketClient): Router {
 
   /**
    * PATCH /tickets/:id — body {@link updateTicketBody} (issue 11): changes the row; a ticket blocked
-   * with cause `needs_clarification` then runs the phase it was blocked in again, with the change.
+   * with cause `needs_clarification` then runs the phase it was blocked in again, with the change,
+   * when `acceptanceCriteria` or `description` changed.
    * 200 with the ticket and `resumed` (whether it was resumed); 404 `TICKET_NOT_FOUND`; 409
    * `TICKET_NOT_ACTIVE` (done or cancelled); 400.
    */

@@ -87,6 +87,13 @@ describe('a ticket without acceptance criteria (issue 11)', () => {
   });
 
   it('PATCH acceptanceCriteria runs REQUIREMENTS again with new tasks, records who answered, and the ticket reaches PHASE_DONE', async () => {
+    // A change that cannot answer the question leaves the ticket blocked.
+    const priority = await api()
+      .patch(`/api/v1/tickets/${ticket.id}`)
+      .send({ priority: 'HIGH', labels: ['clarify'] })
+      .expect(200);
+    expect(priority.body).toMatchObject({ priority: 'HIGH', labels: ['clarify'], resumed: false, status: 'blocked' });
+    expect(await state(ticket.id)).toMatchObject({ phase: Phase.BLOCKED, transitionCount: blocked.transitionCount });
     const criteria = ['Tasks can depend on other tasks', 'A task starts only once its dependencies completed'];
     const patched = await api().patch(`/api/v1/tickets/${ticket.id}`).send({ acceptanceCriteria: criteria, updatedBy: 'po@example.com' });
     expect(patched.status).toBe(200);

@@ -49,7 +49,7 @@ export type WorkOutcome =
  * The outcome of a run whose gate failed: cause `gate`, or `needs_clarification` with the question
  * when the verdict has one (issue 11; the reason then starts with the question).
  */
-export function gateFailure(run: PhaseRun, verdict: GateVerdict): Extract<WorkOutcome, { kind: 'failed' }> {
+function gateFailure(run: PhaseRun, verdict: GateVerdict): Extract<WorkOutcome, { kind: 'failed' }> {
   const failed = `gate of ${run.phase} failed: ${verdict.blockingReasons.join('; ')}`;
   if (verdict.clarification === undefined) return { kind: 'failed', cause: 'gate', reason: failed };
   return { kind: 'failed', cause: 'needs_clarification', reason: `needs clarification: ${verdict.clarification} (${failed})`, question: verdict.clarification };

@@ -204,6 +204,8 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
     const verdict = await work.validate(lifecycle.run);
     if (lifecycle.phase !== Phase.BLOCKED) return;
     if (verdict.status !== 'passed') {
+      // The cause follows the latest verdict: a question to answer, or only a gate to meet.
+      lifecycle.setBlockCause(verdict.clarification === undefined ? 'gate' : 'needs_clarification', verdict.clarification);
       lifecycle.setBlockReason(`gate of ${blocked.fromPhase} still fails (validation round ${verdict.attempt}): ${verdict.blockingReasons.join('; ')}`);
       return;
     }
