@@ -432,8 +432,8 @@ function createRequirementsDoc(request, ticket, ws) {
     '',
     '## Acceptance Criteria',
     '',
-    ticket.acceptanceCriteria.length > 0 ? bullets(ticket.acceptanceCriteria) : '- None given',
-    '',
+    // None given: the section stays empty, and the gate asks for clarification (issue 11).
+    ...(ticket.acceptanceCriteria.length > 0 ? [bullets(ticket.acceptanceCriteria), ''] : []),
     '## Analysis',
     '',
     '### Deliverables traced to acceptance criteria',
@@ -757,7 +757,8 @@ function phaseProblems(phase, artifacts, ticket) {
 }
 
 /**
- * validate_phase: a second opinion on the phase's artifacts; completes whether or not it approves.
+ * validate_phase: a second opinion on the phase's artifacts; completes whether or not it approves,
+ * and never approves a ticket without acceptance criteria (issue 11).
  *
  * @param {Request} request the agent request
  * @param {Ticket} ticket the normalized ticket
@@ -766,7 +767,9 @@ function phaseProblems(phase, artifacts, ticket) {
 function validatePhase(request, ticket) {
   const phase = String(request.task.phase ?? '');
   const artifacts = Array.isArray(request.artifacts) ? request.artifacts : [];
-  const reasons = phaseProblems(phase, artifacts, ticket);
+  // What cannot be checked is not approved (issue 11): without criteria there is nothing to check against.
+  const unverifiable = ticket.acceptanceCriteria.length === 0 ? ['ticket: no acceptance criteria, so the phase cannot be checked against them'] : [];
+  const reasons = [...unverifiable, ...phaseProblems(phase, artifacts, ticket)];
   const approved = reasons.length === 0;
   const summary = approved ? `${phase} approved: ${count(artifacts.length, 'artifact')} checked` : `${phase} not approved: ${count(reasons.length, 'problem')}`;
   return completed(summary, { validation: summary, ...(approved ? {} : { risks: reasons }) }, { approved, reasons }, []);

@@ -114,6 +114,7 @@ The request file {{requestFile}} lists the phase's artifacts with their content 
 ${GATE}
 ## Your task
 Judge whether the artifacts meet the ticket's acceptance criteria and the gate's requirements, and whether the work is sound.
+Never approve what you cannot check: when the ticket lists no acceptance criteria, or the requirements document's Acceptance Criteria section is missing or empty, answer approved false and say so.
 Do not change any file, do not commit, do not push.
 End your final message with one line holding one JSON object and nothing after it:
 {"approved": true, "reasons": []}

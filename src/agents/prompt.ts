@@ -100,13 +100,17 @@ function sectionTitle(section: string): string {
     .join(' ');
 }
 
-/** The criteria of a document in words, e.g. `at least 500 characters; headings "## Scope" and "## Acceptance Criteria"`. */
+/**
+ * The criteria of a document in words, e.g. `at least 500 characters; headings "## Scope" and
+ * "## Acceptance Criteria"; content under "## Acceptance Criteria"`.
+ */
 function documentCriteria(criteria: ArtifactCriteria | undefined): string {
   const parts: string[] = [];
   if (criteria?.minLength !== undefined) parts.push(`at least ${criteria.minLength} characters`);
   const sections = (criteria?.requiredSections ?? []).map((section) => `"## ${sectionTitle(section)}"`);
   if (sections.length === 1) parts.push(`heading ${sections[0]}`);
   if (sections.length > 1) parts.push(`headings ${sections.slice(0, -1).join(', ')} and ${sections.at(-1)}`);
+  for (const section of criteria?.nonEmptySections ?? []) parts.push(`content under "## ${sectionTitle(section)}"`);
   return parts.length ? parts.join('; ') : 'must exist';
 }
 

@@ -3,7 +3,10 @@
  * their workflows work them through every phase with agents and gates, and watches until each is
  * done or blocked. For a blocked ticket it acts as the reviewer a team would have: when a review
  * directory holds a document for the ticket (`<externalId>.<artifact_type>.md`), it posts that
- * artifact through POST /tickets/:id/artifacts, which unblocks the ticket once its gate passes.
+ * artifact through POST /tickets/:id/artifacts, which unblocks the ticket once its gate passes; for
+ * a ticket blocked for clarification (issue 11) it answers the question from
+ * `<externalId>.acceptance_criteria.md` (one criterion per `- ` line) through PATCH /tickets/:id,
+ * which runs the phase again with the criteria.
  * Seeds: 001/002 Streams E–H; 004 milestones 1.2 and 1.4.
  */
 import { readFile } from 'node:fs/promises';
@@ -95,6 +98,17 @@ async function reviewDocument(reviewsDir: string | undefined, externalId: string
   return text === undefined ? undefined : { file, text };
 }
 
+/** Who the main job's reviewer is, as recorded on what it posts and on the transitions it causes. */
+const REVIEWER = 'reviewer (main job)';
+
+/** The review file's name part of a ticket's acceptance criteria (issue 11): `<externalId>.acceptance_criteria.md`. */
+const CRITERIA_REVIEW = 'acceptance_criteria';
+
+/** The acceptance criteria of a review file: each `- ` or `* ` list item, trimmed. */
+export function criteriaOf(markdown: string): string[] {
+  return [...markdown.matchAll(/^\s*[-*]\s+(.+?)\s*$/gm)].map((match) => match[1]!);
+}
+
 /** Artifact types named by a blocked reason's gate criteria, e.g. `requirements_document: minLength …`. */
 const blockedArtifactTypes = (reason: string) => [...new Set([...reason.matchAll(/(?:^|; |: )([a-z][a-z0-9_]+): /g)].map((match) => match[1]!))];
 
@@ -143,6 +157,20 @@ async function driveOne(entry: TicketFileEntry, options: DriveOptions): Promise<
       if (state.phase === Phase.DONE) break;
       seen = state.transitionCount;
       const reason = state.blocked?.reason ?? 'blocked';
+      if (state.blocked?.cause === 'needs_clarification') {
+        const answer = await reviewDocument(options.reviewsDir, entry.externalId, CRITERIA_REVIEW);
+        const criteria = answer ? criteriaOf(answer.text) : [];
+        const intervention: Intervention = {
+          blockedReason: reason,
+          action:
+            criteria.length > 0 ? `answered with ${criteria.length} acceptance criteria (${path.basename(answer!.file)})` : 'no reviewer answer; left blocked',
+        };
+        report.interventions.push(intervention);
+        options.onBlocked?.(entry.externalId, intervention);
+        if (criteria.length === 0 || report.interventions.length > 3) break;
+        await call('PATCH', `${apiUrl}/tickets/${ticket.id}`, { acceptanceCriteria: criteria, updatedBy: REVIEWER });
+        continue;
+      }
       const fix = state.blocked?.cause === 'gate' ? await firstReview(options.reviewsDir, entry.externalId, reason) : undefined;
       const intervention: Intervention = {
         blockedReason: reason,
@@ -155,7 +183,7 @@ async function driveOne(entry: TicketFileEntry, options: DriveOptions): Promise<
         artifactType: fix.type,
         artifactPath: `reviews/${path.basename(fix.file)}`,
         content: { text: fix.text, format: 'markdown' },
-        collectedBy: 'reviewer (main job)',
+        collectedBy: REVIEWER,
       });
     }
   } catch (error) {

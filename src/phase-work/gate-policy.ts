@@ -19,12 +19,14 @@ const criteria = z.strictObject({
   minPercentage: z.number().min(0).max(100).optional(),
   mustHaveTests: z.boolean().optional(),
   allPassed: z.boolean().optional(),
+  nonEmptySections: z.array(z.string().min(1)).optional(),
 });
 
 const gate = z.strictObject({
   requiredArtifacts: z.array(z.string().min(1)).default([]),
   requiredTasksCompleted: z.boolean().default(false),
   validationCriteria: z.record(z.string(), criteria).default({}),
+  ticketAcceptanceCriteria: z.boolean().optional(),
 });
 
 /** Schema of the configuration file's `gates` entry: requirements added to the seeds', phase by phase. */

@@ -111,22 +111,25 @@ function validationOpinion(task: { status: string; result: unknown; error: strin
  * already stored for that round.
  *
  * @returns the verdict: `passed` when every requirement is met and the validation agent (if any)
- *   approved; else `failed` with one blocking reason per unmet criterion
+ *   approved; else `failed` with one blocking reason per unmet criterion, and the question to ask
+ *   when the ticket or its requirements document has no acceptance criteria (issue 11)
  */
 export async function validateGate(prisma: PrismaClient, policy: GatePolicy, input: ValidateGateInput): Promise<GateVerdict> {
   const key = { ...runWhere(input), validatedBy: input.validatedBy ?? 'workflow', attempt: input.attempt };
   const existing = await prisma.phaseGateResult.findUnique({ where: { ticketId_phaseId_phaseEntry_validatedBy_attempt: key } });
   if (existing) return existing.validationResult as unknown as GateVerdict;
 
-  const [artifacts, tasks, validationTask] = await Promise.all([
+  const [artifacts, tasks, validationTask, ticket] = await Promise.all([
     runArtifacts(prisma, input),
     runTasks(prisma, input),
     prisma.task.findFirst({ where: { ...runWhere(input), taskType: VALIDATION_TASK_TYPE } }),
+    prisma.ticket.findUnique({ where: { id: input.ticketId }, select: { externalId: true, title: true, acceptanceCriteria: true } }),
   ]);
   const evaluation = evaluateGate(
     phaseGate(policy, input.phase).requirements ?? undefined,
     artifacts.map((artifact) => ({ type: artifact.artifactType, path: artifact.artifactPath, content: artifact.artifactContent })),
     tasks,
+    ticket ? { name: ticket.externalId ?? `"${ticket.title}"`, acceptanceCriteria: ticket.acceptanceCriteria } : undefined,
   );
   const validation = validationOpinion(validationTask);
   const blockingReasons = [...evaluation.blockingReasons];

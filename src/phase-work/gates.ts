@@ -19,6 +19,11 @@ export interface ArtifactCriteria {
   mustHaveTests?: boolean;
   /** Every test must have passed (and at least one must have run). */
   allPassed?: boolean;
+  /**
+   * Section names whose heading must be followed by some content before the next heading (issue 11,
+   * clarification: an empty `## Acceptance Criteria` counts as none). A missing section fails too.
+   */
+  nonEmptySections?: string[];
 }
 
 /** The gate of one phase. */
@@ -29,6 +34,11 @@ export interface GateRequirement {
   requiredTasksCompleted: boolean;
   /** Criteria per artifact type. */
   validationCriteria: Record<string, ArtifactCriteria>;
+  /**
+   * The ticket itself must list at least one acceptance criterion (issue 11, clarification instead
+   * of vacuous gates): a gate cannot verify completion against nothing.
+   */
+  ticketAcceptanceCriteria?: boolean;
 }
 
 /** Gate requirements per phase; a phase without an entry has an open gate. */
@@ -40,8 +50,9 @@ export const PHASE_GATE_REQUIREMENTS: GateRequirements = {
     requiredArtifacts: ['requirements_document'],
     requiredTasksCompleted: true,
     validationCriteria: {
-      requirements_document: { minLength: 500, requiredSections: ['scope', 'acceptance_criteria'] },
+      requirements_document: { minLength: 500, requiredSections: ['scope', 'acceptance_criteria'], nonEmptySections: ['acceptance_criteria'] },
     },
+    ticketAcceptanceCriteria: true,
   },
   [Phase.IMPLEMENTATION]: {
     requiredArtifacts: ['code_changes', 'test_coverage'],
@@ -80,6 +91,7 @@ export function extendGateRequirements(base: GateRequirements, extra: GateRequir
       requiredArtifacts: [...new Set([...current.requiredArtifacts, ...requirement.requiredArtifacts])],
       requiredTasksCompleted: current.requiredTasksCompleted || requirement.requiredTasksCompleted,
       validationCriteria: criteria,
+      ticketAcceptanceCriteria: current.ticketAcceptanceCriteria === true || requirement.ticketAcceptanceCriteria === true,
     };
   }
   return merged;
@@ -98,6 +110,13 @@ export interface GateTask {
   status: string;
 }
 
+/** The ticket as the gate sees it (issue 11): its name for questions, and its acceptance criteria. */
+export interface GateTicket {
+  /** Its external ID, else its title. */
+  name: string;
+  acceptanceCriteria: string[];
+}
+
 /** Result of {@link evaluateGate}. */
 export interface GateEvaluation {
   requirementsMet: boolean;
@@ -105,6 +124,12 @@ export interface GateEvaluation {
   missingArtifacts: string[];
   /** One line per unmet criterion, naming the artifact (or tasks) and the criterion. */
   blockingReasons: string[];
+  /**
+   * The question a person must answer when the gate cannot be checked at all (issue 11: no
+   * acceptance criteria on the ticket, or none in its requirements document); absent otherwise.
+   * A ticket blocked with it has cause `needs_clarification`.
+   */
+  clarification?: string;
 }
 
 /** The text of an artifact: a string, or `content.text`/`content.body`, else its JSON. */
@@ -121,6 +146,35 @@ const normalize = (name: string) =>
     .replace(/[\s_-]+/g, ' ')
     .trim();
 
+const HEADING = /^\s*#{1,6}\s+(.+?)\s*#*\s*$/;
+
+/**
+ * The text under `section`'s heading up to the next heading of any level, trimmed (a value of
+ * `content.sections` when keyed so); `undefined` when the section is missing.
+ */
+function sectionBody(content: unknown, section: string): string | undefined {
+  const wanted = normalize(section);
+  const sections = (content as { sections?: unknown } | null)?.sections;
+  if (sections && typeof sections === 'object') {
+    const key = Object.keys(sections).find((name) => normalize(name) === wanted);
+    if (key !== undefined) {
+      const value = (sections as Record<string, unknown>)[key];
+      return (Array.isArray(value) ? value.join('\n') : typeof value === 'string' ? value : value == null ? '' : JSON.stringify(value)).trim();
+    }
+  }
+  const lines = artifactText(content).split('\n');
+  const start = lines.findIndex((line) => {
+    const heading = HEADING.exec(line);
+    return heading !== null && normalize(heading[1]!) === wanted;
+  });
+  if (start < 0) return undefined;
+  const end = lines.findIndex((line, index) => index > start && HEADING.test(line));
+  return lines
+    .slice(start + 1, end < 0 ? undefined : end)
+    .join('\n')
+    .trim();
+}
+
 function hasSection(content: unknown, section: string): boolean {
   const wanted = normalize(section);
   const sections = (content as { sections?: unknown } | null)?.sections;
@@ -128,7 +182,7 @@ function hasSection(content: unknown, section: string): boolean {
   return artifactText(content)
     .split('\n')
     .some((line) => {
-      const heading = /^\s*#{1,6}\s+(.+?)\s*#*\s*$/.exec(line);
+      const heading = HEADING.exec(line);
       return heading !== null && normalize(heading[1]!) === wanted;
     });
 }
@@ -180,6 +234,11 @@ function criteriaReasons(type: string, content: unknown, criteria: ArtifactCrite
       reasons.push(`${type}: minPercentage ${criteria.minPercentage}: no coverage percentage found${typeof why === 'string' ? `: ${why}` : ''}`);
     else if (percent < criteria.minPercentage) reasons.push(`${type}: minPercentage ${criteria.minPercentage} not met (${percent}%)`);
   }
+  for (const section of criteria.nonEmptySections ?? []) {
+    if (sectionBody(content, section) === '') reasons.push(`${type}: nonEmptySections: section "${section}" is empty`);
+    else if (!(criteria.requiredSections ?? []).includes(section) && !hasSection(content, section))
+      reasons.push(`${type}: nonEmptySections: section "${section}" missing`);
+  }
   if (criteria.mustHaveTests && !includesTests(content)) reasons.push(`${type}: mustHaveTests: no test file among the changes`);
   if (criteria.allPassed) {
     const reason = allPassedReason(content);
@@ -215,18 +274,28 @@ function allPassedReason(content: unknown): string | undefined {
   return undefined;
 }
 
+/** A blocking reason that means the acceptance criteria are missing (from the ticket or the document): a person must answer. */
+const CRITERIA_MISSING = /^(ticket: acceptanceCriteria:|[a-z_]+: (requiredSections|nonEmptySections): section "acceptance_criteria" )/;
+
 /**
- * Evaluates a phase's gate. With several artifacts of one type the last one counts.
+ * Evaluates a phase's gate. With several artifacts of one type the last one counts. When the
+ * acceptance criteria are missing from the ticket (`ticketAcceptanceCriteria`) or from a document
+ * (its `acceptance_criteria` section missing or empty), the evaluation carries the
+ * {@link GateEvaluation.clarification} question to ask about `ticket`.
  *
  * @param requirement the phase's gate; `undefined` is an open gate (always met)
  * @param artifacts the phase's collected artifacts
  * @param tasks the phase's tasks
+ * @param ticket the ticket; without it `ticketAcceptanceCriteria` is not checked
  */
-export function evaluateGate(requirement: GateRequirement | undefined, artifacts: GateArtifact[], tasks: GateTask[]): GateEvaluation {
+export function evaluateGate(requirement: GateRequirement | undefined, artifacts: GateArtifact[], tasks: GateTask[], ticket?: GateTicket): GateEvaluation {
   if (!requirement) return { requirementsMet: true, missingArtifacts: [], blockingReasons: [] };
   const latest = new Map(artifacts.map((artifact) => [artifact.type, artifact]));
   const missingArtifacts = requirement.requiredArtifacts.filter((type) => !latest.has(type));
   const blockingReasons = missingArtifacts.map((type) => `${type}: required artifact missing`);
+  if (requirement.ticketAcceptanceCriteria && ticket && ticket.acceptanceCriteria.every((criterion) => criterion.trim() === '')) {
+    blockingReasons.push('ticket: acceptanceCriteria: the ticket has no acceptance criteria, so completion cannot be verified');
+  }
   for (const [type, criteria] of Object.entries(requirement.validationCriteria)) {
     const artifact = latest.get(type);
     if (artifact) blockingReasons.push(...criteriaReasons(type, artifact.content, criteria));
@@ -238,5 +307,12 @@ export function evaluateGate(requirement: GateRequirement | undefined, artifacts
       blockingReasons.push(`requiredTasksCompleted: ${open.length} of ${tasks.length} tasks not completed (${list})`);
     }
   }
-  return { requirementsMet: blockingReasons.length === 0, missingArtifacts, blockingReasons };
+  const evaluation: GateEvaluation = { requirementsMet: blockingReasons.length === 0, missingArtifacts, blockingReasons };
+  if (ticket && blockingReasons.some((reason) => CRITERIA_MISSING.test(reason))) evaluation.clarification = clarificationQuestion(ticket.name);
+  return evaluation;
+}
+
+/** The question a ticket blocked for clarification asks (issue 11). */
+export function clarificationQuestion(ticketName: string): string {
+  return `What are the acceptance criteria of ${ticketName}? Answer with PATCH /api/v1/tickets/:id {"acceptanceCriteria": [...]} (or a fuller description).`;
 }

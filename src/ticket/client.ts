@@ -28,6 +28,7 @@ import {
   cancelTicketSignal,
   getStateQuery,
   getValidTransitionsQuery,
+  ticketUpdatedSignal,
   transitionSignal,
   transitionUpdate,
   type TicketWorkflowState,
@@ -74,15 +75,20 @@ export class TicketNotFoundError extends Error {
   }
 }
 
-/** The ticket is done or cancelled, so it cannot be cancelled (API: 409 TICKET_NOT_ACTIVE). */
+/** The ticket is done or cancelled, so it cannot be cancelled or changed (API: 409 TICKET_NOT_ACTIVE). */
 export class TicketNotActiveError extends Error {
   constructor(
     readonly ticketId: string,
     readonly status: string,
+    /** What was refused, e.g. `cancelled` or `changed`. */
+    action = 'cancelled',
   ) {
-    super(`ticket ${ticketId} is ${status}; only an active ticket can be cancelled`);
+    super(`ticket ${ticketId} is ${status}; only an active ticket can be ${action}`);
   }
 }
+
+/** The fields {@link TicketClient.update} changes (issue 11), each replacing the stored value whole. */
+export type TicketChanges = Partial<Pick<NewTicket, 'title' | 'description' | 'priority' | 'labels' | 'acceptanceCriteria'>>;
 
 /**
  * The workflow refused the transition (API: 409): `code` is `InvalidTransition` (state machine)
@@ -269,6 +275,30 @@ export class TicketClient {
    */
   async signalTransition(ticketId: string, request: TransitionRequest): Promise<void> {
     await this.withOpenWorkflow(ticketId, request, (handle) => handle.signal(transitionSignal, request));
+  }
+
+  /**
+   * Changes the ticket's row (PATCH /tickets/:id, issue 11). When the change can answer a block for
+   * clarification (`acceptanceCriteria` or `description`) and the workflow is blocked with cause
+   * `needs_clarification`, sends it the `ticketUpdated` signal: it runs the blocked phase again with
+   * a new run (whose tasks read the changed row), recording `updatedBy` on the transition.
+   *
+   * @returns the changed row, and whether a block for clarification was resumed
+   * @throws TicketNotFoundError; TicketNotActiveError when it is done or cancelled
+   */
+  async update(ticketId: string, changes: TicketChanges, updatedBy: string): Promise<{ ticket: Ticket; resumed: boolean }> {
+    const current = await this.get(ticketId);
+    if (isTerminal(current.phaseId as Phase) || current.status === TicketStatus.CANCELLED)
+      throw new TicketNotActiveError(current.id, current.status, 'changed');
+    const ticket = await this.prisma.ticket.update({ where: { id: current.id }, data: changes });
+    const answers = changes.acceptanceCriteria !== undefined || changes.description !== undefined;
+    if (!answers || ticket.status !== TicketStatus.BLOCKED) return { ticket, resumed: false };
+    const handle = this.temporal.workflow.getHandle<typeof ticketWorkflow>(ticket.workflowId);
+    const state = await handle.query(getStateQuery);
+    if (state.blocked?.cause !== 'needs_clarification') return { ticket, resumed: false };
+    const fields = Object.keys(changes).filter((field) => changes[field as keyof TicketChanges] !== undefined);
+    await handle.signal(ticketUpdatedSignal, { fields, updatedBy, requestId: randomUUID() });
+    return { ticket, resumed: true };
   }
 
   /**

@@ -25,7 +25,8 @@ export type PhaseRunStep = 'generating_tasks' | 'running_tasks' | 'collecting_ar
 /**
  * One run of a phase's work. A run begins when a transition enters the phase and is identified by
  * that transition's sequence (`entry`); tasks, artifacts, gate results and context rows carry it.
- * Leaving for PHASE_BLOCKED and coming back to the same phase resumes the same run.
+ * Leaving for PHASE_BLOCKED and coming back to the same phase resumes the same run (after a block
+ * for clarification it starts a new one).
  */
 export interface PhaseRun {
   phase: Phase;
@@ -43,11 +44,18 @@ export interface BlockedState {
   entry: number;
   /**
    * `gate`: the gate still failed after its retries; `task`: a task failed for good; `manual`: a
-   * transition; `escalation`: the phase's SLA was overstayed and its action is `block` (issue 11).
+   * transition; `escalation`: the phase's SLA was overstayed and its action is `block` (issue 11);
+   * `needs_clarification` (issue 11): the gate could not check the work (no acceptance criteria): a
+   * person answers {@link question}, and re-entering the phase starts a new run.
    */
-  cause: 'gate' | 'task' | 'manual' | 'escalation';
+  cause: BlockCause;
   reason: string;
+  /** The question a person must answer (cause `needs_clarification` only). */
+  question?: string;
 }
+
+/** Why a ticket is blocked (see {@link BlockedState.cause}). */
+export type BlockCause = 'gate' | 'task' | 'manual' | 'escalation' | 'needs_clarification';
 
 /** Why a ticket was cancelled: a final state, whatever its phase. */
 export interface Cancellation {
@@ -184,9 +192,15 @@ export class TicketLifecycle {
     this.snapshot.run.gate = { status, blockingReasons: [...blockingReasons] };
   }
 
-  /** Sets the cause of the current block (the BLOCKED transition records `manual` by default). */
-  setBlockCause(cause: BlockedState['cause']): void {
-    if (this.snapshot.blocked) this.snapshot.blocked.cause = cause;
+  /**
+   * Sets the cause of the current block (the BLOCKED transition records `manual` by default), and
+   * for `needs_clarification` the question to answer (any other cause drops the question).
+   */
+  setBlockCause(cause: BlockCause, question?: string): void {
+    if (!this.snapshot.blocked) return;
+    this.snapshot.blocked.cause = cause;
+    if (question === undefined) delete this.snapshot.blocked.question;
+    else this.snapshot.blocked.question = question;
   }
 
   /** Replaces the reason of the current block (a re-validation that still fails). */
@@ -327,7 +341,8 @@ export class TicketLifecycle {
       return;
     }
     this.snapshot.blocked = null;
-    if (blocked && record.toPhase === blocked.fromPhase) return; // resume the same run
+    // Resume the same run, except after a clarification: the phase is worked anew with the answer.
+    if (blocked && record.toPhase === blocked.fromPhase && blocked.cause !== 'needs_clarification') return;
     this.snapshot.run = {
       phase: record.toPhase,
       entry: record.sequence,

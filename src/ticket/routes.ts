@@ -8,7 +8,15 @@ import { Router } from 'express';
 import { listEscalations } from './escalation-store';
 import type { TransitionRequest } from './transition';
 import type { TicketClient } from './client';
-import { cancelTicketBody, createTicketBody, listEscalationsQuery, listTicketsQuery, ticketEscalationsQuery, transitionBody } from './schemas';
+import {
+  cancelTicketBody,
+  createTicketBody,
+  listEscalationsQuery,
+  listTicketsQuery,
+  ticketEscalationsQuery,
+  transitionBody,
+  updateTicketBody,
+} from './schemas';
 
 function transitionRequest(body: unknown): TransitionRequest {
   const parsed = transitionBody.parse(body);
@@ -44,6 +52,19 @@ export function ticketsRouter(tickets: TicketClient): Router {
    */
   router.get('/tickets/:id', async (req, res) => {
     res.json(await tickets.detail(req.params.id));
+  });
+
+  /**
+   * PATCH /tickets/:id — body {@link updateTicketBody} (issue 11): changes the row; a ticket blocked
+   * with cause `needs_clarification` then runs the phase it was blocked in again, with the change,
+   * when `acceptanceCriteria` or `description` changed.
+   * 200 with the ticket and `resumed` (whether it was resumed); 404 `TICKET_NOT_FOUND`; 409
+   * `TICKET_NOT_ACTIVE` (done or cancelled); 400.
+   */
+  router.patch('/tickets/:id', async (req, res) => {
+    const { updatedBy, ...changes } = updateTicketBody.parse(req.body);
+    const { ticket, resumed } = await tickets.update(req.params.id, changes, updatedBy ?? 'api');
+    res.json({ ...ticket, resumed });
   });
 
   /** GET /tickets/:id/state — live workflow state (query `getState`). 200; 404. */

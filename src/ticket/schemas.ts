@@ -23,6 +23,20 @@ export const createTicketBody = z.strictObject({
   sourceUrl: sourceUrl.optional(),
 });
 
+/** The fields of a ticket `PATCH /tickets/:id` may change (issue 11), as in {@link createTicketBody}. */
+export const TICKET_CHANGE_FIELDS = ['title', 'description', 'priority', 'labels', 'acceptanceCriteria'] as const;
+
+/**
+ * PATCH /tickets/:id body (issue 11, clarification): at least one of {@link TICKET_CHANGE_FIELDS};
+ * each replaces the stored value whole. `updatedBy` (who answers, default `api`) is recorded on the
+ * transition that resumes a ticket blocked for clarification.
+ */
+export const updateTicketBody = createTicketBody
+  .pick({ title: true, description: true, priority: true, labels: true, acceptanceCriteria: true })
+  .partial()
+  .extend({ updatedBy: text(255).optional() })
+  .refine((value) => TICKET_CHANGE_FIELDS.some((field) => value[field] !== undefined), `give at least one of ${TICKET_CHANGE_FIELDS.join(', ')}`);
+
 /** POST /tickets/:id/transition and /signals/transition body. `requestId` defaults to a new UUID. */
 export const transitionBody = z.strictObject({
   toPhase: phase,

@@ -200,7 +200,7 @@ describe('the built-in templates', () => {
     expect(prompt).toContain(
       '## Files the gate of this phase collects\n' +
         'The orchestrator collects these files from the working tree (paths relative to it) and checks them:\n' +
-        '- docs/tickets/GH-12/requirements.md (requirements_document): at least 500 characters; headings "## Scope" and "## Acceptance Criteria"\n',
+        '- docs/tickets/GH-12/requirements.md (requirements_document): at least 500 characters; headings "## Scope" and "## Acceptance Criteria"; content under "## Acceptance Criteria"\n',
     );
     expect(prompt).not.toContain('## What the orchestrator checks itself');
   });
@@ -268,6 +268,10 @@ describe('the built-in templates', () => {
     );
     expect(prompt).toContain('- docs/tickets/GH-12/requirements.md (requirements_document): at least 500 characters');
     expect(prompt).toContain('Do not change any file, do not commit, do not push.');
+    // Issue 11: what cannot be checked is not approved.
+    expect(prompt).toContain(
+      "Never approve what you cannot check: when the ticket lists no acceptance criteria, or the requirements document's Acceptance Criteria section is missing or empty, answer approved false and say so.",
+    );
     expect(prompt).toMatch(/End your final message with one line holding one JSON object and nothing after it:\n\{"approved": true, "reasons": \[\]\}\n/);
 
     // What the agent answers that way is what the gate reads: output.approved === true and output.reasons.

@@ -296,6 +296,30 @@ describe('requirements phase', () => {
   });
 });
 
+describe('a ticket without acceptance criteria (issue 11)', () => {
+  const vague = { ...RICH, acceptanceCriteria: [] };
+
+  it('create_requirements_doc leaves the Acceptance Criteria section empty, which the gate refuses', () => {
+    const result = runAgent(tempWorkspace(), 'create_requirements_doc', Phase.REQUIREMENTS, vague);
+    const text: string = artifactOf(result, 'requirements_document').content.text;
+    expect(text).toMatch(/\n## Acceptance Criteria\n\n## Analysis\n/);
+    expect(gate(Phase.REQUIREMENTS, result.artifacts).blockingReasons).toEqual([
+      'requirements_document: nonEmptySections: section "acceptance_criteria" is empty',
+    ]);
+  });
+
+  it('validate_phase approves nothing it cannot check, in any phase', () => {
+    const ws = tempWorkspace();
+    const document = artifactOf(runAgent(ws, 'create_requirements_doc', Phase.REQUIREMENTS, RICH), 'requirements_document');
+    for (const phase of [Phase.REQUIREMENTS, Phase.TESTING, Phase.DEPLOYMENT]) {
+      expect(runAgent(ws, 'validate_phase', phase, vague, { artifacts: [document] }).output).toMatchObject({
+        approved: false,
+        reasons: expect.arrayContaining(['ticket: no acceptance criteria, so the phase cannot be checked against them']),
+      });
+    }
+  });
+});
+
 describe('design phase', () => {
   it('design_architecture writes components, one decision per deliverable, and the risks of the ticket and the context', async () => {
     const ws = await ticketTree('ROADMAP-1.1');

@@ -103,6 +103,7 @@ const BODY_ROUTES: [string, unknown][] = [
   ['POST /tickets/:id/transition', { toPhase: Phase.REQUIREMENTS }],
   ['POST /tickets/:id/signals/transition', { toPhase: Phase.REQUIREMENTS }],
   ['POST /tickets/:id/cancel', { reason: 'not wanted' }],
+  ['PATCH /tickets/:id', { acceptanceCriteria: ['It works'] }],
   ['POST /tickets/:id/generate-tasks', { phaseId: Phase.BACKLOG }],
   ['POST /tasks/:id/complete', { output: {} }],
   ['POST /tasks/:id/fail', { error: 'agent failed' }],
@@ -256,6 +257,16 @@ function cases(): Case[] {
   add(cancelTicket, 'a reason of the wrong type', 400, 'VALIDATION_FAILED', { body: json({ reason: ['no'] }) });
   add(cancelTicket, 'requestedBy of the wrong type', 400, 'VALIDATION_FAILED', { body: json({ reason: 'r', requestedBy: 7 }) });
   add(cancelTicket, 'a NUL character in the reason', 400, 'VALIDATION_FAILED', { body: json({ reason: NUL }), ownTicket: true });
+
+  // PATCH /tickets/:id (issue 11)
+  const patchTicket = 'PATCH /tickets/:id';
+  add(patchTicket, 'no fields', 400, 'VALIDATION_FAILED', { body: json({}) });
+  add(patchTicket, 'only updatedBy', 400, 'VALIDATION_FAILED', { body: json({ updatedBy: 'alice' }) });
+  add(patchTicket, 'acceptanceCriteria as a string', 400, 'VALIDATION_FAILED', { body: json({ acceptanceCriteria: 'it works' }) });
+  add(patchTicket, 'a blank acceptance criterion', 400, 'VALIDATION_FAILED', { body: json({ acceptanceCriteria: ['  '] }) });
+  add(patchTicket, 'an unknown priority', 400, 'VALIDATION_FAILED', { body: json({ priority: 'whenever' }) });
+  add(patchTicket, 'a policy (not changeable)', 400, 'VALIDATION_FAILED', { body: json({ policy: 'manual' }) });
+  add(patchTicket, 'a NUL character in the description', 400, 'VALIDATION_FAILED', { body: json({ description: NUL }), ownTicket: true });
 
   // Phase selectors: generate-tasks, validate-gate, update-context.
   for (const route of ['POST /tickets/:id/generate-tasks', 'POST /tickets/:id/validate-gate', 'POST /tickets/:id/update-context']) {

@@ -20,6 +20,7 @@ import {
 } from '../../activities/phase-work';
 import type { PhaseRunRef } from '../../src/phase-work/contracts';
 import { storeArtifact } from '../../src/phase-work/gate-store';
+import { clarificationQuestion } from '../../src/phase-work/gates';
 import { parseOrchestratorConfig } from '../../src/agents/config';
 import { countTokens } from '../../src/phase-work/context-summary';
 import { Phase } from '../../src/ticket/phases';
@@ -69,11 +70,19 @@ afterAll(() => db?.drop());
 
 const TITLE = 'Export tickets as CSV';
 
-/** A ticket in REQUIREMENTS and its run (entry 1). */
-async function newRun(phase: Phase = Phase.REQUIREMENTS): Promise<PhaseRunRef> {
+/** A ticket in REQUIREMENTS and its run (entry 1), with one acceptance criterion unless `acceptanceCriteria` says otherwise. */
+async function newRun(phase: Phase = Phase.REQUIREMENTS, acceptanceCriteria = ['The list downloads as CSV']): Promise<PhaseRunRef> {
   const ticketId = randomUUID();
   await db.prisma.ticket.create({
-    data: { id: ticketId, title: TITLE, description: 'Users export the list.', phaseId: phase, workflowId: ticketWorkflowId(ticketId), version: 1 },
+    data: {
+      id: ticketId,
+      title: TITLE,
+      description: 'Users export the list.',
+      acceptanceCriteria,
+      phaseId: phase,
+      workflowId: ticketWorkflowId(ticketId),
+      version: 1,
+    },
   });
   return { ticketId, phase, entry: 1 };
 }
@@ -339,6 +348,32 @@ describe('validateGate', () => {
     const rows = await db.prisma.phaseGateResult.findMany({ where: { ticketId: run.ticketId } });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ attempt: 1, gateStatus: 'failed', blockingReasons: verdict.blockingReasons });
+  });
+
+  it('fails a document whose Acceptance Criteria section is empty, and a ticket without criteria, asking the question (issue 11)', async () => {
+    const run = await newRun();
+    await inActivity(generateTasks, run);
+    await complete(run, 'analyze_requirements', { output: {}, artifacts: [] });
+    await complete(run, 'create_requirements_doc', { output: {}, artifacts: [] });
+    const empty = GOOD_DOCUMENT.replace(/## Acceptance Criteria[\s\S]*/, `## Acceptance Criteria\n\n## Notes\n\n${'Criteria to be agreed. '.repeat(20)}`);
+    await storeArtifact(db.prisma, run, { artifactType: 'requirements_document', artifactPath: 'docs/requirements.md', content: empty });
+    const verdict = await inActivity(validateGate, { ...run, attempt: 1 });
+    expect(verdict).toMatchObject({
+      status: 'failed',
+      blockingReasons: ['requirements_document: nonEmptySections: section "acceptance_criteria" is empty'],
+      clarification: clarificationQuestion(`"${TITLE}"`),
+    });
+
+    const vague = await newRun(Phase.REQUIREMENTS, []);
+    await inActivity(generateTasks, vague);
+    await complete(vague, 'analyze_requirements', { output: {}, artifacts: [] });
+    await complete(vague, 'create_requirements_doc', { output: {}, artifacts: [] });
+    await storeArtifact(db.prisma, vague, { artifactType: 'requirements_document', artifactPath: 'docs/requirements.md', content: GOOD_DOCUMENT });
+    expect(await inActivity(validateGate, { ...vague, attempt: 1 })).toMatchObject({
+      status: 'failed',
+      blockingReasons: ['ticket: acceptanceCriteria: the ticket has no acceptance criteria, so completion cannot be verified'],
+      clarification: clarificationQuestion(`"${TITLE}"`),
+    });
   });
 
   it('names a missing required artifact', async () => {

@@ -1,5 +1,12 @@
 import { Phase } from '../../src/ticket/phases';
-import { PHASE_GATE_REQUIREMENTS, evaluateGate, extendGateRequirements, type GateArtifact, type GateTask } from '../../src/phase-work/gates';
+import {
+  PHASE_GATE_REQUIREMENTS,
+  clarificationQuestion,
+  evaluateGate,
+  extendGateRequirements,
+  type GateArtifact,
+  type GateTask,
+} from '../../src/phase-work/gates';
 
 const done: GateTask[] = [{ taskType: 'analyze_requirements', status: 'completed' }];
 const requirementsGate = PHASE_GATE_REQUIREMENTS[Phase.REQUIREMENTS];
@@ -13,12 +20,15 @@ function requirementsDoc(length: number, headings = ['Scope', 'Acceptance Criter
 }
 
 describe('PHASE_GATE_REQUIREMENTS (seed 001, Stream G)', () => {
-  it('holds exactly the seeds’ gates', () => {
+  it('holds exactly the seeds’ gates, with the acceptance criteria required of the ticket and its document (issue 11)', () => {
     expect(PHASE_GATE_REQUIREMENTS).toEqual({
       [Phase.REQUIREMENTS]: {
         requiredArtifacts: ['requirements_document'],
         requiredTasksCompleted: true,
-        validationCriteria: { requirements_document: { minLength: 500, requiredSections: ['scope', 'acceptance_criteria'] } },
+        validationCriteria: {
+          requirements_document: { minLength: 500, requiredSections: ['scope', 'acceptance_criteria'], nonEmptySections: ['acceptance_criteria'] },
+        },
+        ticketAcceptanceCriteria: true,
       },
       [Phase.IMPLEMENTATION]: {
         requiredArtifacts: ['code_changes', 'test_coverage'],
@@ -45,7 +55,10 @@ describe('PHASE_GATE_REQUIREMENTS (seed 001, Stream G)', () => {
     expect(extended[Phase.REQUIREMENTS]).toEqual({
       requiredArtifacts: ['requirements_document', 'risk_register'],
       requiredTasksCompleted: true,
-      validationCriteria: { requirements_document: { minLength: 800, requiredSections: ['scope', 'acceptance_criteria'] } },
+      validationCriteria: {
+        requirements_document: { minLength: 800, requiredSections: ['scope', 'acceptance_criteria'], nonEmptySections: ['acceptance_criteria'] },
+      },
+      ticketAcceptanceCriteria: true,
     });
     expect(extended[Phase.DEPLOYMENT]?.requiredArtifacts).toEqual(['release_notes']);
     expect(PHASE_GATE_REQUIREMENTS[Phase.DEPLOYMENT]).toBeUndefined();
@@ -94,6 +107,67 @@ describe('evaluateGate', () => {
     it('accepts sections given as keys of content.sections', () => {
       const content = { sections: { scope: 'a', acceptance_criteria: 'b' }, filler: 'q'.repeat(600) };
       expect(evaluateGate(requirementsGate, [{ type: 'requirements_document', content }], done).requirementsMet).toBe(true);
+    });
+  });
+
+  describe('acceptance criteria of the ticket and its document (issue 11)', () => {
+    const ticket = { name: 'CLAR-1', acceptanceCriteria: ['It works'] };
+    const filler = 'Background prose that makes the document long enough for its minimum length. '.repeat(8);
+    const document = (criteria: string): GateArtifact => ({
+      type: 'requirements_document',
+      content: `# Requirements\n\n## Scope\n\nThe scope.\n\n## Acceptance Criteria\n${criteria}\n## Notes\n\n${filler}`,
+    });
+
+    it('passes a ticket with criteria and a document listing them', () => {
+      expect(evaluateGate(requirementsGate, [document('\n- It works\n')], done, ticket)).toEqual({
+        requirementsMet: true,
+        missingArtifacts: [],
+        blockingReasons: [],
+      });
+    });
+
+    it('fails a document whose Acceptance Criteria section is empty (blank lines only), and asks the question', () => {
+      const result = evaluateGate(requirementsGate, [document('\n  \n\n')], done, ticket);
+      expect(result.blockingReasons).toEqual(['requirements_document: nonEmptySections: section "acceptance_criteria" is empty']);
+      expect(result.clarification).toBe(clarificationQuestion('CLAR-1'));
+      expect(result.clarification).toMatch(/^What are the acceptance criteria of CLAR-1\?/);
+    });
+
+    it('fails an empty section at the end of the document, and an empty one in content.sections', () => {
+      const last = { type: 'requirements_document', content: `## Scope\n\n${filler}\n\n## Acceptance Criteria\n\n` };
+      expect(evaluateGate(requirementsGate, [last], done, ticket).blockingReasons).toEqual([
+        'requirements_document: nonEmptySections: section "acceptance_criteria" is empty',
+      ]);
+      const structured = { type: 'requirements_document', content: { sections: { scope: 'a', acceptance_criteria: [] }, filler } };
+      expect(evaluateGate(requirementsGate, [structured], done, ticket).blockingReasons).toEqual([
+        'requirements_document: nonEmptySections: section "acceptance_criteria" is empty',
+      ]);
+    });
+
+    it('asks the question when the section is missing, and reports the missing section once', () => {
+      const result = evaluateGate(requirementsGate, [requirementsDoc(600, ['Scope'])], done, ticket);
+      expect(result.blockingReasons).toEqual(['requirements_document: requiredSections: section "acceptance_criteria" missing']);
+      expect(result.clarification).toBe(clarificationQuestion('CLAR-1'));
+    });
+
+    it('reports a missing section under nonEmptySections when no requiredSections lists it', () => {
+      const gate = { requiredArtifacts: ['notes'], requiredTasksCompleted: false, validationCriteria: { notes: { nonEmptySections: ['decisions'] } } };
+      expect(evaluateGate(gate, [{ type: 'notes', content: '## Other\n\ntext' }], []).blockingReasons).toEqual([
+        'notes: nonEmptySections: section "decisions" missing',
+      ]);
+    });
+
+    it('fails a ticket without acceptance criteria (blank ones count as none) however good its document', () => {
+      for (const acceptanceCriteria of [[], ['  ']]) {
+        const result = evaluateGate(requirementsGate, [document('\n- It works\n')], done, { name: '"Dark mode"', acceptanceCriteria });
+        expect(result.blockingReasons).toEqual(['ticket: acceptanceCriteria: the ticket has no acceptance criteria, so completion cannot be verified']);
+        expect(result.clarification).toBe(clarificationQuestion('"Dark mode"'));
+      }
+    });
+
+    it('asks nothing for other failures, nor without the ticket', () => {
+      expect(evaluateGate(requirementsGate, [requirementsDoc(499)], done, ticket).clarification).toBeUndefined();
+      expect(evaluateGate(requirementsGate, [document('\n- It works\n')], done).requirementsMet).toBe(true);
     });
   });
 

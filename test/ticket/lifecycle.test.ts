@@ -144,6 +144,40 @@ describe('TicketLifecycle', () => {
       expect(lifecycle.blocked).toBeNull();
     });
 
+    it('blocks for clarification with the question, and runs the phase anew when the ticket returns to it (issue 11)', () => {
+      const lifecycle = gated();
+      lifecycle.recordGate('failed', ['ticket: acceptanceCriteria: none']);
+      lifecycle.apply({ toPhase: Phase.BLOCKED, requestId: 'block', reason: 'needs clarification' }, 'signal', NOW);
+      lifecycle.setBlockCause('needs_clarification', 'What are the acceptance criteria?');
+      expect(lifecycle.state().blocked).toEqual({
+        fromPhase: Phase.REQUIREMENTS,
+        entry: 1,
+        cause: 'needs_clarification',
+        reason: 'needs clarification',
+        question: 'What are the acceptance criteria?',
+      });
+      const outcome = lifecycle.apply({ toPhase: Phase.REQUIREMENTS, requestId: 'clarified', transitionedBy: 'po' }, 'signal', NOW);
+      expect(outcome.accepted).toBe(true);
+      expect(lifecycle.run).toEqual({
+        phase: Phase.REQUIREMENTS,
+        entry: 3,
+        step: 'generating_tasks',
+        gate: { status: 'pending', blockingReasons: [] },
+        gateRounds: 0,
+      });
+      expect(lifecycle.blocked).toBeNull();
+    });
+
+    it('drops the question when the cause changes from clarification', () => {
+      const lifecycle = gated();
+      lifecycle.apply({ toPhase: Phase.BLOCKED, requestId: 'block' }, 'signal', NOW);
+      lifecycle.setBlockCause('needs_clarification', 'Which criteria?');
+      lifecycle.setBlockCause('gate');
+      expect(lifecycle.blocked).toEqual({ fromPhase: Phase.REQUIREMENTS, entry: 1, cause: 'gate', reason: 'blocked by system' });
+      lifecycle.apply({ toPhase: Phase.REQUIREMENTS, requestId: 'resume' }, 'signal', NOW);
+      expect(lifecycle.run.entry).toBe(1);
+    });
+
     it('starts a new run when a blocked ticket moves to another phase', () => {
       const lifecycle = gated();
       lifecycle.recordGate('passed');

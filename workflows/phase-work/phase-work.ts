@@ -33,7 +33,8 @@ import { continueAsNewDue } from '../ticket/continue-as-new';
 /** How a run's work ended. */
 export type WorkOutcome =
   | { kind: 'passed' }
-  | { kind: 'failed'; cause: 'gate' | 'task'; reason: string }
+  /** `question`: the gate could not check the work at all (cause `needs_clarification`, issue 11). */
+  | { kind: 'failed'; cause: 'gate' | 'task' | 'needs_clarification'; reason: string; question?: string }
   /** The ticket left the phase (or was blocked by hand) while the work ran; the work was cancelled. */
   | { kind: 'interrupted' }
   /**
@@ -43,6 +44,16 @@ export type WorkOutcome =
    * run, resumes it (completed tasks are kept, the waiting ones try again).
    */
   | { kind: 'suspended' };
+
+/**
+ * The outcome of a run whose gate failed: cause `gate`, or `needs_clarification` with the question
+ * when the verdict has one (issue 11; the reason then starts with the question).
+ */
+function gateFailure(run: PhaseRun, verdict: GateVerdict): Extract<WorkOutcome, { kind: 'failed' }> {
+  const failed = `gate of ${run.phase} failed: ${verdict.blockingReasons.join('; ')}`;
+  if (verdict.clarification === undefined) return { kind: 'failed', cause: 'gate', reason: failed };
+  return { kind: 'failed', cause: 'needs_clarification', reason: `needs clarification: ${verdict.clarification} (${failed})`, question: verdict.clarification };
+}
 
 /** {@link PhaseWork.runTask}'s result for a task whose resource wait stopped because the run suspends. */
 const SUSPENDED = 'suspended';
@@ -169,8 +180,7 @@ export class PhaseWork {
             this.lifecycle.recordGate('passed');
           } else {
             const verdict = await this.validateWithRetries(ref, run);
-            if (verdict.status === 'failed')
-              return { kind: 'failed', cause: 'gate', reason: `gate of ${run.phase} failed: ${verdict.blockingReasons.join('; ')}` };
+            if (verdict.status === 'failed') return gateFailure(run, verdict);
           }
         }
         if (this.tasks.length > 0) {

@@ -52,6 +52,23 @@ export const cancelTicketSignal = defineSignal<[{ reason: string; requestedBy?: 
  */
 export const cancelTaskSignal = defineSignal<[{ taskId: string; reason: string }]>('cancelTask');
 
+/** What a `PATCH /tickets/:id` changed (issue 11), as the `ticketUpdated` signal carries it. */
+export interface TicketUpdate {
+  /** The fields changed, e.g. `["acceptanceCriteria"]`. */
+  fields: string[];
+  /** Who changed them (recorded as the resuming transition's `transitionedBy`). */
+  updatedBy: string;
+  /** Unique per PATCH: the resuming transition's request ID derives from it, so a repeated signal applies once. */
+  requestId: string;
+}
+
+/**
+ * The ticket's row was changed (PATCH /tickets/:id, issue 11). A ticket blocked with cause
+ * `needs_clarification` re-enters the phase it was blocked in with a new run (new tasks, which read
+ * the changed ticket); the transition names who and which fields. Otherwise ignored.
+ */
+export const ticketUpdatedSignal = defineSignal<[TicketUpdate]>('ticketUpdated');
+
 /** Dependencies of the current run's tasks changed (POST /tasks/:id/dependencies): re-plan before starting more. */
 export const tasksChangedSignal = defineSignal('tasksChanged');
 

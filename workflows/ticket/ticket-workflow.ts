@@ -27,7 +27,7 @@ import {
 } from '@temporalio/workflow';
 import { Phase, nextInSequence } from '../../src/ticket/phases';
 import { TicketStatus, statusForPhase } from '../../src/ticket/ticket';
-import { TicketLifecycle, type BlockedState, type PhaseRun, type Refusal, type TicketLifecycleSnapshot } from '../../src/ticket/lifecycle';
+import { TicketLifecycle, type BlockCause, type PhaseRun, type Refusal, type TicketLifecycleSnapshot } from '../../src/ticket/lifecycle';
 import type { TicketSettings } from '../../src/ticket/settings';
 import type { InvalidTransitionDetails, TransitionOutcome, TransitionRejection, TransitionRequest } from '../../src/ticket/transition';
 import { TicketPhase, TicketStatusAttribute } from '../../src/platform/search-attributes';
@@ -36,6 +36,7 @@ import {
   cancelTaskSignal,
   cancelTicketSignal,
   tasksChangedSignal,
+  ticketUpdatedSignal,
   getPhaseHistoryQuery,
   getStateQuery,
   getValidTransitionsQuery,
@@ -116,7 +117,11 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
    * The one code path of every transition: apply once, persist, mirror in the search attributes,
    * and stop the running phase work when the ticket leaves its phase.
    */
-  async function applyTransition(request: TransitionRequest, via: TransitionRejection['via'], blockCause?: BlockedState['cause']): Promise<TransitionOutcome> {
+  async function applyTransition(
+    request: TransitionRequest,
+    via: TransitionRejection['via'],
+    block?: { cause: BlockCause; question?: string },
+  ): Promise<TransitionOutcome> {
     const seenBefore = lifecycle.outcomeOf(request.requestId) !== undefined;
     const outcome = lifecycle.apply(request, via, new Date().toISOString());
     if (seenBefore) {
@@ -127,7 +132,7 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
       log.warn('transition rejected', { ...outcome.rejection });
       return outcome;
     }
-    if (blockCause) lifecycle.setBlockCause(blockCause);
+    if (block) lifecycle.setBlockCause(block.cause, block.question);
     work.cancel();
     upsertSearchAttributes([
       { key: TicketPhase, value: outcome.record.toPhase },
@@ -170,6 +175,23 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
 
   setHandler(tasksChangedSignal, () => work.tasksChanged());
 
+  // Issue 11: the answer to a block for clarification resumes the phase with a new run.
+  setHandler(ticketUpdatedSignal, async (update) => {
+    const blocked = lifecycle.blocked;
+    if (lifecycle.phase !== Phase.BLOCKED || blocked?.cause !== 'needs_clarification') return;
+    const fields = Array.isArray(update?.fields) ? update.fields.map(String).join(', ') : 'the ticket';
+    const updatedBy = typeof update?.updatedBy === 'string' && update.updatedBy !== '' ? update.updatedBy : 'api';
+    await applyTransition(
+      {
+        toPhase: blocked.fromPhase,
+        reason: `clarified by ${updatedBy} (${fields} updated); ${blocked.fromPhase} runs again`,
+        transitionedBy: updatedBy,
+        requestId: `clarified:${String(update?.requestId ?? uuid4())}`,
+      },
+      'signal',
+    );
+  });
+
   setHandler(artifactsChangedSignal, () => {
     // Outside a block the running phase work collects every stored artifact anyway.
     if (lifecycle.phase === Phase.BLOCKED) artifactsChanged = true;
@@ -183,21 +205,28 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
     settings: settings.escalation,
     lifecycle,
     block: async (reason, requestId) => {
-      await applyTransition({ toPhase: Phase.BLOCKED, reason, transitionedBy: ORCHESTRATOR, requestId }, 'signal', 'escalation');
+      await applyTransition({ toPhase: Phase.BLOCKED, reason, transitionedBy: ORCHESTRATOR, requestId }, 'signal', { cause: 'escalation' });
     },
   });
 
-  /** A ticket blocked by its gate re-validates after new artifacts and resumes the phase when it passes. */
+  /**
+   * A ticket blocked by its gate (or for clarification, issue 11) re-validates after new artifacts
+   * and resumes the phase's run when it passes.
+   */
   async function recheckBlockedGate(): Promise<void> {
     artifactsChanged = false;
     const blocked = lifecycle.blocked;
-    if (blocked?.cause !== 'gate') return;
+    if (blocked?.cause !== 'gate' && blocked?.cause !== 'needs_clarification') return;
     const verdict = await work.validate(lifecycle.run);
     if (lifecycle.phase !== Phase.BLOCKED) return;
     if (verdict.status !== 'passed') {
+      // The cause follows the latest verdict: a question to answer, or only a gate to meet.
+      lifecycle.setBlockCause(verdict.clarification === undefined ? 'gate' : 'needs_clarification', verdict.clarification);
       lifecycle.setBlockReason(`gate of ${blocked.fromPhase} still fails (validation round ${verdict.attempt}): ${verdict.blockingReasons.join('; ')}`);
       return;
     }
+    // The run's gate passed after all: the phase resumes that run (no clarification is needed any more).
+    lifecycle.setBlockCause('gate');
     await applyTransition(
       {
         toPhase: blocked.fromPhase,
@@ -259,7 +288,10 @@ export async function ticketWorkflow({ ticketId, settings, snapshot }: TicketWor
         const outcome = await work.work(run);
         if (outcome.kind === 'suspended') await resumeInNewRun(phase, run);
         if (outcome.kind === 'failed' && lifecycle.phase === phase && lifecycle.run === run && !lifecycle.isDone) {
-          await applyTransition({ toPhase: Phase.BLOCKED, reason: outcome.reason, transitionedBy: ORCHESTRATOR, requestId: uuid4() }, 'signal', outcome.cause);
+          await applyTransition({ toPhase: Phase.BLOCKED, reason: outcome.reason, transitionedBy: ORCHESTRATOR, requestId: uuid4() }, 'signal', {
+            cause: outcome.cause,
+            question: outcome.question,
+          });
         }
         if (outcome.kind !== 'passed') continue;
       }
