@@ -54,6 +54,8 @@ describe('orchestrator configuration', () => {
     expect(config.gateRequirements[Phase.REQUIREMENTS]!.validationCriteria.requirements_document).toEqual({
       minLength: 800,
       requiredSections: ['scope', 'acceptance_criteria'],
+      // Issue 11: an empty Acceptance Criteria section counts as none.
+      nonEmptySections: ['acceptance_criteria'],
     });
     expect(config.gateRequirements[Phase.TESTING]).toEqual(PHASE_GATE_REQUIREMENTS[Phase.TESTING]);
     expect(gatedPhases(config)).toEqual([Phase.REQUIREMENTS, Phase.DESIGN, Phase.IMPLEMENTATION, Phase.TESTING, Phase.DEPLOYMENT]);
