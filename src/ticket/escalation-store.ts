@@ -22,15 +22,8 @@ export interface DeliveryAttempt {
 }
 
 /** An escalation as the API returns it (durations in ms, times ISO 8601). */
-export interface EscalationView {
+export interface EscalationView extends EscalationInput {
   id: string;
-  ticketId: string;
-  phase: Phase;
-  phaseEntry: number;
-  kind: EscalationKind;
-  slaMs: number;
-  overdueMs: number;
-  enteredAt: string;
   createdAt: string;
   /** Last successful delivery; null until one succeeds. */
   deliveredAt: string | null;
